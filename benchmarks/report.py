@@ -1,0 +1,347 @@
+"""What the benchmark prints: the machine, the tables, the targets of issue 5.
+
+Everything is rendered twice from the same rows: as aligned plain text (stdout) and as
+Markdown (``--markdown FILE``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import statistics
+from dataclasses import dataclass, field
+
+import numpy as np
+
+OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class Entry:
+    """One implementation's measurements in one workload (seconds), or why there are none."""
+
+    key: str
+    name: str
+    times: list[float] = field(default_factory=list)
+    note: str = ""         # the reason it was skipped, or the error it raised
+    failed: bool = False   # True when it raised (the run then exits non-zero)
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.times) if self.times else None
+
+
+@dataclass
+class Workload:
+    """A row group of the timing table: the same work done by every implementation."""
+
+    title: str
+    unit: str                      # "s", "ms" or "us": how medians are shown
+    entries: list[Entry]
+    detail: str = ""               # data size, batch, optimizer...
+
+    def median(self, key: str) -> float | None:
+        entry = next((e for e in self.entries if e.key == key), None)
+        return entry.median if entry else None
+
+
+@dataclass
+class Results:
+    """Everything one run measured."""
+
+    command: str
+    repeats: int
+    quick: bool
+    gemm: dict | None = None                    # large-GEMM rate and the epoch's FLOPs
+    workloads: list[Workload] = field(default_factory=list)
+    memory: list[dict] = field(default_factory=list)
+    scaling: list[Entry] = field(default_factory=list)   # one entry per sample count
+    scaling_sizes: tuple[int, ...] = ()
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        entries = [e for w in self.workloads for e in w.entries] + self.scaling
+        return any(e.failed for e in entries) or any(m.get("failed") for m in self.memory)
+
+    def workload(self, title_start: str) -> Workload | None:
+        return next((w for w in self.workloads if w.title.startswith(title_start)), None)
+
+
+# --------------------------------------------------------------------------------------------
+# The machine
+# --------------------------------------------------------------------------------------------
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def memory_total() -> str:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal"):
+                    return f"{int(line.split()[1]) / 2**20:.1f} GiB"
+    except OSError:
+        pass
+    return "unknown"
+
+
+def version_of(module: str) -> str:
+    try:
+        return __import__(module).__version__
+    except Exception:  # noqa: BLE001 - missing or broken: either way, not used
+        return "not installed"
+
+
+def blas_description() -> list[str]:
+    """Every BLAS / OpenMP pool loaded in this process: library, version, kernel, threads.
+
+    Called at the end of a run, so that the pools of torch and scikit-learn are loaded too.
+    """
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return ["threadpoolctl not installed (pip install threadpoolctl): BLAS unknown"]
+    lines = []
+    for pool in threadpool_info():
+        kernel = f", kernel {pool['architecture']}" if pool.get("architecture") else ""
+        lines.append(f"{pool['internal_api']} {pool.get('version') or ''} "
+                     f"({pool['user_api']}{kernel}), {pool['num_threads']} threads, "
+                     f"{os.path.basename(pool['filepath'])}")
+    return lines
+
+
+def machine_lines(cores: int) -> list[str]:
+    import sys
+
+    lines = [
+        f"CPU: {cpu_model()}, {cores} cores for this process ({os.cpu_count()} online), "
+        f"memory {memory_total()}",
+        f"Python {sys.version.split()[0]}, numpy {np.__version__}, "
+        f"glassnet {version_of('glassnet')}, torch {version_of('torch')}, "
+        f"scikit-learn {version_of('sklearn')}",
+    ]
+    lines += [f"BLAS: {line}" for line in blas_description()]
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        blas = "MKL" if torch.backends.mkl.is_available() else "its own BLAS"
+        lines.append(f"PyTorch: {torch.get_num_threads()} threads, {blas}, "
+                     f"oneDNN {'on' if torch.backends.mkldnn.is_available() else 'off'}")
+    set_vars = [f"{v}={os.environ[v]}" for v in OPENBLAS_VARS if v in os.environ]
+    lines.append("Environment: " + (", ".join(set_vars) + " SET (numbers are not comparable)"
+                                    if set_vars else "OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE unset"))
+    lines.append(f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
+    return lines
+
+
+def openblas_warning() -> str | None:
+    """The warning to print when the OpenBLAS overrides are set (they slow numpy down)."""
+    set_vars = [v for v in OPENBLAS_VARS if v in os.environ]
+    if not set_vars:
+        return None
+    return (f"WARNING: {' and '.join(set_vars)} set: OpenBLAS may run a slower kernel, so "
+            f"these numbers are not the machine's. Run: "
+            f"env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run.py")
+
+
+# --------------------------------------------------------------------------------------------
+# Formatting
+# --------------------------------------------------------------------------------------------
+
+UNITS = {"s": (1.0, "s"), "ms": (1e3, "ms"), "us": (1e6, "µs")}
+
+
+def fmt_time(seconds: float | None, unit: str) -> str:
+    if seconds is None:
+        return "-"
+    scale, label = UNITS[unit]
+    value = seconds * scale
+    digits = 3 if value < 10 else 2 if value < 100 else 1 if value < 1000 else 0
+    return f"{value:.{digits}f} {label}"
+
+
+def fmt_ratio(num: float | None, den: float | None) -> str:
+    if num is None or den is None or den == 0:
+        return "-"
+    return f"{num / den:.2f}x"
+
+
+def table(headers: list[str], rows: list[list[str]], markdown: bool) -> str:
+    """A table as aligned plain text, or as Markdown."""
+    if markdown:
+        lines = ["| " + " | ".join(headers) + " |",
+                 "|" + "|".join(" --- " for _ in headers) + "|"]
+        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |"
+                  for row in rows]
+        return "\n".join(lines)
+    widths = [max(len(str(c)) for c in col) for col in zip(headers, *rows, strict=True)]
+    def line(cells):
+        return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def timing_rows(results: Results) -> list[list[str]]:
+    """One row per (workload, implementation): median, x the limit, x glassnet's time."""
+    rows = []
+    for w in results.workloads:
+        limit, glassnet = w.median("limit"), w.median("glassnet")
+        for e in w.entries:
+            note = e.note or (f"n={len(e.times)}, min {fmt_time(min(e.times), w.unit)}"
+                              if len(e.times) > 1 else "")
+            rows.append([w.title, e.name, fmt_time(e.median, w.unit),
+                         fmt_ratio(e.median, limit), fmt_ratio(e.median, glassnet), note])
+    return rows
+
+
+def memory_rows(results: Results) -> list[list[str]]:
+    rows = []
+    for m in results.memory:
+        if "error" in m or "skipped" in m:
+            rows.append([m["name"], "-", "-", "-", "-", m.get("error") or m["skipped"]])
+            continue
+        within = m["rss_extra_mb"] <= 100
+        rows.append([
+            m["name"], f"{m['dataset_mb']:.0f} MB", f"{m['rss_extra_mb']:.0f} MB",
+            "-" if m["traced_mb"] is None else f"{m['traced_mb']:.0f} MB",
+            f"{m['dataset_mb'] + m['rss_extra_mb']:.0f} MB",
+            "within dataset + 100 MB" if within else "over dataset + 100 MB",
+        ])
+    return rows
+
+
+def scaling_rows(results: Results) -> list[list[str]]:
+    """Seconds per epoch at each size, and per 10,000 samples relative to the smallest size."""
+    rows = []
+    by_key: dict[str, list[Entry]] = {}
+    for e in results.scaling:
+        by_key.setdefault(e.key, []).append(e)
+    for entries in by_key.values():
+        base = None
+        for n, e in zip(results.scaling_sizes, entries, strict=True):
+            per_10k = None if e.median is None else e.median / n * 10_000
+            base = base if base is not None else per_10k
+            rows.append([e.name, f"{n:,}", fmt_time(e.median, "s"), fmt_time(per_10k, "s"),
+                         fmt_ratio(per_10k, base), e.note])
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# The targets of issue 5 (reported, never asserted)
+# --------------------------------------------------------------------------------------------
+
+def target_rows(results: Results) -> list[list[str]]:
+    rows = []
+
+    def add(target, value, ok):
+        rows.append([target, value, "-" if ok is None else ("met" if ok else "NOT met")])
+
+    def ratio(a, b):
+        return None if a is None or b is None else a / b
+
+    sgd, adam = results.workload("MLP, SGD"), results.workload("MLP, Adam")
+    if sgd:
+        r = ratio(sgd.median("glassnet"), sgd.median("limit"))
+        add("MLP SGD epoch <= 1.3x the limit", "-" if r is None else f"{r:.2f}x", r and r <= 1.3)
+        for key, name in (("torch", "PyTorch CPU"), ("sklearn32", "scikit-learn float32"),
+                          ("sklearn64", "scikit-learn float64")):
+            r = ratio(sgd.median(key), sgd.median("glassnet"))
+            add(f"glassnet >= 2x faster than {name} (SGD)",
+                "-" if r is None else f"{r:.2f}x", None if r is None else r >= 2)
+    if sgd and adam:
+        r = ratio(adam.median("glassnet"), sgd.median("glassnet"))
+        add("Adam within 10% of SGD", "-" if r is None else f"{r:.2f}x",
+            None if r is None else r <= 1.1)
+    cnn = results.workload("CNN")
+    if cnn:
+        r = ratio(cnn.median("glassnet"), cnn.median("torch"))
+        add("CNN epoch no slower than PyTorch CPU", "-" if r is None else f"{r:.2f}x torch",
+            None if r is None else r <= 1.0)
+    for m in results.memory:
+        if m["key"] == "glassnet" and "rss_extra_mb" in m:
+            add("fit peak memory <= dataset + 100 MB", f"+{m['rss_extra_mb']:.0f} MB",
+                m["rss_extra_mb"] <= 100)
+    glassnet_scaling = [e for e in results.scaling if e.key == "glassnet"]
+    if len(glassnet_scaling) > 1 and all(e.median for e in glassnet_scaling):
+        first, last = glassnet_scaling[0], glassnet_scaling[-1]
+        n0, n1 = results.scaling_sizes[0], results.scaling_sizes[-1]
+        r = (last.median / n1) / (first.median / n0)
+        add("time linear in samples (per-sample time, largest / smallest <= 1.2)",
+            f"{r:.2f}x", r <= 1.2)
+    latency = results.workload("predict 1 row")
+    if latency and latency.median("glassnet") is not None:
+        us = latency.median("glassnet") * 1e6
+        add("single-row prediction < 50 µs", f"{us:.1f} µs", us < 50)
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# The whole report
+# --------------------------------------------------------------------------------------------
+
+def gemm_lines(results: Results) -> list[str]:
+    g = results.gemm
+    if not g:
+        return []
+    lines = [f"float32 GEMM rate: {g['gflops']:.1f} GFLOP/s (median, "
+             f"({g['n']}x{g['n']}) @ ({g['n']}x{g['n']}))"]
+    if g.get("epoch_gflop"):
+        at_rate = g["epoch_gflop"] / g["gflops"]
+        lines.append(f"MLP epoch: {g['epoch_gflop']:.1f} GFLOP of matrix products = "
+                     f"{at_rate:.3f} s at that rate")
+    if g.get("limit_s"):
+        lines.append(f"the limit (those products timed at their real shapes, batch "
+                     f"{g['batch']}): {g['limit_s']:.3f} s = "
+                     f"{g['epoch_gflop'] / g['limit_s']:.1f} GFLOP/s")
+    return lines
+
+
+def render(results: Results, machine: list[str], markdown: bool) -> str:
+    """The full report as plain text or Markdown."""
+    def heading(text):
+        return f"## {text}" if markdown else f"{text}\n{'=' * len(text)}"
+
+    def bullets(lines):
+        return "\n".join(f"- {line}" if markdown else f"  {line}" for line in lines)
+
+    title = "glassnet benchmark" + (" (--quick: checks the script, not the speed)"
+                                    if results.quick else "")
+    parts = [f"# {title}" if markdown else title,
+             ("Command: `" + results.command + "`") if markdown
+             else "Command: " + results.command,
+             heading("Machine"), bullets(machine)]
+    if results.gemm:
+        parts += [heading("The limit"), bullets(gemm_lines(results))]
+    if results.workloads:
+        parts += [heading(f"Time (median of {results.repeats} runs after a warm-up; "
+                          f"x limit = time / limit, x glassnet = time / glassnet's time)"),
+                  bullets([f"{w.title}: {w.detail}" for w in results.workloads if w.detail]),
+                  table(["workload", "implementation", "median", "x limit", "x glassnet",
+                         "note"], timing_rows(results), markdown)]
+    if results.memory:
+        parts += [heading("Peak memory of fit (one epoch from a fresh model, fresh process)"),
+                  table(["implementation", "dataset", "peak RSS growth", "NumPy allocations",
+                         "peak total", "target"], memory_rows(results), markdown)]
+    if results.scaling:
+        parts += [heading("Scaling: one SGD epoch of the MLP at growing sample counts"),
+                  table(["implementation", "samples", "epoch", "per 10k samples",
+                         "vs smallest", "note"], scaling_rows(results), markdown)]
+    targets = target_rows(results)
+    if targets:
+        parts += [heading("Targets of issue 5 (reported, not asserted)"),
+                  table(["target", "measured", "status"], targets, markdown)]
+    if results.notes:
+        parts += [heading("Notes"), bullets(results.notes)]
+    return "\n\n".join(parts) + "\n"

@@ -1,0 +1,416 @@
+"""Side-by-side speed of glassnet against the hardware limit, a NumPy loop, PyTorch, scikit-learn.
+
+Issue 5's benchmark. One run measures, on the same synthetic MNIST-shaped float32 data
+(60,000 x 784, 10 classes, from a fixed seed; no download):
+
+- the limit: the float32 GEMM rate, and the time of exactly the matrix products one MLP epoch
+  needs (784-256-128-10, batch 128);
+- (a) one epoch of that MLP with SGD and with Adam: the limit, a minimal hand-vectorised NumPy
+  loop, glassnet, PyTorch CPU, scikit-learn's MLPClassifier in float32 and float64;
+- (b) one epoch of a small CNN, batch 64, on the first 10,000 samples as 1x28x28 images;
+- (c) prediction: latency for one row (median of many calls) and time for 10,000 rows;
+- (d) peak memory of ``fit`` on 60,000 samples, each in a fresh subprocess;
+- (e) scaling: one epoch at 10,000, 30,000 and 60,000 samples.
+
+It prints medians over repeated runs (after one warm-up epoch that is not timed) with
+ratios to the limit and to glassnet, then the targets of issue 5 (reported, never asserted).
+PyTorch and scikit-learn are optional: a peer that is not installed is skipped, saying so.
+
+How to run, from the repository root, for numbers worth publishing::
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run.py --markdown bench.md
+
+On some processors this workplace sets OPENBLAS_CORETYPE (and OPENBLAS_L2_SIZE) so that old
+OpenBLAS builds run safely; they make a current numpy pick a slower kernel, so unset both in
+the benchmark's command (and only there: never in tests or CI). The script warns when they
+are set, and the report names the BLAS kernel actually used. The full run takes a few
+minutes on 2 cores; ``--quick`` runs every workload on tiny data in seconds, to check the
+script works (the test suite does that), not to measure speed.
+
+Options: ``--repeats N`` timed runs per measurement (default 5; 1 with --quick);
+``--only WORKLOAD`` (repeatable: mlp, cnn, predict, memory, scaling);
+``--markdown FILE`` also writes the report as Markdown, with the machine and the command.
+
+The glassnet measured is this working tree's (``src/`` is put first on ``sys.path``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+import tracemalloc
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import peers
+from peers import NAMES, MLPSpec, Unavailable
+from report import OPENBLAS_VARS, Entry, Results, Workload, machine_lines, openblas_warning, render
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKLOADS = ("mlp", "cnn", "predict", "memory", "scaling")
+MB = 1e6
+
+
+@dataclass(frozen=True)
+class Config:
+    """Sizes of one run. The defaults are issue 5's; :data:`QUICK` only checks the script."""
+
+    n_samples: int = 60_000
+    cnn_samples: int = 10_000
+    cnn_batch: int = 64
+    predict_rows: int = 10_000
+    latency_calls: int = 2_000
+    memory_samples: int = 60_000
+    scaling_sizes: tuple[int, ...] = (10_000, 30_000, 60_000)
+    gemm_size: int = 2048
+    repeats: int = 5
+    quick: bool = False
+
+
+QUICK = Config(n_samples=1024, cnn_samples=128, predict_rows=256, latency_calls=20,
+               memory_samples=1024, scaling_sizes=(256, 512, 1024), gemm_size=256,
+               repeats=1, quick=True)
+
+
+def progress(message: str) -> None:
+    """Progress goes to stderr, so that stdout holds only the report."""
+    print(message, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Running one implementation safely
+# --------------------------------------------------------------------------------------------
+
+def attempt(entry: Entry, fn, *args):
+    """``fn(*args)``, or None after recording on ``entry`` why it could not run.
+
+    :class:`Unavailable` (a peer not installed) is a skip; any other exception is a failure,
+    reported in the table and in the exit status, but the other measurements go on.
+    """
+    try:
+        return fn(*args)
+    except Unavailable as exc:
+        entry.note = f"skipped: {exc}"
+    except Exception as exc:  # noqa: BLE001 - report it, keep measuring the others
+        entry.note = f"FAILED: {type(exc).__name__}: {exc}"
+        entry.failed = True
+        entry.times.clear()
+    return None
+
+
+def warmed_up(entry: Entry, trainer) -> bool:
+    """Run one untimed epoch; False (with the reason on ``entry``) if it raised."""
+    attempt(entry, trainer.epoch)
+    return not entry.note
+
+
+def timed(fn, *args) -> float:
+    start = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - start
+
+
+def time_epochs(factories: dict, repeats: int) -> list[Entry]:
+    """Build every trainer, run one untimed warm-up epoch each (first-call costs: building
+    the model, allocating buffers, loading kernels), then time ``repeats`` epochs of each,
+    taking the implementations in turn so that a slow spell of the machine hits all alike."""
+    entries, trainers = [], {}
+    for key, factory in factories.items():
+        entry = Entry(key, NAMES[key])
+        entries.append(entry)
+        progress(f"  {entry.name}: building and warming up")
+        trainer = attempt(entry, factory)
+        if trainer is not None and warmed_up(entry, trainer):
+            trainers[key] = trainer
+    for r in range(repeats):
+        progress(f"  timing run {r + 1}/{repeats}")
+        for entry in entries:
+            if entry.key in trainers and not entry.failed:
+                seconds = attempt(entry, timed, trainers[entry.key].epoch)
+                if seconds is not None:
+                    entry.times.append(seconds)
+    return entries
+
+
+# --------------------------------------------------------------------------------------------
+# The workloads
+# --------------------------------------------------------------------------------------------
+
+def measure_gemm(cfg: Config, n_samples: int) -> dict:
+    """The float32 GEMM rate of a large square product, and the FLOPs of an MLP epoch."""
+    progress(f"GEMM rate: ({cfg.gemm_size}, {cfg.gemm_size}) @ ({cfg.gemm_size}, "
+             f"{cfg.gemm_size}) float32")
+    n = cfg.gemm_size
+    seconds = float(np.median(peers.time_large_gemm(n, max(cfg.repeats, 3))))
+    spec = MLPSpec()
+    return {"n": n, "gflops": 2 * n**3 / seconds / 1e9, "batch": spec.batch_size,
+            "epoch_gflop": peers.epoch_gemm_flops(n_samples, spec.sizes) / 1e9}
+
+
+def mlp_workload(X, y, optimizer: str, cfg: Config) -> Workload:
+    """(a) One epoch of the 784-256-128-10 MLP, every implementation, one optimizer."""
+    spec = MLPSpec()
+    label = {"sgd": "SGD", "adam": "Adam"}[optimizer]
+    progress(f"MLP, {label}: {len(X):,} samples, batch {spec.batch_size}")
+    factories = {"limit": lambda: peers.GemmLimit(X, spec)}
+    for key, make in peers.MLP_TRAINERS.items():
+        factories[key] = lambda make=make: make(X, y, spec, optimizer)
+    return Workload(
+        f"MLP, {label}", "s", time_epochs(factories, cfg.repeats),
+        f"one epoch of 784-256-128-10 ReLU + softmax/cross-entropy, {len(X):,} x 784 "
+        f"float32, batch {spec.batch_size}, {label} lr {peers.LEARNING_RATE[optimizer]}")
+
+
+def cnn_workload(X, y, cfg: Config) -> Workload:
+    """(b) One epoch of the small CNN on the first ``cfg.cnn_samples`` rows as images."""
+    n = min(cfg.cnn_samples, len(X))
+    images, labels = peers.as_images(X[:n]), y[:n]
+    progress(f"CNN: {n:,} images, batch {cfg.cnn_batch}")
+    factories = {key: (lambda make=make: make(images, labels, "sgd", cfg.cnn_batch))
+                 for key, make in peers.CNN_TRAINERS.items()}
+    return Workload(
+        "CNN, SGD", "s", time_epochs(factories, cfg.repeats),
+        f"one epoch of conv(16,3x3,same)-relu-maxpool2-conv(32,3x3,same)-relu-maxpool2-"
+        f"flatten-dense(10), {n:,} samples of 1x28x28 (fewer than the MLP's, to keep the run "
+        f"short), batch {cfg.cnn_batch}, SGD lr 0.01")
+
+
+def predict_workloads(X, y, cfg: Config) -> list[Workload]:
+    """(c) Prediction with the MLP: latency of one row, and time for ``predict_rows`` rows.
+
+    Each model is built and trained for one epoch on 2,048 rows first (the arithmetic of
+    prediction does not depend on how well trained the weights are). Every call starts and
+    ends in NumPy: PyTorch's time includes ``from_numpy``/``.numpy()`` and a softmax, and
+    scikit-learn's is ``predict_proba``, so all return the same class probabilities.
+    """
+    spec = MLPSpec()
+    progress("prediction: building the models")
+    small_X, small_y = X[:2048], y[:2048]
+    models, latency, bulk = {}, [], []
+    for key, make in peers.MLP_TRAINERS.items():
+        one, many = Entry(key, NAMES[key]), Entry(key, NAMES[key])
+        latency.append(one)
+        bulk.append(many)
+        trainer = attempt(one, make, small_X, small_y, spec, "sgd")
+        if trainer is not None and warmed_up(one, trainer):
+            models[key] = trainer
+        many.note, many.failed = one.note, one.failed
+
+    row, rows = X[:1], X[:cfg.predict_rows]
+    for entry, many in zip(latency, bulk, strict=True):
+        if entry.key not in models:
+            continue
+        predict = models[entry.key].predict
+        progress(f"  {entry.name}: {cfg.latency_calls} one-row calls, "
+                 f"{cfg.repeats} x {len(rows):,} rows")
+        for _ in range(max(10, cfg.latency_calls // 20)):          # warm-up
+            attempt(entry, predict, row)
+        for _ in range(cfg.latency_calls):
+            seconds = attempt(entry, timed, predict, row)
+            if seconds is None:
+                break
+            entry.times.append(seconds)
+        attempt(many, predict, rows)                               # warm-up
+        for _ in range(cfg.repeats):
+            seconds = attempt(many, timed, predict, rows)
+            if seconds is None:
+                break
+            many.times.append(seconds)
+        if entry.times:
+            entry.note = f"median of {len(entry.times)} calls"
+        if many.times:
+            many.note = f"{len(rows) / many.median:,.0f} rows/s"
+    return [
+        Workload("predict 1 row", "us", latency,
+                 "latency of predict(X[:1]) (predict_proba for scikit-learn), median of "
+                 f"{cfg.latency_calls} calls"),
+        Workload(f"predict {len(rows):,} rows", "ms", bulk,
+                 f"throughput: one predict call on {len(rows):,} rows"),
+    ]
+
+
+def scaling_entries(X, y, cfg: Config) -> list[Entry]:
+    """(e) One SGD epoch of the MLP at each of ``cfg.scaling_sizes`` samples: the time should
+    grow linearly (constant time per sample). The NumPy loop is the baseline."""
+    spec, entries = MLPSpec(), []
+    for key in ("glassnet", "numpy"):
+        for n in cfg.scaling_sizes:
+            progress(f"scaling: {NAMES[key]}, {n:,} samples")
+            make = peers.MLP_TRAINERS[key]
+            factories = {key: lambda make=make, n=n: make(X[:n], y[:n], spec, "sgd")}
+            entries += time_epochs(factories, cfg.repeats)
+    return entries
+
+
+# --------------------------------------------------------------------------------------------
+# (d) Peak memory, each implementation in a fresh process
+# --------------------------------------------------------------------------------------------
+
+MEMORY_PEERS = ("glassnet", "numpy", "torch", "sklearn32")
+
+
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise OSError(f"no {field} in /proc/self/status")
+
+
+def fit_memory(key: str, n_samples: int) -> dict:
+    """Run in a fresh process: make the data, build the model, then measure one ``fit``
+    epoch's peak resident memory above what the process held just before it.
+
+    The peak is read from the kernel (VmHWM, reset just before ``fit`` through
+    /proc/self/clear_refs), so it counts every allocation: NumPy's, PyTorch's, BLAS
+    buffers. tracemalloc adds the peak of NumPy's (and Python's) own allocations during fit;
+    it cannot see PyTorch's allocator, so that column is left empty for PyTorch.
+    """
+    X, y = peers.make_data(n_samples)
+    trainer = peers.MLP_TRAINERS[key](X, y, MLPSpec(), "sgd")
+    gc.collect()
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")                     # resets VmHWM (the peak RSS) to the current RSS
+    before = _status_kb("VmRSS")
+    tracemalloc.start()
+    seconds = timed(trainer.epoch)
+    traced = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    peak = _status_kb("VmHWM")
+    return {"dataset_mb": (X.nbytes + y.nbytes) / MB, "rss_extra_mb": (peak - before) / MB,
+            "traced_mb": None if key == "torch" else traced / MB, "seconds": seconds}
+
+
+def memory_results(cfg: Config) -> list[dict]:
+    """Run :func:`fit_memory` for every peer, each in its own subprocess."""
+    results = []
+    for key in MEMORY_PEERS:
+        progress(f"memory: {NAMES[key]}, fit on {cfg.memory_samples:,} samples, fresh process")
+        command = [sys.executable, str(Path(__file__).resolve()), "--memory-child", key,
+                   "--samples", str(cfg.memory_samples)]
+        row = {"key": key, "name": NAMES[key]}
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=1200,
+                                  check=False)
+        except subprocess.TimeoutExpired:
+            row.update(error="FAILED: timed out", failed=True)
+        else:
+            if done.returncode == 0:
+                row.update(json.loads(done.stdout.strip().splitlines()[-1]))
+            else:
+                tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+                row.update(error=f"FAILED: {tail}", failed=True)
+        if "skipped" in row:
+            row["skipped"] = f"skipped: {row['skipped']}"
+        results.append(row)
+    return results
+
+
+def memory_child(key: str, n_samples: int) -> int:
+    """The subprocess side of :func:`memory_results`: one JSON line on stdout."""
+    try:
+        result = fit_memory(key, n_samples)
+    except Unavailable as exc:
+        result = {"skipped": str(exc)}
+    print(json.dumps(result))
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# The command line
+# --------------------------------------------------------------------------------------------
+
+def command_line() -> str:
+    """The command that reproduces this run (with the OpenBLAS overrides unset if they were)."""
+    args = ["python", os.path.relpath(__file__) if not os.path.isabs(sys.argv[0])
+            else sys.argv[0], *sys.argv[1:]]
+    prefix = "" if any(v in os.environ for v in OPENBLAS_VARS) else \
+        "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "
+    return prefix + shlex.join(args)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="glassnet vs the GEMM limit, a NumPy loop, PyTorch CPU and scikit-learn.",
+        epilog="For real numbers: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "
+               "python benchmarks/run.py --markdown bench.md")
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny data and 1 repeat: checks the script works (seconds)")
+    parser.add_argument("--markdown", metavar="FILE", type=Path,
+                        help="also write the report as Markdown to FILE")
+    parser.add_argument("--repeats", type=int, metavar="N",
+                        help="timed runs per measurement (default 5, 1 with --quick)")
+    parser.add_argument("--only", action="append", choices=WORKLOADS, metavar="WORKLOAD",
+                        help=f"run only this workload (repeatable): {', '.join(WORKLOADS)}")
+    parser.add_argument("--memory-child", choices=MEMORY_PEERS, help=argparse.SUPPRESS)
+    parser.add_argument("--samples", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.repeats is not None and args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    return args
+
+
+def use_working_tree() -> None:
+    """Measure this checkout's glassnet, whether or not (or wherever) it is installed."""
+    sys.path.insert(0, str(ROOT / "src"))
+
+
+def run(cfg: Config, only: set[str]) -> Results:
+    results = Results(command=command_line(), repeats=cfg.repeats, quick=cfg.quick)
+    X, y = peers.make_data(cfg.n_samples)
+    results.gemm = measure_gemm(cfg, len(X))
+    if "mlp" in only:
+        for optimizer in ("sgd", "adam"):
+            results.workloads.append(mlp_workload(X, y, optimizer, cfg))
+        sgd = results.workloads[0]
+        results.gemm["limit_s"] = sgd.median("limit")
+    if "cnn" in only:
+        results.workloads.append(cnn_workload(X, y, cfg))
+    if "predict" in only:
+        results.workloads += predict_workloads(X, y, cfg)
+    if "memory" in only:
+        results.memory = memory_results(cfg)
+    if "scaling" in only:
+        sizes = tuple(n for n in cfg.scaling_sizes if n <= len(X))
+        results.scaling, results.scaling_sizes = scaling_entries(X, y, cfg), sizes
+    results.notes.append(
+        "Data: synthetic MNIST-shaped float32 (class prototypes + uniform noise, "
+        "np.random.default_rng(0)); no download.")
+    results.notes.append(f"Every implementation uses {peers.cpu_count()} threads.")
+    return results
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    use_working_tree()
+    if args.memory_child:
+        return memory_child(args.memory_child, args.samples or Config.memory_samples)
+    warning = openblas_warning()
+    if warning:
+        progress(warning)
+    cfg = QUICK if args.quick else Config()
+    if args.repeats:
+        cfg = Config(**{**cfg.__dict__, "repeats": args.repeats})
+    results = run(cfg, set(args.only or WORKLOADS))
+    if warning:
+        results.notes.insert(0, warning)
+    machine = machine_lines(peers.cpu_count())
+    print(render(results, machine, markdown=False))
+    if args.markdown:
+        args.markdown.write_text(render(results, machine, markdown=True), encoding="utf-8")
+        progress(f"Markdown report written to {args.markdown}")
+    if results.failed:
+        progress("Some measurements FAILED (see the table).")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

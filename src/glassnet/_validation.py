@@ -1,0 +1,96 @@
+"""Argument checks shared by every public entry point.
+
+Each raises ``TypeError`` or ``ValueError`` with one line that names the argument and the
+value, in the style ``learning_rate must be > 0, got -0.1``. ``assert`` is never used for
+user input: it vanishes under ``python -O``.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def check_real(name, value, *, minimum=None, maximum=None, include_min=True,
+               include_max=True) -> float:
+    """A finite real number within the given bounds, returned as float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if minimum is not None:
+        if include_min and value < minimum:
+            raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+        if not include_min and value <= minimum:
+            raise ValueError(f"{name} must be > {minimum}, got {value!r}")
+    if maximum is not None:
+        if include_max and value > maximum:
+            raise ValueError(f"{name} must be <= {maximum}, got {value!r}")
+        if not include_max and value >= maximum:
+            raise ValueError(f"{name} must be < {maximum}, got {value!r}")
+    return value
+
+
+def check_positive(name, value) -> float:
+    return check_real(name, value, minimum=0.0, include_min=False)
+
+
+def check_int(name, value, *, minimum=None, maximum=None) -> int:
+    """An integer (not a bool, not a float) within the given bounds."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
+    return value
+
+
+def unknown_name_error(kind, value, valid) -> ValueError:
+    names = ", ".join(sorted(valid))
+    return ValueError(f"unknown {kind} {value!r}; valid names are: {names}")
+
+
+def as_generator(rng) -> np.random.Generator:
+    """``rng`` may be None, an int seed or a Generator; global NumPy state is never used."""
+    if rng is None or isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        return np.random.default_rng(rng)
+    if isinstance(rng, np.random.Generator):
+        return rng
+    raise TypeError(f"rng must be None, an int or a numpy.random.Generator, got {rng!r}")
+
+
+def check_array(name, X, *, dtype=None, ndim=None, allow_nd=False) -> np.ndarray:
+    """A finite numeric array (no NaN, no infinity), converted to ``dtype`` if given.
+
+    No copy is made when ``X`` already has the right dtype and is contiguous.
+    """
+    if isinstance(X, np.ndarray):
+        arr = X
+    else:
+        try:
+            arr = np.asarray(X)
+        except (ValueError, TypeError) as exc:
+            raise TypeError(f"{name} must be array-like of numbers: {exc}") from None
+    if arr.dtype == object or arr.dtype.kind in "USV":
+        raise TypeError(f"{name} must hold numbers, got an array of dtype {arr.dtype}")
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}")
+    if arr.ndim == 0:
+        raise ValueError(f"{name} must be an array, got the scalar {arr!r}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape})")
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        where = bad[0] if len(bad) == 1 else tuple(int(i) for i in bad)
+        raise ValueError(
+            f"{name} contains NaN or infinity (first at index {where}: {arr[tuple(bad)]})"
+        )
+    if dtype is not None and arr.dtype != dtype:
+        arr = arr.astype(dtype)
+    return np.ascontiguousarray(arr)

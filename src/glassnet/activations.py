@@ -1,0 +1,210 @@
+"""Activation functions: layers without parameters.
+
+Each activation says which value its derivative is computed from — ``uses = "output"``
+(sigmoid: ``s'(z) = a (1 - a)``) or ``uses = "input"`` (ReLU: ``1[z > 0]``) — and caches
+that one. (Tutorial code often mixes the two; here every activation states its choice.)
+All of them keep a reference to their input ``z`` (no copy), which is what a fused loss
+reads as the logits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import check_real, unknown_name_error
+from .layers import Layer
+
+
+class Activation(Layer):
+    """Base class. Subclasses implement ``function(z)`` and ``derivative()``."""
+
+    name = "activation"
+    uses = "input"
+
+    def forward(self, z, training=False):
+        self.z = z
+        self.a = self.function(z)
+        return self.a
+
+    def backward(self, grad_out):
+        """``dL/dz = dL/da * a'(z)`` (element-wise)."""
+        return grad_out * self.derivative()
+
+    def function(self, z):
+        raise NotImplementedError
+
+    def derivative(self):
+        """``da/dz`` at the cached point, element-wise."""
+        raise NotImplementedError
+
+    def spec(self):
+        """How a parent layer records this activation: its name, or a dict with arguments."""
+        config = self.get_config()
+        return {"name": self.name, **config} if config else self.name
+
+    def __call__(self, z):
+        return self.function(np.asarray(z, dtype=float))
+
+
+class Identity(Activation):
+    """``a = z``; ``da/dz = 1``."""
+
+    name = "identity"
+
+    def forward(self, z, training=False):
+        self.z = self.a = z
+        return z
+
+    def backward(self, grad_out):
+        return grad_out
+
+    def function(self, z):
+        return z
+
+    def derivative(self):
+        return np.ones_like(self.z)
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """``1 / (1 + e^-z)``, element-wise, without overflow.
+
+    ``e^-z`` overflows only for ``z`` below ``-log(max float)`` (about -709 in float64, -88 in
+    float32), where the sigmoid is already smaller than the smallest normal number; clamping
+    ``z`` there keeps the textbook formula — bit for bit the tutorials' numbers everywhere
+    else — and makes overflow impossible. Computed in one buffer: no temporaries.
+    """
+    limit = _EXP_LIMIT[z.dtype.char] if z.dtype.char in _EXP_LIMIT else 700.0
+    t = np.maximum(z, -limit)
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    t += 1
+    np.reciprocal(t, out=t)
+    return t
+
+
+_EXP_LIMIT = {np.dtype(t).char: float(np.log(np.finfo(t).max)) - 1.0
+              for t in (np.float16, np.float32, np.float64)}
+
+
+class Sigmoid(Activation):
+    """``a = 1 / (1 + e^-z)``; ``da/dz = a (1 - a)`` (from the output).
+
+    Stable by construction: see :func:`sigmoid`.
+    """
+
+    name = "sigmoid"
+    uses = "output"
+
+    def function(self, z):
+        return sigmoid(z)
+
+    def derivative(self):
+        return self.a * (1 - self.a)
+
+    def backward(self, grad_out):
+        return grad_out * (self.a * (1 - self.a))
+
+
+class Tanh(Activation):
+    """``a = tanh(z)``; ``da/dz = 1 - a^2`` (from the output)."""
+
+    name = "tanh"
+    uses = "output"
+
+    def function(self, z):
+        return np.tanh(z)
+
+    def derivative(self):
+        return 1 - self.a * self.a
+
+
+class ReLU(Activation):
+    """``a = max(0, z)``; ``da/dz = 1 if z > 0 else 0`` (from the input)."""
+
+    name = "relu"
+    uses = "input"
+
+    def function(self, z):
+        return np.maximum(z, 0)
+
+    def derivative(self):
+        return (self.z > 0).astype(self.z.dtype)
+
+    def backward(self, grad_out):
+        # One pass, no float mask: zero the gradient where the unit was off.
+        return np.where(self.z > 0, grad_out, 0).astype(grad_out.dtype, copy=False)
+
+
+class LeakyReLU(Activation):
+    """``a = z if z > 0 else alpha z``; ``da/dz = 1 or alpha`` (from the input)."""
+
+    name = "leaky_relu"
+    uses = "input"
+
+    def __init__(self, alpha: float = 0.01) -> None:
+        super().__init__()
+        self.alpha = check_real("alpha", alpha, minimum=0.0)
+
+    def function(self, z):
+        return np.where(z > 0, z, z * self.alpha).astype(z.dtype, copy=False)
+
+    def derivative(self):
+        return np.where(self.z > 0, 1, self.alpha).astype(self.z.dtype)
+
+    def get_config(self):
+        return {"alpha": self.alpha}
+
+
+class Softmax(Activation):
+    """``a_k = e^{z_k} / sum_j e^{z_j}`` over the last axis (from the output).
+
+    Stable: the row maximum is subtracted first, so no exponent exceeds 0.
+    The Jacobian is ``da_k/dz_j = a_k (1[k=j] - a_j)``, so
+    ``dL/dz = a * (g - sum_k g_k a_k)`` with ``g = dL/da``.
+    """
+
+    name = "softmax"
+    uses = "output"
+
+    def function(self, z):
+        e = np.exp(z - z.max(axis=-1, keepdims=True))
+        e /= e.sum(axis=-1, keepdims=True)
+        return e
+
+    def derivative(self):
+        raise NotImplementedError("softmax has a full Jacobian; use backward()")
+
+    def backward(self, grad_out):
+        a = self.a
+        return a * (grad_out - (grad_out * a).sum(axis=-1, keepdims=True))
+
+
+ACTIVATIONS: dict[str, type[Activation]] = {
+    cls.name: cls for cls in (Identity, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax)
+}
+ALIASES = {"linear": "identity", "none": "identity", "leakyrelu": "leaky_relu"}
+
+
+def get_activation(activation, **kwargs) -> Activation:
+    """An Activation from a name (``"relu"``), a class, an instance, or None (identity).
+
+    An instance is copied, so one object never ends up shared by two layers.
+    """
+    if activation is None:
+        return Identity()
+    if isinstance(activation, Activation):
+        return type(activation)(**activation.get_config())
+    if isinstance(activation, type) and issubclass(activation, Activation):
+        return activation(**kwargs)
+    if isinstance(activation, dict):  # the model file's form: {"name": ..., **arguments}
+        spec = dict(activation)
+        return get_activation(spec.pop("name", None) or "identity", **spec)
+    if isinstance(activation, str):
+        key = activation.lower().replace("-", "_")
+        key = ALIASES.get(key, key)
+        if key not in ACTIVATIONS:
+            raise unknown_name_error("activation", activation, ACTIVATIONS)
+        return ACTIVATIONS[key](**kwargs)
+    raise TypeError(
+        f"activation must be a name, an Activation or None, got {type(activation).__name__}"
+    )

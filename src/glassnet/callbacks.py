@@ -1,0 +1,165 @@
+"""Callbacks: code that runs at the edges of training — history, early stopping, the progress
+bar, checkpoints. The training loop calls them; they never reach into its hot path except
+``on_batch_end``, which only the progress bar uses.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ._validation import check_int, check_real
+
+
+class Callback:
+    """Base class: override the hooks you need. ``self.model`` is set before training."""
+
+    model = None
+
+    def on_train_begin(self, logs=None): ...
+    def on_epoch_begin(self, epoch, logs=None): ...
+    def on_batch_end(self, batch, logs=None): ...
+    def on_epoch_end(self, epoch, logs=None): ...
+    def on_train_end(self, logs=None): ...
+
+
+class History(Callback):
+    """Per-epoch records: ``loss``, ``val_loss``, ``accuracy``, ``val_accuracy``.
+
+    A model keeps one History across calls to ``fit``, so a second call continues the curve.
+    ``history.history`` is the same data as a plain dict of lists.
+    """
+
+    KEYS = ("loss", "val_loss", "accuracy", "val_accuracy")
+
+    def __init__(self, records: dict | None = None) -> None:
+        self.history: dict[str, list[float]] = {}
+        for key, values in (records or {}).items():
+            self.history[key] = [float(v) for v in values]
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+
+    @property
+    def epochs(self) -> int:
+        return len(self.history.get("loss", []))
+
+    def __getattr__(self, key):
+        # history.loss, history.val_accuracy, ... ; [] for a metric never recorded
+        if key in History.KEYS or key.startswith("val_"):
+            return self.__dict__.get("history", {}).get(key, [])
+        raise AttributeError(key)
+
+    def __repr__(self):
+        last = {k: round(v[-1], 6) for k, v in self.history.items() if v}
+        return f"History(epochs={self.epochs}, last={last})"
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
+
+    ``monitor`` defaults to ``"val_loss"``; without validation data it falls back to
+    ``"loss"``. With ``restore_best_weights`` the model ends with the parameters of its best
+    epoch (copied only when the monitored value improves, so the cost is small).
+    """
+
+    def __init__(self, monitor="val_loss", *, patience=5, min_delta=0.0,
+                 restore_best_weights=True, mode="auto") -> None:
+        self.monitor = monitor
+        self.patience = check_int("patience", patience, minimum=0)
+        self.min_delta = check_real("min_delta", min_delta, minimum=0.0)
+        if not isinstance(restore_best_weights, bool):
+            raise TypeError(f"restore_best_weights must be True or False, "
+                            f"got {restore_best_weights!r}")
+        self.restore_best_weights = restore_best_weights
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+        self.mode = mode
+
+    def on_train_begin(self, logs=None):
+        self.wait = 0
+        self.best = math.inf
+        self.best_epoch = None
+        self.best_weights = None
+        self.stopped_epoch = None
+
+    def _sign(self, key):
+        if self.mode == "max" or (self.mode == "auto" and "acc" in key):
+            return -1.0
+        return 1.0
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        key = self.monitor if self.monitor in logs else "loss"
+        if key not in logs:
+            return
+        value = self._sign(key) * logs[key]
+        if value < self.best - self.min_delta:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+        else:
+            self.wait += 1
+            if self.wait > self.patience:
+                self.stopped_epoch = epoch
+                self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.restore_best_weights and self.best_weights is not None and \
+                self.stopped_epoch is not None:
+            self.model.set_weights(self.best_weights)
+
+
+class ProgressBar(Callback):
+    """A tqdm bar over the batches of the whole run, with the latest losses as its postfix.
+
+    Added by ``fit`` when ``verbose`` is 1; ``verbose=0`` prints nothing at all.
+    """
+
+    def __init__(self, epochs: int, batches_per_epoch: int) -> None:
+        self.epochs, self.batches_per_epoch = epochs, batches_per_epoch
+
+    def on_train_begin(self, logs=None):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=self.epochs * self.batches_per_epoch, unit="batch",
+                        leave=True, dynamic_ncols=True, mininterval=0.2)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.bar.set_description(f"epoch {epoch + 1}/{self.epochs}", refresh=False)
+
+    def on_batch_end(self, batch, logs=None):
+        self.bar.update(1)
+
+    def on_epoch_end(self, epoch, logs=None):
+        shown = {k: f"{v:.4g}" for k, v in (logs or {}).items()}
+        self.bar.set_postfix(shown, refresh=False)
+
+    def on_train_end(self, logs=None):
+        # an early stop leaves the bar short: fill it to its real end
+        self.bar.total = self.bar.n
+        self.bar.refresh()
+        self.bar.close()
+
+
+class ModelCheckpoint(Callback):
+    """Save the model to ``path`` after each epoch, or only when ``monitor`` improves."""
+
+    def __init__(self, path, monitor="val_loss", *, save_best_only=True) -> None:
+        self.path = Path(path)
+        self.monitor = monitor
+        self.save_best_only = save_best_only
+        self.best = math.inf
+        self.saved_epoch = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        key = self.monitor if self.monitor in logs else "loss"
+        value = logs.get(key, np.nan)
+        if not self.save_best_only or value < self.best:
+            self.best = min(self.best, value)
+            self.model.save(self.path)
+            self.saved_epoch = epoch

@@ -1,0 +1,169 @@
+"""The seeds' programs, reproduced with glassnet — and the showcase runs.
+
+``glassnet demo`` lists them; ``glassnet demo NAME`` runs one. Each demo is a function that
+prints what the tutorial printed and returns its numbers, so the tests check the very code
+a reader runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from . import datasets
+from .callbacks import Callback
+from .explain import explain
+from .losses import MeanSquaredError
+from .model import Sequential
+from .neuron import Neuron
+from .optimizers import SGD
+
+
+def _layers(*specs, dtype="float64"):
+    from .layers import Dense
+
+    return Sequential([Dense(units, activation="sigmoid", use_bias=bias)
+                       for units, bias in specs], dtype=dtype)
+
+
+def neuron(out=print, **_):
+    """Seed 002: one neuron, ``w = [0, 1]``, ``b = 4``, input ``[2, 3]``."""
+    n = Neuron(weights=[0, 1], bias=4)
+    y = n.forward([2, 3])
+    out(f"{n}")
+    out("z = w . x + b = 0*2 + 1*3 + 4 = 7")
+    out(f"y = sigmoid(7) = {y!r}")
+    return y
+
+
+def network(out=print, **_):
+    """Seed 002: the 2-2-1 network with every neuron's weights ``[0, 1]`` and bias 0, the MSE
+    example, and the backpropagation ledger for Alice with every weight 1."""
+    model = _layers((2, True), (1, True))
+    model.build((2,))
+    # neuron j of a Dense layer has weights W[:, j]: both hidden neurons get [0, 1]
+    model.set_weights({"layers.0.W": [[0, 0], [1, 1]], "layers.0.b": [0, 0],
+                       "layers.1.W": [[0], [1]], "layers.1.b": [0]})
+    o1 = float(model.predict(np.array([[2.0, 3.0]]))[0, 0])
+    out("h1 = h2 = sigmoid(0*2 + 1*3 + 0) = sigmoid(3) = 0.9526")
+    out(f"o1 = sigmoid(0*h1 + 1*h2 + 0) = {o1!r}")
+    mse = MeanSquaredError()(np.array([0, 0, 0, 0]), np.array([1, 0, 0, 1]))
+    out(f"MSE(y_true=[1, 0, 0, 1], y_pred=[0, 0, 0, 0]) = {mse}")
+
+    X, y = datasets.gender()
+    ones = _layers((2, True), (1, True))
+    ones.build((2,))
+    ones.set_weights({"layers.0.W": np.ones((2, 2)), "layers.0.b": np.zeros(2),
+                      "layers.1.W": np.ones((2, 1)), "layers.1.b": np.zeros(1)})
+    ledger = explain(ones, X[:1], y[:1], loss="mse", parameter="layers.0.W[0,0]")
+    out("\nOne step of backpropagation for Alice (x = [-2, -1], y = 1), every weight 1:")
+    out(str(ledger))
+    return {"o1": o1, "mse": mse, "ledger": ledger}
+
+
+class _EveryK(Callback):
+    """Seed 000's print: at the start of iteration k, the mean absolute error of the forward
+    pass that iteration makes (before its update)."""
+
+    def __init__(self, X, y, every, last, out):
+        self.X, self.y, self.every, self.last, self.out = X, y, every, last, out
+        self.lines, self.final_output = [], None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch % self.every == 0 or epoch == self.last:
+            output = self.model.predict(self.X)
+            if epoch % self.every == 0:
+                line = f"Error at iteration {epoch}: {np.mean(np.abs(self.y - output))}"
+                self.lines.append(line)
+                self.out(line)
+            if epoch == self.last:
+                self.final_output = output
+
+
+def perceptron(out=print, **_):
+    """Seed 000: one sigmoid layer, 3 inputs, no bias, 10,000 full-batch steps.
+
+    The tutorial's update ``W += X.T @ (error * s'(out))`` with ``error = y - out`` is
+    gradient descent on ``1/2 * sum (y - out)^2`` with learning rate 1, which is the sum of
+    squares ``sum (out - y)^2`` with learning rate 0.5: the same step. The initial weights
+    are the tutorial's ``2 * random((3, 1)) - 1`` after ``seed(42)``, drawn from NumPy's
+    legacy generator as an explicit object (no global state).
+    """
+    X, y = datasets.perceptron_table()
+    model = _layers((1, False))
+    model.build((3,))
+    w0 = 2 * np.random.RandomState(42).random_sample((3, 1)) - 1
+    model.set_weights({"layers.0.W": w0})
+    epochs = 10_000
+    printer = _EveryK(X, y, 1000, epochs - 1, out)
+    model.fit(X, y, loss="sse", optimizer=SGD(learning_rate=0.5), epochs=epochs,
+              batch_size=None, shuffle=False, callbacks=[printer])
+    # The tutorial prints the output of its last forward pass (made before the last update).
+    out(f"Output after training: \n{printer.final_output}")
+    return {"lines": printer.lines, "output": printer.final_output, "model": model}
+
+
+def two_layer(out=print, out_dir=".", rng=1, **_):
+    """Seed 001: 3 -> 4 sigmoid -> 1 sigmoid, no biases, sum-of-squares loss, learning rate 1,
+    full batch, 1,500 iterations on XOR with a constant third input; weights start
+    uniform on [0, 1) like the tutorial's ``np.random.rand``. Writes the loss-per-iteration
+    graph as ``two_layer_loss.png`` in ``out_dir``."""
+    from .plotting import plot_loss
+
+    X, y = datasets.xor3()
+    from .layers import Dense
+
+    init = {"name": "uniform", "low": 0.0, "high": 1.0}
+    model = Sequential([Dense(4, activation="sigmoid", use_bias=False, weight_init=init),
+                        Dense(1, activation="sigmoid", use_bias=False, weight_init=init)],
+                       dtype="float64")
+    history = model.fit(X, y, loss="sse", optimizer=SGD(learning_rate=1.0), epochs=1500,
+                        batch_size=None, shuffle=False, rng=rng)
+    prediction = model.predict(X)
+    path = plot_loss(history, Path(out_dir) / "two_layer_loss.png",
+                     title="Seed 001: sum-of-squares loss per iteration", log_scale=False)
+    out(f"loss after 1 iteration: {history.loss[0]:.4f}, after 1500: {history.loss[-1]:.4f}")
+    out(f"prediction after 1500 iterations:\n{prediction}")
+    out(f"target:\n{y}")
+    out(f"loss-per-iteration graph: {path}")
+    return {"prediction": prediction, "history": history, "plot": path}
+
+
+def gender(out=print, rng=0, **_):
+    """Seed 002: the 2-2-1 sigmoid network trained by SGD (one sample per step, learning rate
+    0.1, 1,000 epochs, MSE) on four people; then Emily and Frank."""
+    from .layers import Dense
+
+    X, y = datasets.gender()
+    model = Sequential([Dense(2, activation="sigmoid"), Dense(1, activation="sigmoid")])
+    history = model.fit(X, y, loss="mse", optimizer=SGD(learning_rate=0.1), epochs=1000,
+                        batch_size=1, rng=rng)
+    for epoch in range(0, 1000, 100):
+        out(f"Epoch {epoch} loss: {history.loss[epoch]:.3f}")
+    people = {"Emily": (128, 63), "Frank": (155, 68)}
+    shifted = np.array([[w - datasets.WEIGHT_SHIFT, h - datasets.HEIGHT_SHIFT]
+                        for w, h in people.values()], dtype=float)
+    p = model.predict(shifted)[:, 0]
+    verdict = {}
+    for (name, (w, h)), pf in zip(people.items(), p, strict=True):
+        sex = "F" if pf >= 0.5 else "M"
+        confidence = pf if sex == "F" else 1 - pf
+        verdict[name] = (sex, float(pf))
+        out(f"{name} ({w} lb, {h} in): {'female' if sex == 'F' else 'male'} "
+            f"(P(female) = {pf:.3f}, confidence {confidence:.1%})")
+    return {"verdict": verdict, "history": history, "model": model}
+
+
+DEMOS = {
+    "neuron": (neuron, "seed 002: one neuron, sigmoid(0*2 + 1*3 + 4)"),
+    "network": (network, "seed 002: a 2-2-1 network forward, MSE, and the backprop ledger"),
+    "perceptron": (perceptron, "seed 000: one sigmoid layer trained for 10,000 steps"),
+    "two-layer": (two_layer, "seed 001: 3-4-1 network on XOR, loss graph as PNG"),
+    "gender": (gender, "seed 002: train on four people, predict Emily and Frank"),
+}
+
+
+def register(name, function, description):
+    """Add a demo (used by the showcase modules)."""
+    DEMOS[name] = (function, description)

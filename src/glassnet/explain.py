@@ -1,0 +1,211 @@
+"""The backpropagation ledger: every value and every partial derivative of one training step.
+
+For each layer ``l`` (1-based, as in the textbooks) it records
+
+    z[l] = a[l-1] @ W[l] + b[l]        the pre-activations
+    a[l] = g(z[l])                      the activations (a[0] is the input x)
+    dL/da[l]                            the gradient arriving from above
+    delta[l] = dL/dz[l]                 = dL/da[l] * g'(z[l])
+    dL/dW[l] = a[l-1].T @ delta[l]      dL/db[l] = sum over samples of delta[l]
+
+and, for one chosen weight ``W[l]_ij``, the chain rule written out factor by factor::
+
+    dL/dw = dL/dy_hat * dy_hat/da[l]_j * da[l]_j/dw        (one output)
+    da[l]_j/dw = a[l-1]_i * g'(z[l]_j)
+
+which is exactly how seed 002 derives ``dL/dw1 = -0.952 * 0.249 * -0.0904 = 0.0215`` by hand.
+The numbers come from the model's own forward and backward (in float64), so the ledger is
+the computation, not a re-enactment of it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .activations import Activation, Softmax
+from .losses import get_loss
+
+
+@dataclass
+class LayerEntry:
+    """One layer's values. Arrays have a row per sample."""
+
+    index: int                 # 1-based layer number
+    name: str
+    z: np.ndarray | None
+    a: np.ndarray
+    dL_da: np.ndarray | None
+    delta: np.ndarray | None
+    grads: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
+class ChainRule:
+    """The factors of ``dL/dw`` for one parameter entry, summed over the samples given."""
+
+    parameter: str
+    dL_dyhat: float | None         # one-output networks only
+    dyhat_da: float | None         # one-output networks only
+    dL_da: float                   # the upstream gradient at the unit the weight feeds
+    da_dz: float | None            # g'(z) (None for softmax, whose Jacobian is not diagonal)
+    dz_dw: float                   # the input the weight multiplies (1 for a bias)
+    da_dw: float | None            # da/dw = dz/dw * g'(z)
+    dL_dw: float                   # the gradient, as backward computed it
+
+
+@dataclass
+class Ledger:
+    loss_name: str
+    loss: float
+    x: np.ndarray
+    y_hat: np.ndarray
+    dL_dyhat: np.ndarray
+    layers: list[LayerEntry]
+    chain: ChainRule | None
+
+    def __str__(self) -> str:
+        return format_ledger(self)
+
+
+def explain(model, X, y, loss="mse", *, parameter: str | None = "layers.0.W[0,0]") -> Ledger:
+    """Run one forward and backward pass on ``X``, ``y`` and record every step.
+
+    Parameters
+    ----------
+    model : Sequential (built, or built here from ``X``); not modified.
+    X, y : a few samples (one is clearest).
+    loss : str or Loss
+    parameter : str or None
+        The weight whose chain rule is written out, as ``"layers.<i>.<key>[<index>]"``
+        (0-based, like ``model.slots()``); the default is the first weight of the first
+        layer, seed 002's ``w1``.
+    """
+    loss_fn = get_loss(loss)
+    if not model.built:
+        model.build(model._check_X(X, "X").shape[1:], rng=0)
+    m = model.astype(np.float64)
+    m.loss_ = loss_fn
+    X = m._check_X(X, "X")
+    y = m._check_y(y, X.shape[0], "y")
+    for layer in m.layers:
+        layer.needs_input_grad = True
+
+    y_hat = m.forward(X).copy()
+    value = loss_fn.forward(y_hat, y)
+    dL_dyhat = loss_fn.backward()
+
+    # backward, layer by layer, keeping what arrives at each layer (dL/da of its output)
+    activation, _, _ = m._head()
+    fused = activation is not None and loss_fn.fuses_with == activation.name
+    arriving: dict[int, np.ndarray] = {}
+    last = len(m.layers) - 1
+    if fused:   # the exact (p - y)/n from the logits, as training uses
+        value, delta = loss_fn.from_logits(m._head()[1](), y)
+        arriving[last] = dL_dyhat
+        head = m.layers[last]
+        grad = delta if isinstance(head, Activation) else head.backward_linear(delta)
+        if isinstance(head, Activation):
+            head.delta = delta
+        start = last - 1
+    else:
+        grad, start = dL_dyhat, last
+    for i in range(start, -1, -1):
+        arriving[i] = grad
+        grad = m.layers[i].backward(grad)
+
+    entries = []
+    for i, layer in enumerate(m.layers):
+        entries.append(LayerEntry(
+            index=i + 1, name=repr(layer),
+            z=getattr(layer, "z", None), a=getattr(layer, "a", None),
+            dL_da=arriving.get(i), delta=getattr(layer, "delta", None),
+            grads={k: g.copy() for k, g in layer.grads.items()},
+        ))
+    chain = None if parameter is None else _chain(m, parameter, dL_dyhat, arriving)
+    return Ledger(loss_fn.name, float(value), X, y_hat, dL_dyhat, entries, chain)
+
+
+def _chain(m, parameter, dL_dyhat, arriving) -> ChainRule:
+    match = re.fullmatch(r"layers\.(\d+)\.(\w+)\[([\d, ]+)\]", parameter.replace(" ", ""))
+    if not match:
+        raise ValueError(f"parameter must look like 'layers.0.W[0,0]', got {parameter!r}")
+    li, key = int(match.group(1)), match.group(2)
+    index = tuple(int(s) for s in match.group(3).split(","))
+    if li >= len(m.layers) or key not in m.layers[li].params:
+        names = [name for name, _, _ in m.slots()]
+        raise ValueError(f"parameter {parameter!r} does not exist; parameters are {names}")
+    layer = m.layers[li]
+    p = layer.params[key]
+    if len(index) != p.ndim or any(not 0 <= k < s for k, s in zip(index, p.shape, strict=True)):
+        raise ValueError(f"index {index} is outside {key} of shape {p.shape}")
+    if not hasattr(layer, "backward_linear") or layer.params[key].ndim > 2:
+        raise ValueError("the chain rule is written out for Dense layers only")
+
+    j = index[-1]                                   # the unit the weight feeds
+    x_i = layer.x[:, index[0]] if key == "W" else np.ones(layer.x.shape[0])
+    act = layer.activation
+    softmax = isinstance(act, Softmax)
+    g_prime = None if softmax else act.derivative()[:, j]
+    dL_da = arriving[li][:, j]
+    dL_dw = float(layer.grads[key][index])
+
+    dL_dy = dy_da = None
+    if m.output_shape == (1,):
+        # how the single output moves with unit j: backpropagate 1 from the output
+        grad = np.ones_like(dL_dyhat)
+        for upper in reversed(m.layers[li + 1:]):
+            upper.needs_input_grad = True
+            grad = upper.backward(grad)
+        dy_da = float(grad[:, j].sum()) if li < len(m.layers) - 1 else 1.0
+        dL_dy = float(dL_dyhat.sum())
+    return ChainRule(
+        parameter=parameter, dL_dyhat=dL_dy, dyhat_da=dy_da, dL_da=float(dL_da.sum()),
+        da_dz=None if softmax else float(g_prime.sum()), dz_dw=float(x_i.sum()),
+        da_dw=None if softmax else float((x_i * g_prime).sum()), dL_dw=dL_dw,
+    )
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "—"
+    arr = np.asarray(v, dtype=float)
+    if arr.ndim == 0:
+        return f"{float(arr):.4g}"
+    return np.array2string(arr, precision=4, suppress_small=True, separator=", ",
+                           floatmode="maxprec")
+
+
+def format_ledger(ledger: Ledger) -> str:
+    lines = [f"input x (a[0]) = {_fmt(ledger.x)}"]
+    for e in ledger.layers:
+        lines.append(f"layer {e.index}: {e.name}")
+        if e.z is not None and e.grads:
+            lines.append(f"  z[{e.index}] = a[{e.index - 1}] @ W + b = {_fmt(e.z)}")
+        lines.append(f"  a[{e.index}] = {_fmt(e.a)}")
+    lines.append(f"output ŷ = {_fmt(ledger.y_hat)}")
+    lines.append(f"loss ({ledger.loss_name}) L = {ledger.loss:.6g}")
+    lines.append(f"∂L/∂ŷ = {_fmt(ledger.dL_dyhat)}")
+    for e in reversed(ledger.layers):
+        if not e.grads and e.delta is None:
+            continue
+        lines.append(f"layer {e.index} backward:")
+        if e.dL_da is not None:
+            lines.append(f"  ∂L/∂a[{e.index}] = {_fmt(e.dL_da)}")
+        if e.delta is not None:
+            lines.append(f"  δ[{e.index}] = ∂L/∂z[{e.index}] = {_fmt(e.delta)}")
+        for key, g in e.grads.items():
+            lines.append(f"  ∂L/∂{key}[{e.index}] = {_fmt(g)}")
+    c = ledger.chain
+    if c is not None:
+        lines.append(f"chain rule for {c.parameter}:")
+        if c.dL_dyhat is not None:
+            lines.append(f"  ∂L/∂w = ∂L/∂ŷ · ∂ŷ/∂a · ∂a/∂w = {_fmt(c.dL_dyhat)} · "
+                         f"{_fmt(c.dyhat_da)} · {_fmt(c.da_dw)} = {_fmt(c.dL_dw)}")
+        if c.da_dz is not None:
+            lines.append(f"  ∂a/∂w = ∂z/∂w · g'(z) = {_fmt(c.dz_dw)} · {_fmt(c.da_dz)} "
+                         f"= {_fmt(c.da_dw)}")
+        lines.append(f"  ∂L/∂a (arriving from above) = {_fmt(c.dL_da)}; ∂L/∂w = {_fmt(c.dL_dw)}")
+    return "\n".join(lines)

@@ -1,0 +1,240 @@
+"""Loss functions ``L(y_hat, y)`` and their gradients ``dL/dy_hat``.
+
+Reduction: every loss *averages over the batch* (and, for MSE, over the outputs too),
+except :class:`SumSquaredError`, which sums, as seed 001's tutorial does. A loss that
+averages gives gradients whose scale does not depend on the batch size.
+
+Where an activation meets its natural loss — sigmoid with binary cross-entropy, softmax with
+cross-entropy — the pair is computed from the pre-activation ``z`` (the logits). That is
+stable by construction (no ``log(0)``, no ``exp`` overflow) and gives the exact, simple
+gradient ``dL/dz = (p - y) / n``. :meth:`Loss.from_logits` implements this; the model uses it
+automatically when the last activation matches (see ``Loss.fuses_with``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import unknown_name_error
+
+
+class Loss:
+    """Base class.
+
+    ``forward(y_pred, y_true) -> float`` and ``backward() -> dL/dy_pred`` (same shape as
+    ``y_pred``). ``y_true`` is first passed through :meth:`prepare_targets`, which checks the
+    labels fit the loss and returns them in the shape of ``y_pred``.
+    """
+
+    name = "loss"
+    fuses_with: str | None = None       # the activation whose logits this loss can take
+    is_classification = False
+
+    def prepare_targets(self, y: np.ndarray, n_outputs: int, dtype) -> np.ndarray:
+        """Shape ``y`` like the network's output ``(n, n_outputs)`` and check it fits."""
+        y = np.asarray(y)
+        if y.ndim == 1:
+            y = y.reshape(-1, 1)
+        if y.ndim != 2 or y.shape[1] != n_outputs:
+            raise ValueError(
+                f"y has shape {y.shape}, but the network has {n_outputs} output(s); "
+                f"expected y of shape (n_samples, {n_outputs})"
+            )
+        return y.astype(dtype, copy=False)
+
+    def forward(self, y_pred, y_true) -> float:
+        raise NotImplementedError
+
+    def backward(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def from_logits(self, z, y_true):
+        """``(loss, dL/dz)`` computed from the logits ``z`` (only where ``fuses_with`` is set)."""
+        raise NotImplementedError(f"{self.name} has no fused form")
+
+    def __call__(self, y_pred, y_true) -> float:
+        y_pred = np.asarray(y_pred, dtype=float)
+        y_true = np.asarray(y_true, dtype=float).reshape(y_pred.shape)
+        return self.forward(y_pred, y_true)
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class MeanSquaredError(Loss):
+    """``L = 1/(n k) * sum (y_hat - y)^2`` over ``n`` samples and ``k`` outputs;
+    ``dL/dy_hat = 2 (y_hat - y) / (n k)``."""
+
+    name = "mse"
+
+    def forward(self, y_pred, y_true):
+        self.diff = y_pred - y_true
+        return float(np.mean(self.diff * self.diff))
+
+    def backward(self):
+        return self.diff * (2.0 / self.diff.size)
+
+
+class SumSquaredError(Loss):
+    """``L = sum (y_hat - y)^2`` (summed, not averaged: seed 001's loss);
+    ``dL/dy_hat = 2 (y_hat - y)``."""
+
+    name = "sse"
+
+    def forward(self, y_pred, y_true):
+        self.diff = y_pred - y_true
+        return float(np.sum(self.diff * self.diff))
+
+    def backward(self):
+        return 2 * self.diff
+
+
+class BinaryCrossEntropy(Loss):
+    """``L = -1/n * sum [y log p + (1 - y) log(1 - p)]`` for labels ``y`` in {0, 1}.
+
+    From probabilities ``p`` (``forward``) the log is clipped at ``eps`` so it stays finite.
+    From logits ``z`` (``from_logits``, used with a sigmoid output) it is exact:
+    ``L = mean(max(z, 0) - z y + log(1 + e^-|z|))`` and ``dL/dz = (sigmoid(z) - y) / n``.
+    Seed 000's Parkinson example, ``z = 100 * 0.5 - 0.2 = 49.8`` with label 0, gives
+    ``L = 49.8`` from the logits instead of the tutorial's infinity.
+    """
+
+    name = "bce"
+    fuses_with = "sigmoid"
+    is_classification = True
+    eps = 1e-7
+
+    def prepare_targets(self, y, n_outputs, dtype):
+        y = np.asarray(y)
+        if y.dtype.kind == "b":
+            y = y.astype(np.int8)
+        if y.dtype.kind not in "biuf" or not np.isin(y, (0, 1)).all():
+            bad = y.ravel()[~np.isin(y.ravel(), (0, 1))][:3] if y.dtype.kind in "biuf" else y
+            raise ValueError(
+                f"binary cross-entropy needs labels 0 or 1, got {bad!r}; "
+                f"encode the two classes as 0/1 or use loss='cross_entropy'"
+            )
+        return super().prepare_targets(y, n_outputs, dtype)
+
+    def forward(self, y_pred, y_true):
+        p = np.clip(y_pred, self.eps, 1 - self.eps)
+        self.p, self.y = p, y_true
+        return float(-np.mean(y_true * np.log(p) + (1 - y_true) * np.log1p(-p)))
+
+    def backward(self):
+        p, y = self.p, self.y
+        return (p - y) / (p * (1 - p)) / p.shape[0]
+
+    def from_logits(self, z, y_true):
+        n = z.shape[0]
+        from .activations import sigmoid
+
+        # log(1 + e^z) - z y, written so that no exponent is positive
+        loss = np.maximum(z, 0) - z * y_true + np.log1p(np.exp(-np.abs(z)))
+        delta = sigmoid(z)
+        delta -= y_true
+        delta /= n
+        return float(loss.sum() / n), delta
+
+
+class CrossEntropy(Loss):
+    """Categorical cross-entropy ``L = -1/n * sum_i log p_{i, y_i}``.
+
+    Labels are integers ``0..k-1`` of shape ``(n,)`` or one-hot rows of shape ``(n, k)``.
+    From logits (used with a softmax output), with ``log p = z - logsumexp(z)``:
+    ``dL/dz = (softmax(z) - onehot(y)) / n`` — exact, finite for any ``z``.
+    """
+
+    name = "cross_entropy"
+    fuses_with = "softmax"
+    is_classification = True
+    eps = 1e-7
+
+    def prepare_targets(self, y, n_outputs, dtype):
+        """Integer labels stay integers ``(n,)`` (no one-hot copy); one-hot rows are checked."""
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == n_outputs and n_outputs > 1:
+            if y.dtype.kind not in "biuf" or not (
+                np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all()
+            ):
+                raise ValueError("one-hot y must have exactly one 1 per row and 0 elsewhere")
+            return y.argmax(axis=1).astype(np.intp)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.ravel()
+        if y.ndim != 1:
+            raise ValueError(
+                f"cross-entropy needs integer labels of shape (n_samples,) or one-hot "
+                f"(n_samples, {n_outputs}), got shape {y.shape}"
+            )
+        if y.dtype.kind == "f" and np.all(y == np.round(y)):
+            y = y.astype(np.intp)
+        if y.dtype.kind not in "iu":
+            raise ValueError(f"cross-entropy needs integer class labels, got dtype {y.dtype}")
+        if y.size and (y.min() < 0 or y.max() >= n_outputs):
+            bad = y[(y < 0) | (y >= n_outputs)][0]
+            raise ValueError(
+                f"class label {bad} does not fit a network with {n_outputs} outputs "
+                f"(labels must be 0..{n_outputs - 1})"
+            )
+        return y.astype(np.intp, copy=False)
+
+    def forward(self, y_pred, y_true):
+        y = self._labels(y_true, y_pred.shape[1])
+        p = np.clip(y_pred, self.eps, 1.0)
+        self.p, self.y = p, y
+        return float(-np.mean(np.log(p[np.arange(len(y)), y])))
+
+    def backward(self):
+        p, y = self.p, self.y
+        grad = np.zeros_like(p)
+        rows = np.arange(len(y))
+        grad[rows, y] = -1.0 / p[rows, y] / len(y)
+        return grad
+
+    def from_logits(self, z, y_true):
+        n = z.shape[0]
+        rows = np.arange(n)
+        shifted = z - z.max(axis=1, keepdims=True)          # every exponent <= 0
+        e = np.exp(shifted)
+        sum_e = e.sum(axis=1, keepdims=True)
+        log_p_true = shifted[rows, y_true] - np.log(sum_e[:, 0])
+        e /= sum_e                                          # e is now softmax(z)
+        e[rows, y_true] -= 1                                # p - onehot(y), in place
+        e /= n
+        return float(-log_p_true.sum() / n), e
+
+    @staticmethod
+    def _labels(y_true, k):
+        y_true = np.asarray(y_true)
+        if y_true.ndim == 2 and y_true.shape[1] == k and k > 1:
+            return y_true.argmax(axis=1)
+        return y_true.reshape(-1).astype(np.intp)
+
+    def __call__(self, y_pred, y_true):
+        return self.forward(np.asarray(y_pred, dtype=float), np.asarray(y_true))
+
+
+LOSSES: dict[str, type[Loss]] = {
+    cls.name: cls for cls in (MeanSquaredError, SumSquaredError, BinaryCrossEntropy, CrossEntropy)
+}
+ALIASES = {
+    "mean_squared_error": "mse", "sum_squared_error": "sse",
+    "binary_cross_entropy": "bce", "binary_crossentropy": "bce", "log_loss": "bce",
+    "crossentropy": "cross_entropy", "categorical_crossentropy": "cross_entropy",
+    "sparse_categorical_crossentropy": "cross_entropy", "ce": "cross_entropy",
+}
+
+
+def get_loss(loss) -> Loss:
+    """A Loss from a name (``"mse"``, ``"sse"``, ``"bce"``, ``"cross_entropy"``), class or
+    instance."""
+    if isinstance(loss, Loss):
+        return loss
+    if isinstance(loss, type) and issubclass(loss, Loss):
+        return loss()
+    if isinstance(loss, str):
+        key = ALIASES.get(loss.lower(), loss.lower())
+        if key not in LOSSES:
+            raise unknown_name_error("loss", loss, LOSSES)
+        return LOSSES[key]()
+    raise TypeError(f"loss must be a name or a Loss, got {type(loss).__name__}")

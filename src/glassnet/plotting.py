@@ -1,0 +1,207 @@
+"""Plots: loss curves, decision boundaries, confusion matrices, digits and first-layer weights.
+
+matplotlib is imported inside each function, with the non-interactive Agg backend, so that
+importing glassnet stays fast and works on machines without a display. Every function
+writes a PNG to ``path`` (atomically) and returns the path.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path) -> Path:
+    """Write ``fig`` to ``path`` through a temporary file, so no half-written PNG is left."""
+    plt = _pyplot()
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        plt.close(fig)
+        raise ValueError(f"cannot write the plot: the folder {str(folder)!r} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=folder)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def plot_loss(history, path, *, title="Loss per epoch", log_scale=None) -> Path:
+    """The training (and validation) loss per epoch; accuracy on a second panel if recorded.
+
+    ``history`` is a History, a dict of lists, or a plain list of losses.
+    """
+    plt = _pyplot()
+    records = history.history if hasattr(history, "history") else history
+    if not isinstance(records, dict):
+        records = {"loss": list(records)}
+    loss = np.asarray(records.get("loss", []), dtype=float)
+    if loss.size == 0:
+        raise ValueError("history has no loss values to plot")
+    has_acc = bool(records.get("accuracy"))
+    fig, axes = plt.subplots(1, 2 if has_acc else 1, figsize=(10 if has_acc else 6, 4))
+    axes = np.atleast_1d(axes)
+    epochs = np.arange(1, loss.size + 1)
+    ax = axes[0]
+    ax.plot(epochs, loss, label="training")
+    if records.get("val_loss"):
+        ax.plot(epochs[: len(records["val_loss"])], records["val_loss"], label="validation")
+    if log_scale or (log_scale is None and loss.min() > 0 and loss.max() / loss.min() > 100):
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    if has_acc:
+        ax = axes[1]
+        ax.plot(epochs[: len(records["accuracy"])], records["accuracy"], label="training")
+        if records.get("val_accuracy"):
+            ax.plot(epochs[: len(records["val_accuracy"])], records["val_accuracy"],
+                    label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("accuracy")
+        ax.set_title("Accuracy per epoch")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    return _save(fig, path)
+
+
+def plot_decision_boundary(model, X, y, path, *, resolution=200, title="Decision boundary",
+                           transform=None, labels=None) -> Path:
+    """The model's predicted class over the plane of two input features, with the data.
+
+    ``transform`` maps raw points to what the model expects (e.g. standardisation).
+    """
+    plt = _pyplot()
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"a decision boundary needs exactly 2 features, got shape {X.shape}")
+    y = np.asarray(y)
+    pad = 0.1 * (X.max(axis=0) - X.min(axis=0) + 1e-9)
+    lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
+    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution),
+                         np.linspace(lo[1], hi[1], resolution))
+    grid = np.c_[gx.ravel(), gy.ravel()]
+    out = model.predict(transform(grid) if transform else grid)
+    fig, ax = plt.subplots(figsize=(6, 5))
+    if out.shape[1] == 1:
+        surface = out[:, 0].reshape(gx.shape)
+        cs = ax.contourf(gx, gy, surface, levels=20, cmap="RdBu_r", alpha=0.6)
+        ax.contour(gx, gy, surface, levels=[0.5], colors="k", linewidths=1)
+        fig.colorbar(cs, ax=ax, label="P(class 1)")
+    else:
+        surface = out.argmax(axis=1).reshape(gx.shape)
+        ax.contourf(gx, gy, surface, levels=np.arange(out.shape[1] + 1) - 0.5, cmap="tab10",
+                    alpha=0.35)
+    classes = np.unique(y)
+    for k, c in enumerate(classes):
+        sel = y == c
+        name = labels[k] if labels is not None and k < len(labels) else str(c)
+        ax.scatter(X[sel, 0], X[sel, 1], s=18, edgecolors="k", linewidths=0.4, label=name,
+                   color=plt.cm.tab10(k % 10))
+    ax.set_title(title)
+    ax.legend(loc="best", fontsize=8)
+    return _save(fig, path)
+
+
+def confusion_matrix(y_true, y_pred, n_classes=None) -> np.ndarray:
+    """Counts ``C[i, j]`` of samples of true class ``i`` predicted as ``j`` (integer labels)."""
+    y_true = np.asarray(y_true, dtype=np.intp).ravel()
+    y_pred = np.asarray(y_pred, dtype=np.intp).ravel()
+    k = n_classes or int(max(y_true.max(initial=0), y_pred.max(initial=0)) + 1)
+    return np.bincount(y_true * k + y_pred, minlength=k * k).reshape(k, k)
+
+
+def plot_confusion_matrix(matrix, path, *, labels=None, title="Confusion matrix") -> Path:
+    """A confusion matrix as a heat map with the counts written in the cells."""
+    plt = _pyplot()
+    matrix = np.asarray(matrix)
+    k = matrix.shape[0]
+    labels = [str(v) for v in (labels if labels is not None else range(k))]
+    fig, ax = plt.subplots(figsize=(1.0 + 0.55 * k, 0.8 + 0.5 * k))
+    ax.imshow(matrix, cmap="Blues")
+    threshold = matrix.max() / 2 if matrix.size else 0
+    for i in range(k):
+        for j in range(k):
+            ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=8,
+                    color="white" if matrix[i, j] > threshold else "black")
+    ax.set_xticks(range(k), labels, rotation=45 if max(map(len, labels)) > 2 else 0)
+    ax.set_yticks(range(k), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    return _save(fig, path)
+
+
+def plot_digits(images, path, *, predicted=None, true=None, probabilities=None, n=36,
+                title="Test digits and predictions") -> Path:
+    """A grid of images with their predictions; mistakes are marked in red."""
+    plt = _pyplot()
+    images = np.asarray(images)
+    images = images.reshape(images.shape[0], *images.shape[-2:]) if images.ndim > 2 else \
+        images.reshape(images.shape[0], 28, 28)
+    n = min(n, images.shape[0])
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(1.3 * cols, 1.45 * rows))
+    for i, ax in enumerate(np.atleast_1d(axes).ravel()):
+        ax.axis("off")
+        if i >= n:
+            continue
+        ax.imshow(images[i], cmap="gray_r")
+        if predicted is not None:
+            wrong = true is not None and predicted[i] != true[i]
+            text = f"{predicted[i]}"
+            if probabilities is not None:
+                text += f" {probabilities[i]:.0%}"
+            if wrong:
+                text += f" (true {true[i]})"
+            ax.set_title(text, fontsize=7, color="red" if wrong else "black")
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def plot_weights(weights, path, *, image_shape=None, title="First-layer weights") -> Path:
+    """First-layer weights as images: Dense ``W`` (n_in, units) columns reshaped to
+    ``image_shape`` (28x28 for MNIST), or Conv2D filters ``(filters, channels, kh, kw)``."""
+    plt = _pyplot()
+    W = np.asarray(weights, dtype=float)
+    if W.ndim == 4:
+        tiles = W[:, 0]
+    elif W.ndim == 2:
+        side = int(round(np.sqrt(W.shape[0])))
+        shape = image_shape or (side, side)
+        if shape[0] * shape[1] != W.shape[0]:
+            raise ValueError(f"cannot show {W.shape[0]} inputs as images of shape {shape}")
+        tiles = W.T.reshape(-1, *shape)
+    else:
+        raise ValueError(f"weights must be 2-D (Dense) or 4-D (Conv2D), got shape {W.shape}")
+    n = min(len(tiles), 64)
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(1.1 * cols, 1.1 * rows))
+    for i, ax in enumerate(np.atleast_1d(axes).ravel()):
+        ax.axis("off")
+        if i < n:
+            limit = np.abs(tiles[i]).max() or 1.0
+            ax.imshow(tiles[i], cmap="RdBu_r", vmin=-limit, vmax=limit)
+    fig.suptitle(title)
+    return _save(fig, path)
