@@ -10,6 +10,7 @@ import datetime
 import os
 import platform
 import statistics
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -124,7 +125,7 @@ def blas_description() -> list[str]:
     return lines
 
 
-def machine_lines(cores: int) -> list[str]:
+def machine_lines(cores: int, load: LoadMonitor | None = None) -> list[str]:
     import sys
 
     lines = [
@@ -143,8 +144,49 @@ def machine_lines(cores: int) -> list[str]:
     set_vars = [f"{v}={os.environ[v]}" for v in OPENBLAS_VARS if v in os.environ]
     lines.append("Environment: " + (", ".join(set_vars) + " SET (numbers are not comparable)"
                                     if set_vars else "OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE unset"))
+    if load is not None:
+        lines.append(load.describe(cores))
     lines.append(f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
     return lines
+
+
+class LoadMonitor:
+    """How busy the machine was with *other* work while the benchmark ran.
+
+    On a shared machine, another process on one of the two cores stalls every
+    multi-threaded matrix product (each waits for its slowest thread), so the numbers are
+    only as good as the machine was quiet. Compares the CPU time the whole machine spent
+    (/proc/stat) with this process's and its children's (os.times), and reports the
+    hypervisor's steal time too.
+    """
+
+    def __init__(self) -> None:
+        self.start = self._sample()
+
+    @staticmethod
+    def _sample():
+        try:
+            with open("/proc/stat") as f:
+                fields = [int(v) for v in f.readline().split()[1:9]]
+        except (OSError, ValueError):
+            return None
+        user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+        t = os.times()
+        own = t.user + t.system + t.children_user + t.children_system
+        tick = os.sysconf("SC_CLK_TCK")
+        return ((user + nice + system + irq + softirq) / tick, steal / tick, own,
+                time.monotonic())
+
+    def describe(self, cores: int) -> str:
+        end = self._sample()
+        if self.start is None or end is None:
+            return "Background load: unknown (no /proc/stat)"
+        busy, steal, own, wall = (b - a for a, b in zip(self.start, end, strict=True))
+        capacity = max(wall * cores, 1e-9)
+        others = max(busy - own, 0.0) / capacity
+        return (f"Background load during the run: other processes used {others:.0%} of the "
+                f"{cores} cores, hypervisor steal {steal / capacity:.0%} "
+                f"(both should be near 0% for trustworthy numbers)")
 
 
 def openblas_warning() -> str | None:

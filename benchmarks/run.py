@@ -49,9 +49,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
 import peers
 from peers import NAMES, MLPSpec, Unavailable
-from report import OPENBLAS_VARS, Entry, Results, Workload, machine_lines, openblas_warning, render
+from report import (
+    OPENBLAS_VARS,
+    Entry,
+    LoadMonitor,
+    Results,
+    Workload,
+    machine_lines,
+    openblas_warning,
+    render,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKLOADS = ("mlp", "cnn", "predict", "memory", "scaling")
@@ -79,9 +89,12 @@ QUICK = Config(n_samples=1024, cnn_samples=128, predict_rows=256, latency_calls=
                repeats=1, quick=True)
 
 
+START = time.perf_counter()
+
+
 def progress(message: str) -> None:
-    """Progress goes to stderr, so that stdout holds only the report."""
-    print(message, file=sys.stderr, flush=True)
+    """Progress goes to stderr (with the time since start), so stdout holds only the report."""
+    print(f"[{time.perf_counter() - START:6.1f} s] {message}", file=sys.stderr, flush=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -254,6 +267,7 @@ def scaling_entries(X, y, cfg: Config) -> list[Entry]:
 # --------------------------------------------------------------------------------------------
 
 MEMORY_PEERS = ("glassnet", "numpy", "torch", "sklearn32")
+QUICK_MEMORY_PEERS = ("glassnet", "numpy")      # --quick: the code path, without slow imports
 
 
 def _status_kb(field: str) -> int:
@@ -291,7 +305,7 @@ def fit_memory(key: str, n_samples: int) -> dict:
 def memory_results(cfg: Config) -> list[dict]:
     """Run :func:`fit_memory` for every peer, each in its own subprocess."""
     results = []
-    for key in MEMORY_PEERS:
+    for key in QUICK_MEMORY_PEERS if cfg.quick else MEMORY_PEERS:
         progress(f"memory: {NAMES[key]}, fit on {cfg.memory_samples:,} samples, fresh process")
         command = [sys.executable, str(Path(__file__).resolve()), "--memory-child", key,
                    "--samples", str(cfg.memory_samples)]
@@ -398,10 +412,11 @@ def main(argv=None) -> int:
     cfg = QUICK if args.quick else Config()
     if args.repeats:
         cfg = Config(**{**cfg.__dict__, "repeats": args.repeats})
+    load = LoadMonitor()
     results = run(cfg, set(args.only or WORKLOADS))
     if warning:
         results.notes.insert(0, warning)
-    machine = machine_lines(peers.cpu_count())
+    machine = machine_lines(peers.cpu_count(), load)
     print(render(results, machine, markdown=False))
     if args.markdown:
         args.markdown.write_text(render(results, machine, markdown=True), encoding="utf-8")

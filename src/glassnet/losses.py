@@ -42,13 +42,14 @@ class Loss:
             )
         return y.astype(dtype, copy=False)
 
-    def forward(self, y_pred, y_true) -> float:
+    def forward(self, y_pred, y_true, weights=None) -> float:
+        """The loss; ``weights`` (shape ``(n,)``) multiplies each sample's term."""
         raise NotImplementedError
 
     def backward(self) -> np.ndarray:
         raise NotImplementedError
 
-    def from_logits(self, z, y_true):
+    def from_logits(self, z, y_true, weights=None):
         """``(loss, dL/dz)`` computed from the logits ``z`` (only where ``fuses_with`` is set)."""
         raise NotImplementedError(f"{self.name} has no fused form")
 
@@ -61,36 +62,46 @@ class Loss:
         return f"{type(self).__name__}()"
 
 
+def _column(weights):
+    """Per-sample weights as a column ``(n, 1)`` that broadcasts over the outputs."""
+    return None if weights is None else weights.reshape(-1, 1)
+
+
 class MeanSquaredError(Loss):
-    """``L = 1/(n k) * sum (y_hat - y)^2`` over ``n`` samples and ``k`` outputs;
-    ``dL/dy_hat = 2 (y_hat - y) / (n k)``."""
+    """``L = 1/(n k) * sum_i w_i sum_k (y_hat - y)^2`` over ``n`` samples and ``k`` outputs
+    (``w_i = 1`` unless sample weights are given); ``dL/dy_hat = 2 w (y_hat - y) / (n k)``."""
 
     name = "mse"
 
-    def forward(self, y_pred, y_true):
-        self.diff = y_pred - y_true
-        return float(np.mean(self.diff * self.diff))
+    def forward(self, y_pred, y_true, weights=None):
+        self.diff, self.w = y_pred - y_true, _column(weights)
+        sq = self.diff * self.diff
+        return float(np.mean(sq if self.w is None else sq * self.w))
 
     def backward(self):
-        return self.diff * (2.0 / self.diff.size)
+        grad = self.diff * (2.0 / self.diff.size)
+        return grad if self.w is None else grad * self.w
 
 
 class SumSquaredError(Loss):
-    """``L = sum (y_hat - y)^2`` (summed, not averaged: seed 001's loss);
-    ``dL/dy_hat = 2 (y_hat - y)``."""
+    """``L = sum_i w_i sum_k (y_hat - y)^2`` (summed, not averaged: seed 001's loss);
+    ``dL/dy_hat = 2 w (y_hat - y)``."""
 
     name = "sse"
 
-    def forward(self, y_pred, y_true):
-        self.diff = y_pred - y_true
-        return float(np.sum(self.diff * self.diff))
+    def forward(self, y_pred, y_true, weights=None):
+        self.diff, self.w = y_pred - y_true, _column(weights)
+        sq = self.diff * self.diff
+        return float(np.sum(sq if self.w is None else sq * self.w))
 
     def backward(self):
-        return 2 * self.diff
+        grad = 2 * self.diff
+        return grad if self.w is None else grad * self.w
 
 
 class BinaryCrossEntropy(Loss):
-    """``L = -1/n * sum [y log p + (1 - y) log(1 - p)]`` for labels ``y`` in {0, 1}.
+    """``L = -1/(n k) * sum w_i [y log p + (1 - y) log(1 - p)]`` for labels ``y`` in {0, 1}
+    (``k`` outputs, usually 1).
 
     From probabilities ``p`` (``forward``) the log is clipped at ``eps`` so it stays finite.
     From logits ``z`` (``from_logits``, used with a sigmoid output) it is exact:
@@ -116,25 +127,30 @@ class BinaryCrossEntropy(Loss):
             )
         return super().prepare_targets(y, n_outputs, dtype)
 
-    def forward(self, y_pred, y_true):
+    def forward(self, y_pred, y_true, weights=None):
         p = np.clip(y_pred, self.eps, 1 - self.eps)
-        self.p, self.y = p, y_true
-        return float(-np.mean(y_true * np.log(p) + (1 - y_true) * np.log1p(-p)))
+        self.p, self.y, self.w = p, y_true, _column(weights)
+        per = y_true * np.log(p) + (1 - y_true) * np.log1p(-p)
+        return float(-np.mean(per if self.w is None else per * self.w))
 
     def backward(self):
         p, y = self.p, self.y
-        return (p - y) / (p * (1 - p)) / p.shape[0]
+        grad = (p - y) / (p * (1 - p)) / p.size
+        return grad if self.w is None else grad * self.w
 
-    def from_logits(self, z, y_true):
-        n = z.shape[0]
+    def from_logits(self, z, y_true, weights=None):
         from .activations import sigmoid
 
         # log(1 + e^z) - z y, written so that no exponent is positive
-        loss = np.maximum(z, 0) - z * y_true + np.log1p(np.exp(-np.abs(z)))
+        per = np.maximum(z, 0) - z * y_true + np.log1p(np.exp(-np.abs(z)))
         delta = sigmoid(z)
         delta -= y_true
-        delta /= n
-        return float(loss.sum() / n), delta
+        delta /= z.size
+        if weights is not None:
+            w = _column(weights)
+            per *= w
+            delta *= w
+        return float(per.sum() / z.size), delta
 
 
 class CrossEntropy(Loss):
@@ -178,20 +194,21 @@ class CrossEntropy(Loss):
             )
         return y.astype(np.intp, copy=False)
 
-    def forward(self, y_pred, y_true):
+    def forward(self, y_pred, y_true, weights=None):
         y = self._labels(y_true, y_pred.shape[1])
         p = np.clip(y_pred, self.eps, 1.0)
-        self.p, self.y = p, y
-        return float(-np.mean(np.log(p[np.arange(len(y)), y])))
+        self.p, self.y, self.w = p, y, weights
+        per = np.log(p[np.arange(len(y)), y])
+        return float(-np.mean(per if weights is None else per * weights))
 
     def backward(self):
         p, y = self.p, self.y
         grad = np.zeros_like(p)
         rows = np.arange(len(y))
         grad[rows, y] = -1.0 / p[rows, y] / len(y)
-        return grad
+        return grad if self.w is None else grad * self.w.reshape(-1, 1)
 
-    def from_logits(self, z, y_true):
+    def from_logits(self, z, y_true, weights=None):
         n = z.shape[0]
         rows = np.arange(n)
         shifted = z - z.max(axis=1, keepdims=True)          # every exponent <= 0
@@ -201,6 +218,9 @@ class CrossEntropy(Loss):
         e /= sum_e                                          # e is now softmax(z)
         e[rows, y_true] -= 1                                # p - onehot(y), in place
         e /= n
+        if weights is not None:
+            log_p_true *= weights
+            e *= weights.reshape(-1, 1)
         return float(-log_p_true.sum() / n), e
 
     @staticmethod

@@ -153,20 +153,21 @@ class Sequential:
             return last.activation, (lambda: last.z), backward_from_logits
         return None, None, None
 
-    def loss_and_gradients(self, x, y, loss, training=True) -> float:
+    def loss_and_gradients(self, x, y, loss, training=True, weights=None) -> float:
         """One forward and backward pass: fills every layer's grads, returns the loss.
 
         ``y`` must already be in the loss's form (see ``Loss.prepare_targets``). When the
         loss fuses with the final activation (sigmoid + BCE, softmax + cross-entropy) the
-        loss and ``dL/dz = (p - y) / n`` are computed from the logits.
+        loss and ``dL/dz = (p - y) / n`` are computed from the logits. ``weights`` are
+        optional per-sample weights, shape ``(n,)``.
         """
         output = self.forward(x, training)
         activation, logits_of, backward_from_logits = self._head()
         if activation is not None and loss.fuses_with == activation.name:
-            value, delta = loss.from_logits(logits_of(), y)
+            value, delta = loss.from_logits(logits_of(), y, weights)
             backward_from_logits(delta)
         else:
-            value = loss.forward(output, y)
+            value = loss.forward(output, y, weights)
             self.backward(loss.backward())
         self._last_output = output
         return value
@@ -187,6 +188,7 @@ class Sequential:
         callbacks=None,
         rng=None,
         verbose: int = 0,
+        sample_weight=None,
     ) -> cb.History:
         """Train the network on ``X``, ``y`` and return the History.
 
@@ -219,6 +221,9 @@ class Sequential:
             Drives initialisation, shuffling, the validation split and dropout.
         verbose : int
             0 prints nothing; 1 shows a progress bar.
+        sample_weight : array of shape (n_samples,), optional
+            Non-negative weights: each sample's loss term (and gradient) is multiplied by its
+            weight; the loss is still divided by the batch size.
         """
         epochs = check_int("epochs", epochs, minimum=1)
         if batch_size is not None:
@@ -237,8 +242,9 @@ class Sequential:
         if not self.built:
             self.build(X.shape[1:], self.rng_)
         y = self._check_y(y, n, "y")
+        w = None if sample_weight is None else self._check_weights(sample_weight, n)
 
-        train_idx, val = self._split(X, y, validation_split, validation_data)
+        train_idx, val = self._split(X, y, validation_split, validation_data, w)
         n_train = n if train_idx is None else len(train_idx)
         batch = n_train if batch_size is None else min(batch_size, n_train)
         n_batches = math.ceil(n_train / batch)
@@ -258,6 +264,8 @@ class Sequential:
         # in place instead of allocating a new (batch, features) array per step.
         x_buf = np.empty((batch, *X.shape[1:]), dtype=X.dtype)
         y_buf = np.empty((batch, *y.shape[1:]), dtype=y.dtype)
+        w_buf = None if w is None else np.empty(batch, dtype=w.dtype)
+        wb = None
         full_batch = batch == n_train and train_idx is None and not shuffle
         slots = self.slots()
         loss_fn, optimizer = self.loss_, self.optimizer_
@@ -277,17 +285,20 @@ class Sequential:
                 total_loss, correct = 0.0, 0
                 for b in range(n_batches):
                     if full_batch:
-                        xb, yb = X, y
+                        xb, yb, wb = X, y, w
                     else:
                         lo, hi = b * batch, min((b + 1) * batch, n_train)
                         if order is None:
                             xb, yb = X[lo:hi], y[lo:hi]      # views, no copy
+                            wb = None if w is None else w[lo:hi]
                         else:
                             idx = order[lo:hi]
                             xb = np.take(X, idx, axis=0, out=x_buf[: hi - lo])
                             yb = np.take(y, idx, axis=0, out=y_buf[: hi - lo])
+                            if w is not None:
+                                wb = np.take(w, idx, out=w_buf[: hi - lo])
                     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                        value = self.loss_and_gradients(xb, yb, loss_fn, training=True)
+                        value = self.loss_and_gradients(xb, yb, loss_fn, True, wb)
                     if not math.isfinite(value):
                         self.set_weights(snapshot)
                         raise TrainingDivergedError(
@@ -335,14 +346,17 @@ class Sequential:
             return current                          # same optimizer named again: keep state
         return get_optimizer(optimizer)
 
-    def _split(self, X, y, validation_split, validation_data):
+    def _split(self, X, y, validation_split, validation_data, w=None):
         """Training indices (None = all rows) and the validation set (or None)."""
         if validation_data is not None:
-            if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
-                raise ValueError("validation_data must be a pair (X_val, y_val)")
+            if not isinstance(validation_data, tuple | list) or len(validation_data) not in (2, 3):
+                raise ValueError("validation_data must be a pair (X_val, y_val) or a triple "
+                                 "(X_val, y_val, sample_weight_val)")
             X_val = self._check_X(validation_data[0], "X_val")
             y_val = self._check_y(validation_data[1], X_val.shape[0], "y_val")
-            return None, (X_val, y_val)
+            w_val = None if len(validation_data) == 2 or validation_data[2] is None else \
+                self._check_weights(validation_data[2], X_val.shape[0])
+            return None, (X_val, y_val, w_val)
         if validation_split == 0:
             return None, None
         n = X.shape[0]
@@ -359,7 +373,7 @@ class Sequential:
         mask = np.ones(n, dtype=bool)
         mask[val_idx] = False
         train_idx = np.flatnonzero(mask)
-        return train_idx, (X[val_idx], y[val_idx])
+        return train_idx, (X[val_idx], y[val_idx], None if w is None else w[val_idx])
 
     @staticmethod
     def _count_correct(output, y) -> int:
@@ -402,16 +416,17 @@ class Sequential:
             if loss is not None:
                 self.loss_ = saved
 
-    def _evaluate(self, X, y, batch_size=8192) -> dict[str, float]:
+    def _evaluate(self, X, y, w=None, batch_size=8192) -> dict[str, float]:
         total, correct, n = 0.0, 0, X.shape[0]
         loss_fn = self.loss_
         activation, logits_of, _ = self._head()
         fused = activation is not None and loss_fn.fuses_with == activation.name
         for i in range(0, n, batch_size):
             xb, yb = X[i:i + batch_size], y[i:i + batch_size]
+            wb = None if w is None else w[i:i + batch_size]
             out = self.forward(xb)
-            value = loss_fn.from_logits(logits_of(), yb)[0] if fused else \
-                loss_fn.forward(out, yb)
+            value = loss_fn.from_logits(logits_of(), yb, wb)[0] if fused else \
+                loss_fn.forward(out, yb, wb)
             total += value * len(yb) if loss_fn.name != "sse" else value
             if loss_fn.is_classification:
                 correct += self._count_correct(out, yb)
@@ -442,6 +457,16 @@ class Sequential:
             raise ValueError(f"{name} has {y.shape[0]} rows but X has {n}: they must match")
         n_out = int(np.prod(self.output_shape))
         return self.loss_.prepare_targets(y, n_out, self.dtype)
+
+    def _check_weights(self, sample_weight, n) -> np.ndarray:
+        w = check_array("sample_weight", sample_weight, dtype=self.dtype)
+        if w.shape != (n,):
+            raise ValueError(f"sample_weight must have shape ({n},), got {w.shape}")
+        if (w < 0).any():
+            raise ValueError(f"sample_weight must be >= 0, got {w[w < 0][0]}")
+        if not w.any():
+            raise ValueError("sample_weight is zero for every sample")
+        return w
 
     def _require_built(self):
         if not self.built:
@@ -493,6 +518,13 @@ class Sequential:
         from .serialization import save_model
 
         save_model(self, path)
+
+    def to_onnx(self, path, **options):
+        """Export the network (and its stored standardisation) as an ONNX graph; see
+        :func:`glassnet.onnx.export_onnx`."""
+        from .onnx import export_onnx
+
+        return export_onnx(self, path, **options)
 
 
 def _as_shape(shape) -> tuple[int, ...]:

@@ -81,5 +81,18 @@ def make_spirals(n_samples=600, *, n_classes=2, turns=1.5, noise=0.1, rng=None):
     return X[perm], y[perm]
 
 
-__all__ = ["gender", "make_moons", "make_spirals", "perceptron_table", "xor", "xor3",
-           "PEOPLE"]
+from .mnist import (  # noqa: E402
+    ChecksumError,
+    DataNotFoundError,
+    DatasetError,
+    DownloadError,
+    IDXFormatError,
+    load_digits_subset,
+    load_mnist,
+    read_idx,
+    write_idx,
+)
+
+__all__ = ["PEOPLE", "ChecksumError", "DataNotFoundError", "DatasetError", "DownloadError",
+           "IDXFormatError", "gender", "load_digits_subset", "load_mnist", "make_moons",
+           "make_spirals", "perceptron_table", "read_idx", "write_idx", "xor", "xor3"]

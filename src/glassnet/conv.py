@@ -1,0 +1,509 @@
+"""Convolutional layers for images: Conv2D and MaxPool2D.
+
+Images are batch-first, ``x`` of shape ``(n, channels, height, width)``, like every other
+layer's input. What follows is about *memory layout*, which only matters for speed.
+
+Why the arrays these layers return are views of "channel-major" memory
+-------------------------------------------------------------------------
+Both layers compute on the same data arranged as ``(channels, height, width, n)`` — the
+batch axis last, in memory — and hand back ``(n, channels, height, width)`` *views* of it
+(``ndarray.transpose``, no copy). Shapes and values are exactly those of the usual layout;
+only the strides differ. The reasons:
+
+* A convolution is one matrix product ``Z = W_mat @ X_col`` in which ``X_col`` has one row
+  per weight ``(c, i, j)`` and one column per output position ``(h, w, n)``. With the batch
+  innermost, the product ``Z`` of shape ``(filters, h*w*n)`` *is* the next layer's
+  channel-major input: no transpose between layers.
+* Filling ``X_col`` ("im2col") copies, for each kernel offset ``(i, j)``, a shifted window
+  of the image. In channel-major memory each window row is one contiguous run of
+  ``width * n`` numbers, so NumPy copies long runs instead of looping over short rows
+  (a per-loop cost that otherwise dominates small images).
+* Max pooling works on long contiguous runs too (see :class:`MaxPool2D`), and the final
+  ``Flatten`` of a channel-major ``(n, c, h, w)`` view is itself a view (the ``(c, h, w)``
+  axes are adjacent in memory), so the ``Dense`` layer reads it with no copy.
+
+Any array works as input (a C-ordered ``(n, c, h, w)`` batch straight from the user, too);
+at most one copy brings it into channel-major order.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import initializers
+from ._validation import check_int
+from .layers import Layer
+
+IMAGE_SHAPE = "(n, channels, height, width)"
+
+
+# -- small helpers shared by both layers --------------------------------------------------------
+def _pair(name, value, minimum):
+    """An int or a pair of ints (rows, columns), each >= ``minimum``; returned as a tuple."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = check_int(name, value, minimum=minimum)
+        return (value, value)
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return tuple(check_int(name, v, minimum=minimum) for v in value)
+    raise TypeError(f"{name} must be an integer or a pair of integers, got {value!r}")
+
+
+def _compact(pair):
+    """``(3, 3)`` -> ``3``; ``(3, 5)`` -> ``[3, 5]`` (the JSON-safe form for configs)."""
+    return pair[0] if pair[0] == pair[1] else list(pair)
+
+
+def _channel_major(x):
+    """The ``(c, h, w, n)`` view of an ``(n, c, h, w)`` array (no copy)."""
+    return x.transpose(1, 2, 3, 0)
+
+
+def _batch_first(x):
+    """The ``(n, c, h, w)`` view of a ``(c, h, w, n)`` array (no copy)."""
+    return x.transpose(3, 0, 1, 2)
+
+
+def _check_image_shape(layer, input_shape):
+    input_shape = tuple(input_shape)
+    if len(input_shape) != 3:
+        raise ValueError(
+            f"{layer} expects inputs of shape {IMAGE_SHAPE}, got feature shape {input_shape} "
+            f"(the shape of one sample, without the batch axis, must be (channels, height, "
+            f"width))"
+        )
+    return input_shape
+
+
+def _check_batch(layer, x, input_shape):
+    """The input of ``forward``: a 4-D array matching the shape the layer was built for."""
+    if not layer.built:
+        raise RuntimeError(
+            f"{type(layer).__name__} is not built: add it to a Sequential model, or call "
+            f"build(input_shape, rng, dtype) first"
+        )
+    if not isinstance(x, np.ndarray):
+        x = np.asarray(x, dtype=layer.dtype)
+    if x.ndim != 4:
+        raise ValueError(
+            f"{type(layer).__name__} expects inputs of shape {IMAGE_SHAPE}, got {x.shape}"
+        )
+    if x.shape[1:] != input_shape:
+        raise ValueError(
+            f"{type(layer).__name__} expects inputs of shape {IMAGE_SHAPE} = "
+            f"(n, {', '.join(map(str, input_shape))}) as it was built, got {x.shape}"
+        )
+    return x
+
+
+def _output_size(size, kernel, stride, pad_total, what, layer, axis):
+    padded = size + pad_total
+    if kernel > padded:
+        raise ValueError(
+            f"{layer} {what} {kernel} is larger than the {'padded ' if pad_total else ''}"
+            f"input {axis} {padded}; use a smaller {what} or padding=\"same\""
+        )
+    return (padded - kernel) // stride + 1
+
+
+def _tap_slices(size, kernel, stride, pad_before, out_size):
+    """For each kernel offset ``i`` along one axis: which output positions read an input
+    position that is inside the image, and which input positions those are.
+
+    Output position ``h`` with offset ``i`` reads padded row ``h*stride + i``, i.e. input
+    row ``r = h*stride + i - pad_before``; it is inside the image when ``0 <= r < size``.
+    Returns a list of ``(output_slice, input_slice)``, or None where an offset only ever
+    sees padding (possible only with large padding).
+    """
+    taps = []
+    for i in range(kernel):
+        first = max(0, -(-(pad_before - i) // stride))          # ceil((pad_before - i)/stride)
+        last = min(out_size - 1, (size - 1 + pad_before - i) // stride)
+        if last < first:
+            taps.append(None)
+            continue
+        start = first * stride + i - pad_before
+        stop = last * stride + i - pad_before + 1
+        taps.append((slice(first, last + 1), slice(start, stop, stride)))
+    return taps
+
+
+# -- Conv2D ---------------------------------------------------------------------------------------
+class Conv2D(Layer):
+    r"""A 2-D convolution: ``filters`` learned kernels slid over the image.
+
+    For each sample ``n``, filter ``f`` and output position ``(h, w)``::
+
+        z[n, f, h, w] = b[f] + sum_{c, i, j} W[f, c, i, j] * x_pad[n, c, h*s + i, w*s + j]
+        a = activation(z)
+
+    where ``s`` is the stride and ``x_pad`` the input with ``padding`` zeros around it.
+    (As in every deep-learning library this is, strictly, a cross-correlation: the kernel is
+    not flipped. Since ``W`` is learned, the flip would change nothing.)
+
+    Why a convolution: one small kernel of shared weights looks for the same local pattern
+    (an edge, a stroke) everywhere in the image, so a 3x3 layer with 16 filters on a
+    28x28 digit has 160 parameters instead of the 12.5 million of a dense layer with an
+    output of the same size, and a pattern learned in one place is recognised in all.
+
+    Parameters
+    ----------
+    filters : int
+        Number of kernels, i.e. of output channels.
+    kernel_size : int or (int, int)
+        Height and width ``(kh, kw)`` of each kernel.
+    stride : int or (int, int), default 1
+        Step between two positions of the kernel.
+    padding : "valid", "same", int or (int, int), default "valid"
+        ``"valid"``: no padding; the output shrinks to ``(height - kh) // s + 1``.
+        ``"same"``: zeros added so that the output has ``ceil(height / s)`` rows (for
+        stride 1, the input's size); when the total padding is odd the extra row/column
+        goes at the bottom/right, as in TensorFlow and PyTorch. An int ``p`` (or a pair)
+        adds ``p`` zeros on each side.
+    activation : str, Activation or None
+        Applied to ``z``; None means identity. See :mod:`glassnet.activations`.
+    use_bias : bool
+        Whether the layer has one bias per filter.
+    weight_init, bias_init : str or callable
+        Initializer names (see :mod:`glassnet.initializers`); ``"auto"`` picks He for the
+        ReLU family and Glorot otherwise, with ``fan_in = channels * kh * kw`` (the inputs
+        of one output value) and ``fan_out = filters * kh * kw``.
+    input_shape : (int, int, int), optional
+        ``(channels, height, width)``: build eagerly instead of waiting for the first batch.
+
+    Shapes
+    ------
+    x : (n, channels, height, width) -> a : (n, filters, out_height, out_width)
+    W : (filters, channels, kh, kw), b : (filters,)
+
+    Notes
+    -----
+    Computed as one matrix product ("im2col"): the ``K = channels*kh*kw`` input values under
+    the kernel at each of the ``P = out_height*out_width*n`` output positions are copied into
+    the columns of ``X_col`` (shape ``(K, P)``), and ``Z = W_mat @ X_col + b`` with
+    ``W_mat = W.reshape(filters, K)``. With ``delta = dL/dz`` arranged as ``(filters, P)``,
+    the backward pass is the same matrix product, differentiated::
+
+        dL/dW = delta @ X_col.T        dL/db = sum over positions of delta
+        dL/dX_col = W_mat.T @ delta    then each column is added back where it was copied
+                                       from ("col2im"): dL/dx sums over every kernel
+                                       position that saw a pixel.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> conv = Conv2D(8, 3, padding="same", activation="relu")
+    >>> conv.build((1, 28, 28), np.random.default_rng(0), np.float32)
+    (8, 28, 28)
+    >>> conv.forward(np.zeros((5, 1, 28, 28), np.float32)).shape
+    (5, 8, 28, 28)
+    """
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size,
+        *,
+        stride=1,
+        padding="valid",
+        activation=None,
+        use_bias: bool = True,
+        weight_init="auto",
+        bias_init="zeros",
+        input_shape=None,
+    ) -> None:
+        super().__init__()
+        from .activations import get_activation
+
+        self.filters = check_int("filters", filters, minimum=1)
+        self.kernel_size = _pair("kernel_size", kernel_size, minimum=1)
+        self.stride = _pair("stride", stride, minimum=1)
+        if isinstance(padding, str) and padding.lower() in ("valid", "same"):
+            self.padding = padding.lower()
+        elif isinstance(padding, str):
+            raise ValueError(
+                f'padding must be "valid", "same", an integer >= 0 or a pair of them, '
+                f"got {padding!r}"
+            )
+        else:
+            self.padding = _pair("padding", padding, minimum=0)
+        self.activation = get_activation(activation)
+        if not isinstance(use_bias, bool):
+            raise TypeError(f"use_bias must be True or False, got {use_bias!r}")
+        self.use_bias = use_bias
+        self.weight_init = initializers.resolve_name(weight_init, self.activation)
+        self.bias_init = initializers.resolve_name(bias_init, self.activation)
+        self._eager_input_shape = None
+        if input_shape is not None:
+            if not isinstance(input_shape, list | tuple) or len(input_shape) != 3:
+                raise ValueError(
+                    f"input_shape must be (channels, height, width), got {input_shape!r}"
+                )
+            self._eager_input_shape = tuple(
+                check_int("input_shape", s, minimum=1) for s in input_shape)
+        self._scratch: dict[str, np.ndarray] = {}
+
+    # -- shapes --------------------------------------------------------------------------------
+    def _pads(self, height, width):
+        """``((top, bottom), (left, right))`` zeros added around an image of this size."""
+        if self.padding == "valid":
+            return (0, 0), (0, 0)
+        if self.padding == "same":
+            pads = []
+            for size, k, s in zip((height, width), self.kernel_size, self.stride, strict=True):
+                out = -(-size // s)                              # ceil(size / s)
+                total = max((out - 1) * s + k - size, 0)
+                pads.append((total // 2, total - total // 2))    # the odd one at the end
+            return tuple(pads)
+        (ph, pw) = self.padding
+        return (ph, ph), (pw, pw)
+
+    def compute_output_shape(self, input_shape):
+        channels, height, width = _check_image_shape("Conv2D", input_shape)
+        (top, bottom), (left, right) = self._pads(height, width)
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        out_h = _output_size(height, kh, sh, top + bottom, "kernel height", "Conv2D", "height")
+        out_w = _output_size(width, kw, sw, left + right, "kernel width", "Conv2D", "width")
+        return (self.filters, out_h, out_w)
+
+    def build(self, input_shape, rng, dtype):
+        out = super().build(input_shape, rng, dtype)
+        channels, height, width = self.input_shape
+        kh, kw = self.kernel_size
+        fan_in, fan_out = channels * kh * kw, self.filters * kh * kw
+        self.params["W"] = initializers.initialize(
+            self.weight_init, (self.filters, channels, kh, kw), fan_in=fan_in,
+            fan_out=fan_out, rng=rng, dtype=self.dtype)
+        if self.use_bias:
+            self.params["b"] = initializers.initialize(
+                self.bias_init, (self.filters,), fan_in=fan_in, fan_out=fan_out,
+                rng=rng, dtype=self.dtype)
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.activation.build(out, rng, dtype)
+
+        # Which (output, input) rectangle each kernel offset (i, j) connects, computed once.
+        (top, _), (left, _) = self._pads(height, width)
+        rows = _tap_slices(height, kh, self.stride[0], top, out[1])
+        cols = _tap_slices(width, kw, self.stride[1], left, out[2])
+        self._taps = [(i, j, rows[i], cols[j]) for i in range(kh) for j in range(kw)
+                      if rows[i] is not None and cols[j] is not None]
+        self._scratch = {}
+        return out
+
+    def _buffer(self, name, shape):
+        """A scratch array kept between calls (created zeroed, then reused as is).
+
+        Reusing saves, per batch, allocating and page-faulting a fresh array of up to
+        ``kh*kw`` times the input's size; it also means the zeros that stand for padding in
+        ``X_col`` are written once, when the buffer is made, and never again (the copy
+        below only writes the positions that fall inside the image). One buffer per name
+        is kept: a new batch size replaces it.
+        """
+        buf = self._scratch.get(name)
+        if buf is None or buf.shape != shape or buf.dtype != self.dtype:
+            buf = self._scratch[name] = np.zeros(shape, dtype=self.dtype)
+        return buf
+
+    # forward and backward, side by side ---------------------------------------------------------
+    def forward(self, x, training=False):
+        x = _check_batch(self, x, self.input_shape)
+        self.x = x
+        n = x.shape[0]
+        channels, _, _ = self.input_shape
+        kh, kw = self.kernel_size
+        _, out_h, out_w = self.output_shape
+        K, P = channels * kh * kw, out_h * out_w * n
+
+        xc = _channel_major(x)                              # (c, h, w, n) view
+        if not xc.flags.c_contiguous:
+            # One transposing copy, so that the kh*kw window copies below read long
+            # contiguous runs instead of single numbers.
+            xc = np.ascontiguousarray(xc, dtype=self.dtype)
+        # im2col: X_col[c, i, j, h, w, n] = x_pad[n, c, h*s + i, w*s + j]. The padding entries
+        # stay zero from the buffer's creation; only the in-image rectangle is copied.
+        x_col = self._buffer("x_col", (channels, kh, kw, out_h, out_w, n))
+        for i, j, (out_rows, in_rows), (out_cols, in_cols) in self._taps:
+            x_col[:, i, j, out_rows, out_cols] = xc[:, in_rows, in_cols]
+        self.x_col = x_col.reshape(K, P)
+
+        z = self.params["W"].reshape(self.filters, K) @ self.x_col   # (filters, P)
+        if self.use_bias:
+            z += self.params["b"][:, None]                   # in place: no second array
+        self.z = _batch_first(z.reshape(self.filters, out_h, out_w, n))
+        self.a = self.activation.forward(self.z, training)
+        return self.a
+
+    def backward(self, grad_out):
+        """``grad_out = dL/da``; returns ``dL/dx`` (None if the input needs no gradient)."""
+        return self.backward_linear(self.activation.backward(grad_out))
+
+    def backward_linear(self, delta):
+        """Backward from ``delta = dL/dz`` of shape ``(n, filters, out_height, out_width)``
+        (used directly when the loss is fused with the activation)."""
+        self.delta = delta
+        K, P = self.x_col.shape
+        # (filters, P) view when delta is channel-major (the usual case), else one copy.
+        delta_mat = _channel_major(delta).reshape(self.filters, P)
+        W_mat = self.params["W"].reshape(self.filters, K)
+        np.matmul(delta_mat, self.x_col.T, out=self.grads["W"].reshape(self.filters, K))
+        if self.use_bias:
+            np.sum(delta_mat, axis=1, out=self.grads["b"])
+        if not self.needs_input_grad:
+            return None                                      # first layer: skip a product
+        n = delta.shape[0]
+        channels, height, width = self.input_shape
+        kh, kw = self.kernel_size
+        _, out_h, out_w = self.output_shape
+        dx_col = self._buffer("dx_col", (K, P))
+        np.matmul(W_mat.T, delta_mat, out=dx_col)
+        dx_col = dx_col.reshape(channels, kh, kw, out_h, out_w, n)
+        # col2im: every input pixel receives the gradient of each copy made of it.
+        dx = np.zeros((channels, height, width, n), dtype=dx_col.dtype)
+        for i, j, (out_rows, in_rows), (out_cols, in_cols) in self._taps:
+            dx[:, in_rows, in_cols] += dx_col[:, i, j, out_rows, out_cols]
+        return _batch_first(dx)
+
+    def get_config(self):
+        return {
+            "filters": self.filters,
+            "kernel_size": _compact(self.kernel_size),
+            "stride": _compact(self.stride),
+            "padding": self.padding if isinstance(self.padding, str) else _compact(self.padding),
+            "activation": self.activation.spec(),
+            "use_bias": self.use_bias,
+            "weight_init": self.weight_init,
+            "bias_init": self.bias_init,
+        }
+
+
+# -- MaxPool2D -------------------------------------------------------------------------------------
+class MaxPool2D(Layer):
+    """Max pooling: each output is the largest value in a ``pool_size`` window of its channel.
+
+    ::
+
+        a[n, c, h, w] = max_{i < ph, j < pw} x[n, c, h*s + i, w*s + j]
+
+    Why: it halves (for a 2x2 pool) the height and width, so later layers see a wider part
+    of the image for the same cost, and it keeps a detected feature when it moves by a pixel.
+    It has no parameters. Windows that would run past the edge are dropped ("valid").
+
+    Backward: the max passes the gradient to the input it picked and nothing to the others,
+    ``dL/dx = dL/da`` at the position of the maximum, 0 elsewhere. When several inputs tie
+    for the max, exactly one of them receives it (so a constant window does not multiply the
+    gradient by its size).
+
+    Parameters
+    ----------
+    pool_size : int or (int, int)
+        Window height and width ``(ph, pw)``.
+    stride : int or (int, int), optional
+        Step between windows; by default ``pool_size`` (non-overlapping windows).
+
+    Shapes
+    ------
+    x : (n, channels, height, width) -> a : (n, channels, (height - ph) // s + 1, ...)
+
+    Notes
+    -----
+    The max over a rectangle is separable: first the max over each column of ``ph`` rows,
+    then over ``pw`` of those column maxima. In channel-major memory (see the module's
+    docstring) the first step works on runs of ``width * n`` contiguous numbers, so it costs
+    about one pass over the input; the backward pass routes the gradient through the same two
+    steps. For the common case ``stride == pool_size`` the windows are a reshape of the
+    image (``(h, w)`` -> ``(h/ph, ph, w/pw, pw)``), each tap a view, and the gradient is
+    written directly (no zero-filling, no accumulation).
+    """
+
+    def __init__(self, pool_size=2, stride=None) -> None:
+        super().__init__()
+        self.pool_size = _pair("pool_size", pool_size, minimum=1)
+        self.stride = self.pool_size if stride is None else _pair("stride", stride, minimum=1)
+
+    def compute_output_shape(self, input_shape):
+        channels, height, width = _check_image_shape("MaxPool2D", input_shape)
+        (ph, pw), (sh, sw) = self.pool_size, self.stride
+        out_h = _output_size(height, ph, sh, 0, "pool height", "MaxPool2D", "height")
+        out_w = _output_size(width, pw, sw, 0, "pool width", "MaxPool2D", "width")
+        return (channels, out_h, out_w)
+
+    def _taps(self, x, axis):
+        """The ``p`` strided views of ``x`` (channel-major) along ``axis`` (1: rows, 2:
+        columns) whose element-wise max is the pooled axis: tap ``i`` holds the entries
+        ``h*s + i`` for every output index ``h``. In the non-overlapping case
+        (``s == p``) this is a reshape ``(.., out*p, ..) -> (.., out, p, ..)``."""
+        p, s = self.pool_size[axis - 1], self.stride[axis - 1]
+        out = self.output_shape[axis]
+        before = (slice(None),) * axis                  # the axes in front of ``axis``
+        if s == p:
+            x = x[before + (slice(0, out * p),)]        # drop the rows no window reaches
+            x = x.reshape(x.shape[:axis] + (out, p) + x.shape[axis + 1:])  # a view
+            return [x[before + (slice(None), i)] for i in range(p)]
+        return [x[before + (slice(i, i + s * (out - 1) + 1, s),)] for i in range(p)]
+
+    def forward(self, x, training=False):
+        x = _check_batch(self, x, self.input_shape)
+        self.x = x
+        xc = _channel_major(x)                               # (c, h, w, n) view
+        rows = self._taps(xc, axis=1)
+        self.column_max = _max_of(rows)                      # (c, out_h, w, n)
+        self.a = _batch_first(_max_of(self._taps(self.column_max, axis=2)))
+        return self.a
+
+    def backward(self, grad_out):
+        """``dL/dx``: ``grad_out`` sent to the position of each window's maximum."""
+        if not self.needs_input_grad:
+            return None
+        g = _channel_major(grad_out)                         # (c, out_h, out_w, n)
+        channels, height, width = self.input_shape
+        n = grad_out.shape[0]
+        # Step 2 backward: from the output to the column maxima ...
+        d_column_max = self._route(
+            self._taps(self.column_max, axis=2), _channel_major(self.a), g,
+            self.column_max.shape, axis=2)
+        # ... step 1 backward: from the column maxima to the input rows.
+        dx = self._route(
+            self._taps(_channel_major(self.x), axis=1), self.column_max, d_column_max,
+            (channels, height, width, n), axis=1)
+        return _batch_first(dx)
+
+    def _route(self, taps, maximum, g, shape, axis):
+        """Gradient of ``maximum = max(taps)``: ``g`` goes to the first tap equal to the max.
+
+        ``rest`` is what no earlier tap has claimed: tap ``i`` takes ``rest * (tap_i == max)``
+        and the last tap takes what remains, so each ``g`` is sent exactly once even when
+        taps tie. A multiply by the boolean mask, not ``np.where``: the latter branches per
+        element and is several times slower on random masks.
+        """
+        p, s = self.pool_size[axis - 1], self.stride[axis - 1]
+        tiles = s == p and self.input_shape[axis] == p * self.output_shape[axis]
+        # Exact tiling: each input belongs to one window, so write each tap's share straight
+        # into its slice of d (no zero-filling, no accumulation). Otherwise add them up.
+        d = np.empty(shape, dtype=g.dtype) if tiles else np.zeros(shape, dtype=g.dtype)
+        d_taps = self._taps(d, axis)
+        rest = g
+        for i, (tap, d_tap) in enumerate(zip(taps, d_taps, strict=True)):
+            if i == len(taps) - 1:
+                share = rest
+            else:
+                share = np.multiply(rest, tap == maximum, out=d_tap if tiles else None)
+            if tiles:
+                if share is not d_tap:
+                    d_tap[...] = share
+            else:
+                d_tap += share
+            if i < len(taps) - 1:
+                rest = rest - share
+        return d
+
+    def get_config(self):
+        return {"pool_size": _compact(self.pool_size), "stride": _compact(self.stride)}
+
+
+def _max_of(arrays):
+    """Element-wise maximum of a list of equal-shape arrays (a new array)."""
+    result = np.maximum(arrays[0], arrays[1]) if len(arrays) > 1 else arrays[0].copy()
+    for a in arrays[2:]:
+        np.maximum(result, a, out=result)
+    return result
