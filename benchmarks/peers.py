@@ -44,11 +44,14 @@ class MLPSpec:
 
 
 def cpu_count() -> int:
-    """Cores this process may run on (what every peer is told to use)."""
+    """Cores this process may run on."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
+
+
+THREADS = cpu_count()   # threads every peer is told to use (run.py --quick sets 1)
 
 
 def make_data(n_samples: int, n_features: int = 784, n_classes: int = 10, seed: int = 0):
@@ -285,12 +288,12 @@ def glassnet_cnn(images, y, optimizer: str, batch_size: int) -> GlassnetTrainer:
 # --------------------------------------------------------------------------------------------
 
 def import_torch():
-    """``import torch``, told to use every core this process has."""
+    """``import torch``, told to use :data:`THREADS` threads (every core, normally)."""
     try:
         import torch
     except ImportError as exc:
         raise Unavailable("PyTorch is not installed (pip install torch)") from exc
-    torch.set_num_threads(cpu_count())
+    torch.set_num_threads(THREADS)
     return torch
 
 

@@ -82,10 +82,11 @@ class Config:
     gemm_size: int = 2048
     repeats: int = 5
     quick: bool = False
+    child_env: dict | None = None       # environment of the memory subprocesses
 
 
-QUICK = Config(n_samples=1024, cnn_samples=128, predict_rows=256, latency_calls=20,
-               memory_samples=1024, scaling_sizes=(256, 512, 1024), gemm_size=256,
+QUICK = Config(n_samples=512, cnn_samples=128, predict_rows=128, latency_calls=10,
+               memory_samples=512, scaling_sizes=(128, 256, 512), gemm_size=256,
                repeats=1, quick=True)
 
 
@@ -130,10 +131,18 @@ def timed(fn, *args) -> float:
     return time.perf_counter() - start
 
 
-def time_epochs(factories: dict, repeats: int) -> list[Entry]:
+def settle(cfg: Config) -> None:
+    """Pause briefly between implementations: BLAS and OpenMP worker threads keep spinning
+    for a moment after their last call, and would otherwise steal a core from the next."""
+    if not cfg.quick:
+        time.sleep(0.2)
+
+
+def time_epochs(factories: dict, cfg: Config) -> list[Entry]:
     """Build every trainer, run one untimed warm-up epoch each (first-call costs: building
-    the model, allocating buffers, loading kernels), then time ``repeats`` epochs of each,
-    taking the implementations in turn so that a slow spell of the machine hits all alike."""
+    the model, allocating buffers, loading kernels), then time ``cfg.repeats`` epochs of
+    each, taking the implementations in turn so that a slow spell of the machine hits all
+    alike."""
     entries, trainers = [], {}
     for key, factory in factories.items():
         entry = Entry(key, NAMES[key])
@@ -142,10 +151,11 @@ def time_epochs(factories: dict, repeats: int) -> list[Entry]:
         trainer = attempt(entry, factory)
         if trainer is not None and warmed_up(entry, trainer):
             trainers[key] = trainer
-    for r in range(repeats):
-        progress(f"  timing run {r + 1}/{repeats}")
+    for r in range(cfg.repeats):
+        progress(f"  timing run {r + 1}/{cfg.repeats}")
         for entry in entries:
             if entry.key in trainers and not entry.failed:
+                settle(cfg)
                 seconds = attempt(entry, timed, trainers[entry.key].epoch)
                 if seconds is not None:
                     entry.times.append(seconds)
@@ -176,7 +186,7 @@ def mlp_workload(X, y, optimizer: str, cfg: Config) -> Workload:
     for key, make in peers.MLP_TRAINERS.items():
         factories[key] = lambda make=make: make(X, y, spec, optimizer)
     return Workload(
-        f"MLP, {label}", "s", time_epochs(factories, cfg.repeats),
+        f"MLP, {label}", "s", time_epochs(factories, cfg),
         f"one epoch of 784-256-128-10 ReLU + softmax/cross-entropy, {len(X):,} x 784 "
         f"float32, batch {spec.batch_size}, {label} lr {peers.LEARNING_RATE[optimizer]}")
 
@@ -189,7 +199,7 @@ def cnn_workload(X, y, cfg: Config) -> Workload:
     factories = {key: (lambda make=make: make(images, labels, "sgd", cfg.cnn_batch))
                  for key, make in peers.CNN_TRAINERS.items()}
     return Workload(
-        "CNN, SGD", "s", time_epochs(factories, cfg.repeats),
+        "CNN, SGD", "s", time_epochs(factories, cfg),
         f"one epoch of conv(16,3x3,same)-relu-maxpool2-conv(32,3x3,same)-relu-maxpool2-"
         f"flatten-dense(10), {n:,} samples of 1x28x28 (fewer than the MLP's, to keep the run "
         f"short), batch {cfg.cnn_batch}, SGD lr 0.01")
@@ -258,7 +268,7 @@ def scaling_entries(X, y, cfg: Config) -> list[Entry]:
             progress(f"scaling: {NAMES[key]}, {n:,} samples")
             make = peers.MLP_TRAINERS[key]
             factories = {key: lambda make=make, n=n: make(X[:n], y[:n], spec, "sgd")}
-            entries += time_epochs(factories, cfg.repeats)
+            entries += time_epochs(factories, cfg)
     return entries
 
 
@@ -312,7 +322,7 @@ def memory_results(cfg: Config) -> list[dict]:
         row = {"key": key, "name": NAMES[key]}
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=1200,
-                                  check=False)
+                                  check=False, env=cfg.child_env)
         except subprocess.TimeoutExpired:
             row.update(error="FAILED: timed out", failed=True)
         else:
@@ -371,6 +381,21 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
+def single_threaded() -> dict:
+    """For --quick: every library on one thread. On a busy machine a multi-threaded product
+    waits for its descheduled threads, and a check that takes seconds takes a minute; --quick
+    checks the script, not the speed. Returns the environment for subprocesses."""
+    peers.THREADS = 1
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        pass
+    else:
+        threadpool_limits(1)       # the BLAS and OpenMP pools loaded so far
+    return {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1"}
+
+
 def use_working_tree() -> None:
     """Measure this checkout's glassnet, whether or not (or wherever) it is installed."""
     sys.path.insert(0, str(ROOT / "src"))
@@ -397,7 +422,7 @@ def run(cfg: Config, only: set[str]) -> Results:
     results.notes.append(
         "Data: synthetic MNIST-shaped float32 (class prototypes + uniform noise, "
         "np.random.default_rng(0)); no download.")
-    results.notes.append(f"Every implementation uses {peers.cpu_count()} threads.")
+    results.notes.append(f"Every implementation uses {peers.THREADS} thread(s).")
     return results
 
 
@@ -412,6 +437,8 @@ def main(argv=None) -> int:
     cfg = QUICK if args.quick else Config()
     if args.repeats:
         cfg = Config(**{**cfg.__dict__, "repeats": args.repeats})
+    if cfg.quick:
+        cfg = Config(**{**cfg.__dict__, "child_env": single_threaded()})
     load = LoadMonitor()
     results = run(cfg, set(args.only or WORKLOADS))
     if warning:

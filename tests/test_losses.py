@@ -131,7 +131,8 @@ def test_cross_entropy_accepts_one_hot_and_checks_labels():
 
 
 def test_bce_needs_zero_one_labels():
-    with pytest.raises(ValueError, match=r"binary cross-entropy needs labels 0 or 1, got array\(\[2"):
+    with pytest.raises(ValueError,
+                       match=r"binary cross-entropy needs labels 0 or 1, got array\(\[2"):
         gn.BinaryCrossEntropy().prepare_targets(np.array([0, 2]), 1, np.float32)
 
 

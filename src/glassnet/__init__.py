@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .callbacks import Callback, EarlyStopping, History, ModelCheckpoint, ProgressBar
-# CONV from .conv import Conv2D, MaxPool2D
+from .conv import Conv2D, MaxPool2D
 from .explain import explain
 from .gradcheck import gradcheck
 from .layers import Dense, Dropout, Flatten, Layer

@@ -155,12 +155,20 @@ def gender(out=print, rng=0, **_):
     return {"verdict": verdict, "history": history, "model": model}
 
 
+def digits(**options):
+    """The showcase: a convolutional network learns real handwritten digits (offline)."""
+    from .digits import run_digits_demo
+
+    return run_digits_demo(**options)
+
+
 DEMOS = {
     "neuron": (neuron, "seed 002: one neuron, sigmoid(0*2 + 1*3 + 4)"),
     "network": (network, "seed 002: a 2-2-1 network forward, MSE, and the backprop ledger"),
     "perceptron": (perceptron, "seed 000: one sigmoid layer trained for 10,000 steps"),
     "two-layer": (two_layer, "seed 001: 3-4-1 network on XOR, loss graph as PNG"),
     "gender": (gender, "seed 002: train on four people, predict Emily and Frank"),
+    "digits": (digits, "showcase: a convolutional network reads handwritten digits"),
 }
 
 

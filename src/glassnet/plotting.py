@@ -1,4 +1,5 @@
-"""Plots: loss curves, decision boundaries, confusion matrices, digits and first-layer weights.
+"""Plots: loss curves, decision boundaries, confusion matrices, predicted-against-true,
+training reports, digits and first-layer weights.
 
 matplotlib is imported inside each function, with the non-interactive Agg backend, so that
 importing glassnet stays fast and works on machines without a display. Every function
@@ -49,20 +50,33 @@ def plot_loss(history, path, *, title="Loss per epoch", log_scale=None) -> Path:
     ``history`` is a History, a dict of lists, or a plain list of losses.
     """
     plt = _pyplot()
-    records = history.history if hasattr(history, "history") else history
-    if not isinstance(records, dict):
-        records = {"loss": list(records)}
-    loss = np.asarray(records.get("loss", []), dtype=float)
-    if loss.size == 0:
-        raise ValueError("history has no loss values to plot")
+    records = _records(history)
     has_acc = bool(records.get("accuracy"))
     fig, axes = plt.subplots(1, 2 if has_acc else 1, figsize=(10 if has_acc else 6, 4))
     axes = np.atleast_1d(axes)
+    _draw_loss(axes[0], records, title=title, log_scale=log_scale)
+    if has_acc:
+        _draw_accuracy(axes[1], records)
+    return _save(fig, path)
+
+
+def _records(history) -> dict:
+    records = history.history if hasattr(history, "history") else history
+    if not isinstance(records, dict):
+        records = {"loss": list(records)}
+    if len(records.get("loss", [])) == 0:
+        raise ValueError("history has no loss values to plot")
+    return records
+
+
+def _draw_loss(ax, records, *, title="Loss per epoch", log_scale=None, best_epoch=None):
+    loss = np.asarray(records["loss"], dtype=float)
     epochs = np.arange(1, loss.size + 1)
-    ax = axes[0]
     ax.plot(epochs, loss, label="training")
     if records.get("val_loss"):
         ax.plot(epochs[: len(records["val_loss"])], records["val_loss"], label="validation")
+    if best_epoch is not None:
+        ax.axvline(best_epoch, color="gray", linestyle=":", label=f"best (epoch {best_epoch})")
     if log_scale or (log_scale is None and loss.min() > 0 and loss.max() / loss.min() > 100):
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
@@ -70,18 +84,19 @@ def plot_loss(history, path, *, title="Loss per epoch", log_scale=None) -> Path:
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
-    if has_acc:
-        ax = axes[1]
-        ax.plot(epochs[: len(records["accuracy"])], records["accuracy"], label="training")
-        if records.get("val_accuracy"):
-            ax.plot(epochs[: len(records["val_accuracy"])], records["val_accuracy"],
-                    label="validation")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("accuracy")
-        ax.set_title("Accuracy per epoch")
-        ax.grid(alpha=0.3)
-        ax.legend()
-    return _save(fig, path)
+
+
+def _draw_accuracy(ax, records):
+    epochs = np.arange(1, len(records["accuracy"]) + 1)
+    ax.plot(epochs, records["accuracy"], label="training")
+    if records.get("val_accuracy"):
+        ax.plot(epochs[: len(records["val_accuracy"])], records["val_accuracy"],
+                label="validation")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy")
+    ax.set_title("Accuracy per epoch")
+    ax.grid(alpha=0.3)
+    ax.legend()
 
 
 def plot_decision_boundary(model, X, y, path, *, resolution=200, title="Decision boundary",
@@ -90,6 +105,15 @@ def plot_decision_boundary(model, X, y, path, *, resolution=200, title="Decision
 
     ``transform`` maps raw points to what the model expects (e.g. standardisation).
     """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 5))
+    _draw_boundary(fig, ax, model, X, y, resolution=resolution, title=title,
+                   transform=transform, labels=labels)
+    return _save(fig, path)
+
+
+def _draw_boundary(fig, ax, model, X, y, *, resolution=200, title="Decision boundary",
+                   transform=None, labels=None, axis_labels=None):
     plt = _pyplot()
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[1] != 2:
@@ -101,25 +125,30 @@ def plot_decision_boundary(model, X, y, path, *, resolution=200, title="Decision
                          np.linspace(lo[1], hi[1], resolution))
     grid = np.c_[gx.ravel(), gy.ravel()]
     out = model.predict(transform(grid) if transform else grid)
-    fig, ax = plt.subplots(figsize=(6, 5))
     if out.shape[1] == 1:
         surface = out[:, 0].reshape(gx.shape)
-        cs = ax.contourf(gx, gy, surface, levels=20, cmap="RdBu_r", alpha=0.6)
-        ax.contour(gx, gy, surface, levels=[0.5], colors="k", linewidths=1)
-        fig.colorbar(cs, ax=ax, label="P(class 1)")
+        cs = ax.contourf(gx, gy, surface, levels=np.linspace(0, 1, 21), cmap="RdBu_r",
+                         alpha=0.6)
+        if surface.min() < 0.5 < surface.max():
+            ax.contour(gx, gy, surface, levels=[0.5], colors="k", linewidths=1)
+        positive = labels[1] if labels is not None and len(labels) > 1 else "class 1"
+        fig.colorbar(cs, ax=ax, label=f"P({positive})")
     else:
         surface = out.argmax(axis=1).reshape(gx.shape)
         ax.contourf(gx, gy, surface, levels=np.arange(out.shape[1] + 1) - 0.5, cmap="tab10",
-                    alpha=0.35)
+                    vmin=0, vmax=9, alpha=0.35)
     classes = np.unique(y)
     for k, c in enumerate(classes):
         sel = y == c
-        name = labels[k] if labels is not None and k < len(labels) else str(c)
+        index = int(c) if np.issubdtype(classes.dtype, np.integer) else k
+        name = labels[index] if labels is not None and index < len(labels) else str(c)
         ax.scatter(X[sel, 0], X[sel, 1], s=18, edgecolors="k", linewidths=0.4, label=name,
-                   color=plt.cm.tab10(k % 10))
+                   color=plt.cm.tab10(index % 10))
+    if axis_labels is not None:
+        ax.set_xlabel(axis_labels[0])
+        ax.set_ylabel(axis_labels[1])
     ax.set_title(title)
     ax.legend(loc="best", fontsize=8)
-    return _save(fig, path)
 
 
 def confusion_matrix(y_true, y_pred, n_classes=None) -> np.ndarray:
@@ -133,11 +162,17 @@ def confusion_matrix(y_true, y_pred, n_classes=None) -> np.ndarray:
 def plot_confusion_matrix(matrix, path, *, labels=None, title="Confusion matrix") -> Path:
     """A confusion matrix as a heat map with the counts written in the cells."""
     plt = _pyplot()
+    k = np.asarray(matrix).shape[0]
+    fig, ax = plt.subplots(figsize=(max(3.0, 1.0 + 0.55 * k), max(2.6, 0.8 + 0.5 * k)))
+    _draw_confusion(ax, matrix, labels=labels, title=title)
+    return _save(fig, path)
+
+
+def _draw_confusion(ax, matrix, *, labels=None, title="Confusion matrix"):
     matrix = np.asarray(matrix)
     k = matrix.shape[0]
     labels = [str(v) for v in (labels if labels is not None else range(k))]
-    fig, ax = plt.subplots(figsize=(1.0 + 0.55 * k, 0.8 + 0.5 * k))
-    ax.imshow(matrix, cmap="Blues")
+    ax.imshow(matrix, cmap="Blues", vmin=0)
     threshold = matrix.max() / 2 if matrix.size else 0
     for i in range(k):
         for j in range(k):
@@ -148,6 +183,72 @@ def plot_confusion_matrix(matrix, path, *, labels=None, title="Confusion matrix"
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title)
+
+
+def plot_predictions(y_true, y_pred, path, *, title="Predicted against true",
+                     name="target") -> Path:
+    """Regression: each prediction against its true value; perfect ones lie on the diagonal."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    _draw_predictions(ax, y_true, y_pred, title=title, name=name)
+    return _save(fig, path)
+
+
+def _draw_predictions(ax, y_true, y_pred, *, title="Predicted against true", name="target"):
+    y_true = np.asarray(y_true, dtype=float).ravel()
+    y_pred = np.asarray(y_pred, dtype=float).ravel()
+    lo = min(y_true.min(), y_pred.min())
+    hi = max(y_true.max(), y_pred.max())
+    ax.plot([lo, hi], [lo, hi], color="gray", linestyle=":", linewidth=1)
+    ax.scatter(y_true, y_pred, s=14, alpha=0.7, edgecolors="k", linewidths=0.3)
+    ax.set_xlabel(f"true {name}")
+    ax.set_ylabel(f"predicted {name}")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+
+
+def plot_training_report(history, path, *, best_epoch=None, confusion=None, labels=None,
+                         boundary=None, predictions=None, title=None) -> Path:
+    """One PNG that sums up a training run, a panel per view:
+
+    - the loss per epoch, training and validation (and the best epoch, if given);
+    - the accuracy per epoch, when recorded;
+    - ``confusion``: a confusion matrix (with ``labels``), e.g. on the validation rows;
+    - ``predictions``: ``(y_true, y_pred, name)`` for regression, drawn against each other;
+    - ``boundary``: ``dict(model=, X=, y=, transform=, axis_labels=)`` for two input
+      features: the decision boundary over the plane of the raw features, with the data.
+    """
+    plt = _pyplot()
+    records = _records(history)
+    panels = ["loss"]
+    if records.get("accuracy"):
+        panels.append("accuracy")
+    if confusion is not None:
+        panels.append("confusion")
+    if predictions is not None:
+        panels.append("predictions")
+    if boundary is not None:
+        panels.append("boundary")
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.4))
+    axes = np.atleast_1d(axes)
+    for ax, panel in zip(axes, panels, strict=True):
+        if panel == "loss":
+            _draw_loss(ax, records, best_epoch=best_epoch)
+        elif panel == "accuracy":
+            _draw_accuracy(ax, records)
+        elif panel == "confusion":
+            _draw_confusion(ax, confusion, labels=labels,
+                            title="Confusion matrix (validation)" if records.get("val_loss")
+                            else "Confusion matrix (training)")
+        elif panel == "predictions":
+            y_true, y_pred, name = predictions
+            _draw_predictions(ax, y_true, y_pred, name=name,
+                              title="Validation rows" if records.get("val_loss")
+                              else "Training rows")
+        else:
+            _draw_boundary(fig, ax, labels=labels, resolution=120, **boundary)
+    if title:
+        fig.suptitle(title)
     return _save(fig, path)
 
 

@@ -196,6 +196,9 @@ def model_from_document(document: dict, tensors: dict, where: str = "the model f
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelFileError(f"{where} has an invalid model description: {exc}") from None
 
+    for name, value in tensors.items():
+        if value.dtype.kind == "f" and not np.isfinite(value).all():
+            raise ModelFileError(f"{where}: tensor {name!r} holds NaN or infinity")
     expected = {name: p for name, p, _ in model.slots()}
     stored = {k for k in tensors if not k.startswith("optimizer/")}
     if set(expected) != stored:
@@ -208,7 +211,5 @@ def model_from_document(document: dict, tensors: dict, where: str = "the model f
         if value.shape != p.shape or value.dtype != p.dtype:
             raise ModelFileError(f"{where}: tensor {name!r} has shape {value.shape} and dtype "
                                  f"{value.dtype}, expected {p.shape} {p.dtype}")
-        if not np.isfinite(value).all():
-            raise ModelFileError(f"{where}: tensor {name!r} holds NaN or infinity")
         p[...] = value
     return model

@@ -1,0 +1,176 @@
+"""Tables: CSV files read with pandas, and the example tables shipped with glassnet.
+
+A table is read with every cell as text (``dtype=str``), so that nothing is guessed behind
+the user's back; :func:`column_kinds` then decides which columns are numbers and which are
+categories, and :func:`typed` converts them. A column that is *mostly* numbers but holds a
+stray word is an error naming the column and the row, not a silent switch to categories.
+
+Rows are counted from 1, after the header: "row 3" is the third data row of the file.
+Missing values are what pandas reads as missing by default: an empty cell, ``NA``, ``N/A``,
+``NaN``, ``null``, ``None`` and a few more.
+
+The shipped tables (see ``data/TABLES-ATTRIBUTION.md`` for sources and licences) are
+reachable by name wherever a path is accepted: ``load_table("penguins.csv")``.
+"""
+
+from __future__ import annotations
+
+import math
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+# name -> (description, a suggested command)
+TABLES = {
+    "gender.csv": ("seed 002's four people: Name, Weight (lb), Height (in), Gender (F/M)",
+                   "glassnet train gender.csv --target Gender --ignore Name"),
+    "gender-new.csv": ("seed 002's Emily and Frank, to predict (no Gender column)",
+                       "glassnet predict gender.safetensors gender-new.csv"),
+    "xor.csv": ("the XOR truth table: x1, x2, y", "glassnet train xor.csv --target y"),
+    "penguins.csv": ("Palmer penguins (CC0): 344 penguins, 3 species, strings and missing "
+                     "values", "glassnet train penguins.csv --target species --impute mean"),
+}
+
+#: a numeric-looking column is numeric if at least this share of its values are numbers
+NUMERIC_SHARE = 0.5
+
+
+def table_path(name: str) -> Path:
+    """The installed path of a shipped table (``"penguins.csv"``; the ``.csv`` is optional)."""
+    key = name if name in TABLES else f"{name}.csv"
+    if key not in TABLES:
+        raise ValueError(f"no shipped table named {name!r}; the shipped tables are: "
+                         f"{', '.join(TABLES)}")
+    return Path(str(resources.files(__package__).joinpath("data", key)))
+
+
+def resolve(path_or_name) -> Path:
+    """A file that exists, or a shipped table's path when the name is one of :data:`TABLES`.
+
+    A file in the current folder wins over a shipped table of the same name.
+    """
+    path = Path(path_or_name)
+    if path.exists():
+        return path
+    name = str(path_or_name)
+    if path.parent == Path(".") and (name in TABLES or f"{name}.csv" in TABLES):
+        return table_path(name)
+    raise ValueError(f"file not found: {name!r} (tables shipped with glassnet: "
+                     f"{', '.join(TABLES)})")
+
+
+def read_csv(path_or_name):
+    """Read a CSV file (or a shipped table) with pandas, every cell as text.
+
+    Returns a DataFrame whose index counts the data rows from 0. Raises ValueError with a
+    one-line reason for a file that is missing, a folder, unreadable, empty, without rows,
+    not UTF-8 text, or not parseable as CSV.
+    """
+    import pandas as pd
+
+    path = resolve(path_or_name)
+    where = repr(str(path_or_name))
+    if path.is_dir():
+        raise ValueError(f"{where} is a folder, not a CSV file")
+    try:
+        frame = pd.read_csv(path, dtype=str, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{where} is empty: a CSV file needs a header line and rows") from None
+    except pd.errors.ParserError as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "parse error"
+        raise ValueError(f"{where} is not a readable CSV file: {reason}") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{where} is not a UTF-8 text file (byte {exc.start}: {exc.reason}); "
+                         f"save it as UTF-8 CSV") from None
+    except PermissionError:
+        raise ValueError(f"cannot read {where}: permission denied") from None
+    except OSError as exc:
+        raise ValueError(f"cannot read {where}: {exc.strerror or exc}") from None
+    if len(frame) == 0:
+        raise ValueError(f"{where} has a header but no data rows")
+    if frame.shape[1] == 1:
+        header = str(frame.columns[0])
+        for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+            if sep in header:
+                raise ValueError(f"{where} has a single column {header!r}: it looks separated "
+                                 f"by {name}; glassnet reads comma-separated files")
+    frame.columns = [str(c) for c in frame.columns]
+    frame.index = np.arange(len(frame))
+    return frame
+
+
+def column_kinds(frame) -> dict[str, str]:
+    """``{column: "numeric" | "categorical"}`` for every column of a text table.
+
+    A column is numeric when every value that is present reads as a finite number. When at
+    least :data:`NUMERIC_SHARE` of them do but some do not, the odd one out is taken for a
+    typo and ValueError names the column, the row and the value.
+    """
+    kinds = {}
+    for name in frame.columns:
+        bad = _non_numbers(frame[name])
+        present = int(frame[name].notna().sum())
+        if present and not bad.any():
+            kinds[name] = "numeric"
+        elif present and (present - int(bad.sum())) >= NUMERIC_SHARE * present:
+            raise junk_error(frame, name, bad)
+        else:
+            kinds[name] = "categorical"
+    return kinds
+
+
+def typed(frame, kinds: dict[str, str]):
+    """A copy of ``frame`` with its numeric columns as float64 (NaN = missing).
+
+    Raises ValueError naming the column and the first row whose value is not a number.
+    """
+    import pandas as pd
+
+    out = {}
+    for name in frame.columns:
+        column = frame[name]
+        if kinds.get(name) == "numeric":
+            bad = _non_numbers(column)
+            if bad.any():
+                raise junk_error(frame, name, bad)
+            out[name] = pd.to_numeric(column, errors="coerce").astype("float64")
+        else:
+            out[name] = column
+    return pd.DataFrame(out, index=frame.index)
+
+
+def load_table(path_or_name):
+    """A CSV file or shipped table as a DataFrame: numbers as float64, the rest as text."""
+    frame = read_csv(path_or_name)
+    return typed(frame, column_kinds(frame))
+
+
+def junk_error(frame, name, bad) -> ValueError:
+    position = int(np.argmax(np.asarray(bad)))
+    value = frame[name].iloc[position]
+    return ValueError(f"column {name!r} holds numbers, but row {int(frame.index[position]) + 1} "
+                      f"has {value!r}: fix that value, or leave the cell empty to mark it "
+                      f"missing")
+
+
+def _non_numbers(column) -> np.ndarray:
+    """True where a value is present but is not a finite number."""
+    import pandas as pd
+
+    numbers = pd.to_numeric(column, errors="coerce").astype("float64").to_numpy()
+    present = column.notna().to_numpy()
+    return present & ~np.isfinite(numbers)
+
+
+def is_integer_valued(values) -> bool:
+    values = np.asarray(values, dtype=float)
+    return bool(np.all(np.isfinite(values)) and np.all(values == np.round(values)))
+
+
+def canonical_number(value: float) -> str:
+    """``"1"`` for 1.0, ``"2.5"`` for 2.5: how a numeric class label is written back."""
+    value = float(value)
+    if math.isfinite(value) and value == round(value) and abs(value) < 2**53:
+        return str(int(value))
+    return repr(value)

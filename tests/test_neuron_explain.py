@@ -1,0 +1,53 @@
+import numpy as np
+import pytest
+
+import glassnet as gn
+
+
+def test_neuron_is_one_unit_of_a_dense_layer():
+    rng = np.random.default_rng(0)
+    model = gn.Sequential([gn.Dense(3, activation="tanh")], dtype="float64").build((4,), rng=0)
+    x = rng.normal(size=4)
+    out = model.predict(x[None])[0]
+    W, b = model.layers[0].params["W"], model.layers[0].params["b"]
+    for j in range(3):
+        assert gn.Neuron(W[:, j], b[j], activation="tanh").forward(x) == pytest.approx(out[j])
+
+
+def test_neuron_validation():
+    with pytest.raises(ValueError, match="inputs has 3 values but the neuron has 2 weights"):
+        gn.Neuron([0, 1], 4).forward([1, 2, 3])
+    with pytest.raises(ValueError, match="weights contains NaN"):
+        gn.Neuron([0, np.nan], 4)
+    with pytest.raises(TypeError, match="bias must be a number, got 'b'"):
+        gn.Neuron([0, 1], "b")
+
+
+def test_ledger_records_every_layer_and_matches_backward(rng):
+    X = rng.normal(size=(3, 4))
+    y = rng.integers(0, 3, size=3)
+    model = gn.Sequential([gn.Dense(5, activation="relu"), gn.Dense(3, activation="softmax")])
+    ledger = gn.explain(model, X, y, loss="cross_entropy", parameter="layers.1.W[2,1]")
+    first, last = ledger.layers
+    assert first.z.shape == (3, 5) and first.a.shape == (3, 5)
+    assert np.allclose(first.a, np.maximum(first.z, 0))
+    # delta of the softmax layer is (p - y)/n, fused, and dL/dW = a.T @ delta
+    onehot = np.eye(3)[y]
+    assert np.allclose(last.delta, (last.a - onehot) / 3)
+    assert np.allclose(last.grads["W"], first.a.T @ last.delta)
+    assert np.allclose(first.delta, (last.delta @ model.layers[1].params["W"].T.astype(float))
+                       * (first.z > 0), atol=1e-6)
+    assert ledger.chain.dL_dw == pytest.approx(last.grads["W"][2, 1])
+    assert ledger.chain.da_dz is None                     # softmax: no diagonal derivative
+    assert "δ[2] = ∂L/∂z[2]" in str(ledger)
+
+
+def test_ledger_parameter_errors(rng):
+    model = gn.Sequential([gn.Dense(2, activation="sigmoid")])
+    X, y = rng.normal(size=(1, 2)), np.array([[0.5, 0.5]])
+    with pytest.raises(ValueError, match="parameter must look like 'layers.0.W\\[0,0\\]'"):
+        gn.explain(model, X, y, parameter="w1")
+    with pytest.raises(ValueError, match="parameter 'layers.3.W\\[0,0\\]' does not exist"):
+        gn.explain(model, X, y, parameter="layers.3.W[0,0]")
+    with pytest.raises(ValueError, match="index \\(5, 0\\) is outside W of shape \\(2, 2\\)"):
+        gn.explain(model, X, y, parameter="layers.0.W[5,0]")
