@@ -120,7 +120,7 @@ def blas_description() -> list[str]:
     for pool in threadpool_info():
         kernel = f", kernel {pool['architecture']}" if pool.get("architecture") else ""
         lines.append(f"{pool['internal_api']} {pool.get('version') or ''} "
-                     f"({pool['user_api']}{kernel}), {pool['num_threads']} threads, "
+                     f"({pool['user_api']}{kernel}), {pool['num_threads']} thread(s), "
                      f"{os.path.basename(pool['filepath'])}")
     return lines
 
@@ -139,7 +139,7 @@ def machine_lines(cores: int, load: LoadMonitor | None = None) -> list[str]:
     if "torch" in sys.modules:
         torch = sys.modules["torch"]
         blas = "MKL" if torch.backends.mkl.is_available() else "its own BLAS"
-        lines.append(f"PyTorch: {torch.get_num_threads()} threads, {blas}, "
+        lines.append(f"PyTorch: {torch.get_num_threads()} thread(s), {blas}, "
                      f"oneDNN {'on' if torch.backends.mkldnn.is_available() else 'off'}")
     set_vars = [f"{v}={os.environ[v]}" for v in OPENBLAS_VARS if v in os.environ]
     lines.append("Environment: " + (", ".join(set_vars) + " SET (numbers are not comparable)"
@@ -162,6 +162,14 @@ class LoadMonitor:
 
     def __init__(self) -> None:
         self.start = self._sample()
+        self.loadavg = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+    def busy_warning(self, cores: int) -> str | None:
+        """A warning if the machine is already busy as the benchmark starts."""
+        if self.loadavg is None or self.loadavg < 0.5 * cores:
+            return None
+        return (f"WARNING: the machine is busy (load average {self.loadavg:.1f} on {cores} "
+                f"cores): multi-threaded timings will be slow and noisy")
 
     @staticmethod
     def _sample():
@@ -184,8 +192,9 @@ class LoadMonitor:
         busy, steal, own, wall = (b - a for a, b in zip(self.start, end, strict=True))
         capacity = max(wall * cores, 1e-9)
         others = max(busy - own, 0.0) / capacity
-        return (f"Background load during the run: other processes used {others:.0%} of the "
-                f"{cores} cores, hypervisor steal {steal / capacity:.0%} "
+        start = "" if self.loadavg is None else f"load average {self.loadavg:.1f} at start; "
+        return (f"Background load: {start}other processes used {others:.0%} of the "
+                f"{cores} cores during the run, hypervisor steal {steal / capacity:.0%} "
                 f"(both should be near 0% for trustworthy numbers)")
 
 
@@ -288,7 +297,8 @@ def target_rows(results: Results) -> list[list[str]]:
     rows = []
 
     def add(target, value, ok):
-        rows.append([target, value, "-" if ok is None else ("met" if ok else "NOT met")])
+        status = "-" if ok is None else ("met" if ok else "NOT met")
+        rows.append([target, value, "not judged (--quick)" if results.quick else status])
 
     def ratio(a, b):
         return None if a is None or b is None else a / b

@@ -82,7 +82,6 @@ class Config:
     gemm_size: int = 2048
     repeats: int = 5
     quick: bool = False
-    child_env: dict | None = None       # environment of the memory subprocesses
 
 
 QUICK = Config(n_samples=512, cnn_samples=128, predict_rows=128, latency_calls=10,
@@ -322,7 +321,7 @@ def memory_results(cfg: Config) -> list[dict]:
         row = {"key": key, "name": NAMES[key]}
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=1200,
-                                  check=False, env=cfg.child_env)
+                                  check=False)
         except subprocess.TimeoutExpired:
             row.update(error="FAILED: timed out", failed=True)
         else:
@@ -381,19 +380,19 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def single_threaded() -> dict:
+def single_threaded() -> None:
     """For --quick: every library on one thread. On a busy machine a multi-threaded product
     waits for its descheduled threads, and a check that takes seconds takes a minute; --quick
-    checks the script, not the speed. Returns the environment for subprocesses."""
-    peers.THREADS = 1
+    checks the script, not the speed."""
+    peers.THREADS = 1                   # PyTorch
+    # Read by the BLAS and OpenMP libraries loaded from now on (scikit-learn's, PyTorch's)
+    # and by the memory subprocesses.
+    os.environ.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
-        pass
-    else:
-        threadpool_limits(1)       # the BLAS and OpenMP pools loaded so far
-    return {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1"}
+        return
+    threadpool_limits(1)                # the pools already loaded (NumPy's OpenBLAS)
 
 
 def use_working_tree() -> None:
@@ -422,7 +421,8 @@ def run(cfg: Config, only: set[str]) -> Results:
     results.notes.append(
         "Data: synthetic MNIST-shaped float32 (class prototypes + uniform noise, "
         "np.random.default_rng(0)); no download.")
-    results.notes.append(f"Every implementation uses {peers.THREADS} thread(s).")
+    threads = f"{peers.THREADS} thread" + ("s" if peers.THREADS > 1 else "")
+    results.notes.append(f"Every implementation runs on {threads}.")
     return results
 
 
@@ -438,8 +438,11 @@ def main(argv=None) -> int:
     if args.repeats:
         cfg = Config(**{**cfg.__dict__, "repeats": args.repeats})
     if cfg.quick:
-        cfg = Config(**{**cfg.__dict__, "child_env": single_threaded()})
+        single_threaded()
     load = LoadMonitor()
+    busy = load.busy_warning(peers.cpu_count())
+    if busy:
+        progress(busy)
     results = run(cfg, set(args.only or WORKLOADS))
     if warning:
         results.notes.insert(0, warning)

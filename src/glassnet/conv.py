@@ -455,46 +455,51 @@ class MaxPool2D(Layer):
         """``dL/dx``: ``grad_out`` sent to the position of each window's maximum."""
         if not self.needs_input_grad:
             return None
-        g = _channel_major(grad_out)                         # (c, out_h, out_w, n)
-        channels, height, width = self.input_shape
         n = grad_out.shape[0]
-        # Step 2 backward: from the output to the column maxima ...
+        channels, height, width = self.input_shape
+        g = _channel_major(grad_out)
+        if not g.flags.c_contiguous:
+            # A batch-first gradient (from Flatten): one copy of this small array here
+            # spares every pass below from reading it across the grain.
+            g = np.ascontiguousarray(g)
+        # Step 2 backward: from the output to the column maxima (c, out_h, width, n) ...
         d_column_max = self._route(
             self._taps(self.column_max, axis=2), _channel_major(self.a), g,
             self.column_max.shape, axis=2)
-        # ... step 1 backward: from the column maxima to the input rows.
+        # ... step 1 backward: from the column maxima to the input rows (c, h, w, n).
         dx = self._route(
             self._taps(_channel_major(self.x), axis=1), self.column_max, d_column_max,
             (channels, height, width, n), axis=1)
         return _batch_first(dx)
 
     def _route(self, taps, maximum, g, shape, axis):
-        """Gradient of ``maximum = max(taps)``: ``g`` goes to the first tap equal to the max.
+        """The gradient of ``maximum = max(taps)`` (element-wise over ``p`` taps) w.r.t. the
+        array the taps are views of: ``g`` goes to the first tap equal to the maximum.
 
-        ``rest`` is what no earlier tap has claimed: tap ``i`` takes ``rest * (tap_i == max)``
-        and the last tap takes what remains, so each ``g`` is sent exactly once even when
-        taps tie. A multiply by the boolean mask, not ``np.where``: the latter branches per
-        element and is several times slower on random masks.
+        ``rest`` is the part of ``g`` no earlier tap has claimed: tap ``i`` takes
+        ``rest * (tap_i == maximum)`` and the last tap takes what is left, so each value of
+        ``g`` is sent exactly once, even when taps tie. (A multiply by the boolean mask, not
+        ``np.where``, which branches per element and is several times slower on the random
+        masks of real data.)
         """
         p, s = self.pool_size[axis - 1], self.stride[axis - 1]
+        # Exact tiling: each input is in exactly one window, so each tap's share is written
+        # straight into its slice of d (no zero-filling, no second pass). Otherwise (rows
+        # left over, gaps, or overlapping windows) the shares are added into zeros.
         tiles = s == p and self.input_shape[axis] == p * self.output_shape[axis]
-        # Exact tiling: each input belongs to one window, so write each tap's share straight
-        # into its slice of d (no zero-filling, no accumulation). Otherwise add them up.
         d = np.empty(shape, dtype=g.dtype) if tiles else np.zeros(shape, dtype=g.dtype)
         d_taps = self._taps(d, axis)
         rest = g
-        for i, (tap, d_tap) in enumerate(zip(taps, d_taps, strict=True)):
-            if i == len(taps) - 1:
-                share = rest
-            else:
-                share = np.multiply(rest, tap == maximum, out=d_tap if tiles else None)
-            if tiles:
-                if share is not d_tap:
-                    d_tap[...] = share
-            else:
-                d_tap += share
-            if i < len(taps) - 1:
-                rest = rest - share
+        for i in range(p - 1):
+            share = np.multiply(rest, taps[i] == maximum, out=d_taps[i] if tiles else None)
+            if not tiles:
+                d_taps[i] += share
+            last_share = tiles and i == p - 2              # what is left is the last tap's
+            rest = np.subtract(rest, share, out=d_taps[-1] if last_share else None)
+        if not tiles:
+            d_taps[-1] += rest
+        elif p == 1:
+            d_taps[-1][...] = rest
         return d
 
     def get_config(self):

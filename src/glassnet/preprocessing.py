@@ -417,7 +417,8 @@ class MissingValueError(ValueError):
 
     def __init__(self, column, row, count):
         self.column, self.row, self.count = column, row, count
-        super().__init__(f"column {column!r} has {count} missing value{'s' * (count != 1)} "
+        plural = "" if int(count) == 1 else "s"
+        super().__init__(f"column {column!r} has {int(count)} missing value{plural} "
                          f"(first in row {row})")
 
 

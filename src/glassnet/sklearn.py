@@ -214,9 +214,10 @@ class _GlassNetEstimator(BaseEstimator):
         return w * (len(w) / w.sum())          # a new array: the caller's is never modified
 
     def _predict_network(self, X):
+        """The network's output for ``X``, as float64 (scikit-learn's working precision)."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=self.model_.dtype)
-        return self.model_.predict(X)
+        return self.model_.predict(X).astype(np.float64, copy=False)
 
 
 class GlassNetClassifier(ClassifierMixin, _GlassNetEstimator):
@@ -334,7 +335,8 @@ class GlassNetClassifier(ClassifierMixin, _GlassNetEstimator):
 
     def predict(self, X):
         """The most probable class of each sample (labels from ``classes_``)."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     # -- what differs from the regressor --------------------------------------------------------
     def _encode_targets(self, y, classes, incremental):

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._validation import check_int, check_real
 from .callbacks import EarlyStopping
 from .datasets import tabular as tables
 from .layers import Dense
@@ -56,6 +57,8 @@ MIN_ROWS_FOR_VALIDATION = 20
 #: a target of whole numbers with at most this many distinct values is a classification
 MAX_INTEGER_CLASSES = 10
 MODEL_SUFFIX = ".safetensors"
+LOSS_NAMES = {"bce": "binary cross-entropy", "cross_entropy": "cross-entropy",
+              "mse": "mean-squared-error (on the standardised target)"}
 
 
 class Interrupted(Exception):
@@ -75,9 +78,18 @@ class TrainResult:
     best_epoch: int | None                   # 1-based; the epoch whose weights were kept
     stopped: str                             # "early stopping", "epochs", "interrupted"
     seconds: float
-    n_train: int
-    n_validation: int
+    train_rows: np.ndarray                   # 0-based data rows that trained
+    validation_rows: np.ndarray              # 0-based data rows held out
+    patience: int = DEFAULT_PATIENCE
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_train(self) -> int:
+        return len(self.train_rows)
+
+    @property
+    def n_validation(self) -> int:
+        return len(self.validation_rows)
 
     @property
     def interrupted(self) -> bool:
@@ -86,6 +98,7 @@ class TrainResult:
 
 @dataclass
 class EvaluateResult:
+    data: str
     task: str
     target: str
     n_rows: int
@@ -179,12 +192,13 @@ def train(
         raise ValueError("choose one of impute and drop_missing, not both")
     if task is not None and task not in ("classification", "regression"):
         raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
-    if validation_split is not None and not 0 <= validation_split < 1:
-        raise ValueError(f"validation_split must be >= 0 and < 1, got {validation_split}")
-    if epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {epochs}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if validation_split is not None:
+        validation_split = check_real("validation_split", validation_split, minimum=0.0,
+                                      maximum=1.0, include_max=False)
+    epochs = check_int("epochs", epochs, minimum=1)
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    patience = check_int("patience", patience, minimum=0)
+    seed = check_int("seed", seed, minimum=0)
     opt = get_optimizer(optimizer, learning_rate)
 
     path = tables.resolve(data)
@@ -192,49 +206,12 @@ def train(
         (None if out is False else Path(out))
     for p, what in ((model_path, "model"), (plot and Path(plot), "plot")):
         if p:
-            _check_output(p, what, inputs=[path])
+            check_output(p, what, inputs=[path])
     if model_path and plot and Path(plot).resolve() == model_path.resolve():
         raise ValueError("the model and the plot cannot be written to the same file")
 
-    frame = tables.read_csv(data)
-    _check_columns(frame, [target], data, what="target column")
-    _check_columns(frame, list(ignore), data, what="column to --ignore")
-    if target in ignore:
-        raise ValueError(f"the target column {target!r} cannot also be ignored")
-    features = [c for c in frame.columns if c != target and c not in set(ignore)]
-    if not features:
-        raise ValueError(f"no feature columns left: {_name(data)} has only "
-                         f"{', '.join(map(repr, frame.columns))}")
-    kinds = tables.column_kinds(frame[features])
-    frame = tables.typed(frame[[*features, target]], {**kinds, target:
-                                                      _target_kind(frame[target], task)})
-
-    # missing values: never silently
-    n_read = len(frame)
-    if drop_missing:
-        frame = frame.dropna()
-        dropped = n_read - len(frame)
-        if len(frame) == 0:
-            raise ValueError(f"every row of {_name(data)} has a missing value: "
-                             f"--drop-missing leaves nothing to learn from")
-        if dropped:
-            notes.append(f"dropped {dropped} of {n_read} rows with missing values")
-    else:
-        y_missing = frame[target].isna().to_numpy()
-        if y_missing.any():
-            first = int(frame.index[np.argmax(y_missing)]) + 1
-            raise ValueError(f"the target column {target!r} has {int(y_missing.sum())} missing "
-                             f"value{'s' * (y_missing.sum() != 1)} (first in row {first}): "
-                             f"use --drop-missing to leave those rows out")
-        if impute is None:
-            for name in features:
-                missing = frame[name].isna().to_numpy()
-                if missing.any():
-                    first = int(frame.index[np.argmax(missing)]) + 1
-                    raise ValueError(
-                        f"column {name!r} has {int(missing.sum())} missing "
-                        f"value{'s' * (missing.sum() != 1)} (first in row {first}): use "
-                        f"--impute mean|median|most_frequent, or --drop-missing")
+    frame, features, kinds, n_read, notes = _training_table(data, target, ignore, task,
+                                                            impute, drop_missing)
     n = len(frame)
     if n < 2:
         raise ValueError(f"{_name(data)} has {n} usable row: training needs at least 2")
@@ -249,6 +226,9 @@ def train(
                          f"({str(y_raw.iloc[0])!r} in row {int(y_raw.index[0]) + 1}): "
                          f"regression needs numbers; use --task classification")
     labels = _labels(y_raw) if task == "classification" else y_raw.to_numpy(dtype=float)
+    if task == "classification" and n > 2 and len(set(labels)) == n:
+        raise ValueError(f"the target column {target!r} has a different value in every row: "
+                         f"there is nothing to learn; is it the right column?")
 
     # the split
     rng = np.random.default_rng(seed)
@@ -288,8 +268,9 @@ def train(
     say(f"task: {what}{' (detected; --task to change)' if detected else ''}")
     say(f"split: {len(train_idx)} training rows, {len(val_idx)} validation rows"
         f"{' (stratified)' if task == 'classification' and len(val_idx) else ''}, seed {seed}")
-    say(f"network: {_architecture(model, pre.n_inputs)}; {opt.name} "
-        f"(learning rate {opt.learning_rate:g}), loss {loss}, up to {epochs} epochs")
+    say(f"network: {_architecture(model, pre.n_inputs)}; {type(opt).__name__} "
+        f"(learning rate {opt.learning_rate:g}), {LOSS_NAMES[loss]} loss, batches of "
+        f"{batch_size}, up to {epochs} epochs")
     for note in notes:
         say(f"note: {note}")
 
@@ -313,7 +294,7 @@ def train(
 
     model.preprocessing = pre.to_dict()
     model.preprocessing["training"] = {
-        "data": _name(data), "rows": n_read, "rows_used": n, "train_rows": len(train_idx),
+        "data": str(data), "rows": n_read, "rows_used": n, "train_rows": len(train_idx),
         "validation_rows": len(val_idx), "seed": seed, "best_epoch": best_epoch,
         "stopped": stopped, "ignored": list(ignore),
         "drop_missing": bool(drop_missing),
@@ -331,7 +312,51 @@ def train(
     return TrainResult(model=model, preprocessor=pre, model_path=model_path,
                        plot_path=plot_path, metrics=metrics, epochs_run=model.history.epochs,
                        best_epoch=best_epoch, stopped=stopped, seconds=seconds,
-                       n_train=len(train_idx), n_validation=len(val_idx), notes=notes)
+                       train_rows=frame.index[train_idx].to_numpy(),
+                       validation_rows=frame.index[val_idx].to_numpy(),
+                       patience=patience, notes=notes)
+
+
+def _training_table(data, target, ignore, task, impute, drop_missing):
+    """Read the table, type its columns, deal with missing values (never silently).
+
+    Returns ``(frame, features, kinds, n_read, notes)``: ``frame`` holds the feature columns
+    and the target, typed; ``n_read`` is the number of rows before any was dropped.
+    """
+    notes = []
+    frame = tables.read_csv(data)
+    _check_columns(frame, [target], data, what="target column")
+    _check_columns(frame, list(ignore), data, what="column to --ignore")
+    if target in ignore:
+        raise ValueError(f"the target column {target!r} cannot also be ignored")
+    features = [c for c in frame.columns if c != target and c not in set(ignore)]
+    if not features:
+        raise ValueError(f"no feature columns left: {_name(data)} has only "
+                         f"{', '.join(map(repr, frame.columns))}")
+    kinds = tables.column_kinds(frame[features])
+    target_kind = "categorical" if task == "classification" else \
+        tables.column_kinds(frame[[target]])[target]
+    frame = tables.typed(frame[[*features, target]], {**kinds, target: target_kind})
+
+    n_read = len(frame)
+    if drop_missing:
+        frame = frame.dropna()
+        dropped = n_read - len(frame)
+        if len(frame) == 0:
+            raise ValueError(f"every row of {_name(data)} has a missing value: "
+                             f"--drop-missing leaves nothing to learn from")
+        if dropped:
+            notes.append(f"dropped {dropped} of {n_read} rows with missing values")
+    else:
+        if frame[target].isna().any():
+            raise ValueError(f"the target column {target!r} has {_missing(frame[target])}: "
+                             f"use --drop-missing to leave those rows out")
+        if impute is None:
+            for name in features:
+                if frame[name].isna().any():
+                    raise ValueError(f"column {name!r} has {_missing(frame[name])}: use "
+                                     f"--impute mean|median|most_frequent, or --drop-missing")
+    return frame, features, kinds, n_read, notes
 
 
 def _check_hidden(hidden) -> tuple[int, ...]:
@@ -364,19 +389,6 @@ def _head(task, pre):
     if len(pre.classes) == 2:
         return 1, "sigmoid", "bce"
     return len(pre.classes), "softmax", "cross_entropy"
-
-
-def _target_kind(column, task) -> str:
-    if task == "classification":
-        return "categorical"
-    bad = tables._non_numbers(column)
-    present = int(column.notna().sum())
-    if present and not bad.any():
-        return "numeric"
-    if task == "regression" and present and (present - int(bad.sum())) >= \
-            tables.NUMERIC_SHARE * present:
-        raise tables.junk_error(column.to_frame(), column.name, bad)
-    return "categorical"
 
 
 def _detect_task(y) -> str:
@@ -484,52 +496,54 @@ def load_model(path):
     return model, TablePreprocessor.from_dict(model.preprocessing)
 
 
-def _prepare(pre, data, *, need_target=False, drop_missing=False):
-    """Read ``data`` and check it against the model's columns; returns (frame, rows kept,
-    notes). Extra columns are ignored; a missing column is an error naming it."""
+def _prepare(pre, data, *, target=None, drop_missing=False):
+    """Read ``data`` and check it against the model's columns: ``(frame, used, notes)``.
+
+    ``frame`` is the table as read (text); ``used`` holds the model's columns (and the
+    column ``target``, if given), typed, without the rows left out by ``drop_missing``.
+    Extra columns are ignored; a column the model needs is an error naming it.
+    """
     frame = tables.read_csv(data)
     names = [name for name, _ in pre.columns]
     absent = [c for c in names if c not in frame.columns]
     if absent:
         raise ValueError(f"{_name(data)} has no column {absent[0]!r}, which the model needs "
                          f"(it needs {', '.join(map(repr, names))}; extra columns are ignored)")
-    if need_target and pre.target not in frame.columns:
-        raise ValueError(f"{_name(data)} has no target column {pre.target!r}; its columns "
-                         f"are: {', '.join(map(repr, frame.columns))}")
-    used = names + ([pre.target] if need_target else [])
-    kinds = {**dict(pre.columns)}
-    if need_target:
-        kinds[pre.target] = "numeric" if pre.task == "regression" else "categorical"
-    features = tables.typed(frame[used], kinds)
+    kinds = dict(pre.columns)
+    if target is not None:
+        if target not in frame.columns:
+            raise ValueError(f"{_name(data)} has no target column {target!r}; its columns "
+                             f"are: {', '.join(map(repr, frame.columns))}")
+        if target in kinds:
+            raise ValueError(f"{target!r} is one of the model's input columns, not a target")
+        numeric_labels = all(tables.is_number(c) for c in pre.classes or [])
+        kinds[target] = "numeric" if pre.task == "regression" or numeric_labels else \
+            "categorical"
+    used = tables.typed(frame[list(kinds)], kinds)
     notes = []
-    missing = features.isna().any(axis=1).to_numpy()
-    if need_target and pre.task == "classification" and \
-            frame[pre.target].isna().any() and not drop_missing:
-        first = int(np.argmax(frame[pre.target].isna().to_numpy())) + 1
-        raise ValueError(f"the target column {pre.target!r} has missing values (first in row "
-                         f"{first}): use --drop-missing to leave those rows out")
-    if drop_missing and missing.any():
-        notes.append(f"left out {int(missing.sum())} of {len(frame)} rows with missing values")
-        features = features[~missing]
-        if len(features) == 0:
+    if drop_missing:
+        missing = used.isna().any(axis=1).to_numpy()
+        if missing.all():
             raise ValueError(f"every row of {_name(data)} has a missing value")
-    elif need_target and features[pre.target].isna().any():
-        first = int(np.argmax(features[pre.target].isna().to_numpy())) + 1
-        raise ValueError(f"the target column {pre.target!r} has missing values (first in row "
-                         f"{first}): use --drop-missing to leave those rows out")
-    return frame, features, notes
+        if missing.any():
+            notes.append(f"left out {int(missing.sum())} of {len(frame)} rows with missing "
+                         f"values")
+            used = used[~missing]
+    elif target is not None and used[target].isna().any():
+        raise ValueError(f"the target column {target!r} has {_missing(used[target])}: use "
+                         f"--drop-missing to leave those rows out")
+    return frame, used, notes
 
 
 def _inputs(pre, features, notes):
     try:
         X = pre.transform(features)
     except MissingValueError as exc:
-        raise ValueError(f"column {exc.column!r} has {exc.count} missing "
-                         f"value{'s' * (exc.count != 1)} (first in row {exc.row}) and the model "
-                         f"has no value to fill them with: fill them, use --drop-missing, or "
-                         f"train with --impute") from None
+        raise ValueError(f"column {exc.column!r} has {_plural(exc.count, 'missing value')} "
+                         f"(first in row {exc.row}) and the model has no value to fill them "
+                         f"with: fill them, use --drop-missing, or train with --impute") from None
     for name, (count, first) in pre.unknown_.items():
-        notes.append(f"column {name!r}: {count} row{'s' * (count != 1)} with a category the "
+        notes.append(f"column {name!r}: {_plural(count, 'row')} with a category the "
                      f"model never saw (first {first!r}); encoded as none of the known ones")
     return X
 
@@ -571,7 +585,7 @@ def _free_name(name, taken) -> str:
 def write_csv(frame, path) -> Path:
     """Write ``frame`` to ``path`` atomically (a temporary file renamed over the target)."""
     path = Path(path)
-    _check_output(path, "output")
+    check_output(path, "output")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
                                dir=path.parent if str(path.parent) else ".")
     try:
@@ -587,26 +601,29 @@ def write_csv(frame, path) -> Path:
 
 # ---------------------------------------------------------------------------------- evaluate
 
-def evaluate(model, data, *, drop_missing=False, plot=None) -> EvaluateResult:
-    """The model's metrics on ``data`` (which must hold the target column)."""
+def evaluate(model, data, *, target=None, drop_missing=False, plot=None) -> EvaluateResult:
+    """The model's metrics on ``data``, whose column ``target`` (by default the model's
+    target) holds the true values; with ``plot``, a PNG of the confusion matrix
+    (classification) or of the predictions against the true values (regression)."""
     from .preprocessing import UnknownLabelError
 
     model, pre = load_model(model) if not isinstance(model, Sequential) else \
         (model, TablePreprocessor.from_dict(model.preprocessing))
     if plot:
-        _check_output(Path(plot), "plot")
-    _, features, notes = _prepare(pre, data, need_target=True, drop_missing=drop_missing)
+        check_output(Path(plot), "plot")
+    target = pre.target if target is None else target
+    _, features, notes = _prepare(pre, data, target=target, drop_missing=drop_missing)
     X = _inputs(pre, features, notes)
-    y = features[pre.target]
+    y = features[target]
     labels = _labels(y) if pre.task == "classification" else y.to_numpy(dtype=float)
     try:
         metrics = _metrics(model, pre, X, labels)
     except UnknownLabelError as exc:
         row = int(features.index[exc.position]) + 1
-        raise ValueError(f"the target column {pre.target!r} has the label {exc.label!r} in row "
+        raise ValueError(f"the target column {target!r} has the label {exc.label!r} in row "
                          f"{row}, which the model never saw (it knows: "
                          f"{', '.join(exc.classes)})") from None
-    result = EvaluateResult(task=pre.task, target=pre.target, n_rows=len(features),
+    result = EvaluateResult(data=str(data), task=pre.task, target=target, n_rows=len(features),
                             metrics=metrics, notes=notes)
     output = model.predict(X)
     if pre.task == "classification":
@@ -633,17 +650,13 @@ def format_train_report(result: TrainResult) -> str:
     """The short summary printed after training."""
     pre = result.preprocessor
     lines = []
-    how = {"early stopping": f"stopped early: no better {'validation' if result.n_validation else 'training'} "
-                             f"loss for {DEFAULT_PATIENCE if result.stopped else ''} epochs",
-           "epochs": "ran all epochs", "interrupted": "interrupted (Ctrl-C)"}[result.stopped]
-    how = how.replace(f" for {DEFAULT_PATIENCE} epochs", "") if result.stopped != \
-        "early stopping" else how
+    watched = "validation" if result.n_validation else "training"
+    how = {"early stopping": f"early stopping: no better {watched} loss in "
+                             f"{result.patience + 1} epochs",
+           "epochs": "all epochs ran", "interrupted": "interrupted by Ctrl-C"}[result.stopped]
     lines.append(f"epochs: {result.epochs_run} ({how}); kept the weights of epoch "
                  f"{result.best_epoch}; {result.seconds:.1f} s")
     lines.append(format_metrics_table(result.metrics, pre.task))
-    for note in result.notes:
-        if note.startswith("column"):
-            lines.append(f"note: {note}")
     if result.model_path:
         prefix = "best model so far written to" if result.interrupted else "model written to"
         lines.append(f"{prefix} {result.model_path}")
@@ -683,8 +696,11 @@ def format_confusion(matrix, labels) -> str:
 
 
 def format_evaluation(result: EvaluateResult) -> str:
-    lines = [f"{result.n_rows} rows, target {result.target!r} ({result.task})",
-             format_metrics_table({"": result.metrics}, result.task).replace("\n", "\n", 1)]
+    names = {"loss": "loss", "accuracy": "accuracy", "macro_f1": "macro F1", "rmse": "RMSE",
+             "mae": "MAE", "r2": "R²"}
+    lines = [f"evaluated on {result.data!r}: {result.n_rows} rows, target {result.target!r} "
+             f"({result.task})"]
+    lines += [f"  {names[k]:<9} {_fmt(v)}" for k, v in result.metrics.items()]
     if result.confusion is not None:
         lines += ["", "confusion matrix (rows: true label, columns: predicted):",
                   format_confusion(result.confusion, result.classes)]
@@ -699,8 +715,8 @@ def describe(model) -> str:
     pre_dict = model.preprocessing
     if isinstance(pre_dict, dict) and pre_dict.get("kind") == "table":
         pre = TablePreprocessor.from_dict(pre_dict)
-        lines += ["", f"preprocessing (learned on the training rows; inputs are standardised "
-                      f"as (x - mean) / scale):",
+        lines += ["", "preprocessing (learned on the training rows; inputs are standardised "
+                      "as (x - mean) / scale):",
                   f"  target: {pre.target!r}, {pre.task}"
                   + (f", labels {', '.join(pre.classes)}" if pre.classes else
                      f", standardised with mean {pre.target_scaler_.mean_[0]:.6g}, scale "
@@ -737,8 +753,8 @@ def describe(model) -> str:
         info = (pre_dict or {}).get("training", {}) if isinstance(pre_dict, dict) else {}
         best = info.get("best_epoch")
         epochs = len(history["loss"])
-        lines.append(f"  {epochs} epochs" + (f" ({info['stopped']})" if info.get("stopped")
-                                             else "")
+        stopped = {"epochs": "all epochs ran"}.get(info.get("stopped"), info.get("stopped"))
+        lines.append(f"  {epochs} epochs" + (f" ({stopped})" if stopped else "")
                      + (f"; kept the weights of epoch {best}" if best else ""))
         at = (best or epochs) - 1
         for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
@@ -784,7 +800,7 @@ def _check_columns(frame, names, data, *, what):
                              f"{', '.join(map(repr, frame.columns))}")
 
 
-def _check_output(path: Path, what: str, inputs=()) -> None:
+def check_output(path: Path, what: str, inputs=()) -> None:
     """Fail before any work if ``path`` cannot be written, or would overwrite an input."""
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
@@ -805,6 +821,17 @@ def _default_model_path(data, path: Path) -> Path:
     shipped = not Path(data).exists()
     folder = Path(".") if shipped else path.parent
     return folder / f"{path.stem}{MODEL_SUFFIX}"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{int(count)} {word}{'' if int(count) == 1 else 's'}"
+
+
+def _missing(column) -> str:
+    """``"2 missing values (first in row 4)"`` for a column (rows counted from 1)."""
+    missing = column.isna().to_numpy()
+    first = int(column.index[np.argmax(missing)]) + 1
+    return f"{_plural(missing.sum(), 'missing value')} (first in row {first})"
 
 
 def _name(data) -> str:

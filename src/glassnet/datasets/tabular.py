@@ -163,6 +163,14 @@ def _non_numbers(column) -> np.ndarray:
     return present & ~np.isfinite(numbers)
 
 
+def is_number(text) -> bool:
+    """Whether ``text`` reads as a finite number."""
+    try:
+        return math.isfinite(float(text))
+    except (TypeError, ValueError):
+        return False
+
+
 def is_integer_valued(values) -> bool:
     values = np.asarray(values, dtype=float)
     return bool(np.all(np.isfinite(values)) and np.all(values == np.round(values)))

@@ -1,0 +1,294 @@
+"""A digit drawn by a user, turned into the 28x28 image an MNIST model expects.
+
+MNIST digits were made in a particular way (LeCun, Cortes and Burges): each black-and-white
+NIST digit was scaled, keeping its aspect ratio, so that its longer side is 20 pixels (with
+anti-aliasing, hence the grey levels), then placed in a 28x28 field so that its centre of
+mass falls on the centre of the field. The digit is bright (255) on a black (0) background.
+
+A model trained on MNIST has only ever seen digits like that, so a digit drawn in a paint
+program must be brought into the same form before the model can read it:
+
+1. read it with Pillow and convert it to grey levels in [0, 1] (a transparent background
+   counts as white paper, as it looks in a viewer);
+2. if the background is light (dark ink on white paper, the usual drawing), invert it so
+   that the digit is bright on black;
+3. subtract the background level and stretch the contrast, so that faint pencil or a grey
+   scan gives strokes as bright as MNIST's;
+4. crop to the bounding box of the ink;
+5. thicken strokes that would be too thin once shrunk (a 3-pixel brush on a 500-pixel canvas
+   becomes a faint thread a quarter of a pixel wide at MNIST's scale);
+6. scale the longer side to 20 pixels, keeping the aspect ratio, with anti-aliasing;
+7. paste it into a 28x28 field so that its centre of mass is at pixel (14, 14) — where it
+   is, on average, in MNIST (measured on the training images; the spread, 0.29 pixels,
+   is that of rounding to whole pixels).
+
+>>> x = load_digit_image("my_digit.png")          # doctest: +SKIP
+>>> x.shape, x.dtype
+((1, 1, 28, 28), dtype('float32'))
+>>> predict_image(gn.load("digits.safetensors"), "my_digit.png")   # doctest: +SKIP
+(7, 0.9981)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+IMAGE_SIZE = 28          # the MNIST field
+DIGIT_SIZE = 20          # the longer side of the digit inside it
+CENTRE = 14.0            # where MNIST puts the centre of mass (row and column index)
+STROKE_WIDTH = 2.0       # typical stroke width of an MNIST digit, in pixels of the field
+INK = 0.25               # grey level (after contrast stretching) that counts as ink
+MIN_CONTRAST = 0.08      # below this difference between ink and paper, the image is blank
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+
+
+def load_digit_image(path) -> np.ndarray:
+    """Read an image of one handwritten digit and return it as MNIST would have it.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Any image Pillow reads (PNG, JPEG, BMP, GIF, ...), in colour or grey, with or
+        without transparency, dark-on-light or light-on-dark, of any size.
+
+    Returns
+    -------
+    ndarray of shape (1, 1, 28, 28), float32 in [0, 1]
+        The digit bright on black, its longer side 20 pixels, centred by centre of mass:
+        a batch of one image, ready for ``model.predict``.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    ValueError
+        The file is not an image, or the image is blank (no digit to see).
+    """
+    path = Path(path)
+    grey = _read_grey(path)                      # (h, w) float, 0 = black, 1 = white
+    ink = _ink(grey, path)                       # (h, w) float, 0 = paper, 1 = full ink
+    ink = _crop(ink)
+    ink = _thicken(ink)
+    digit = _resize_longer_side(ink, DIGIT_SIZE)
+    return _centre(digit)[None, None].astype(np.float32)
+
+
+def predict_image(model, path):
+    """The model's answer for the digit in the image at ``path``: ``(label, probability)``.
+
+    ``model`` must take 28x28 images: input shape ``(1, 28, 28)`` (a convolutional network)
+    or ``(784,)`` (a dense network on flattened images). If the model file describes its
+    image preprocessing (``model.preprocessing = {"kind": "image", "scale": 255, ...}``,
+    as the digits demo writes), the pixels are given as ``pixel / scale`` on the 0-255
+    scale; without one they are in [0, 1], as :func:`glassnet.datasets.load_mnist` gives.
+
+    Returns
+    -------
+    label : int (or the model's class name, if its preprocessing lists ``classes``)
+    probability : float
+        The probability the model gives to that label (its softmax output; for a model
+        whose outputs are not probabilities, the softmax of them).
+
+    Raises
+    ------
+    ValueError
+        The model does not take 28x28 images, the file is not an image, or it is blank.
+    """
+    input_shape, preprocessing = _image_input(model)
+    x = load_digit_image(path)
+    scale = float(preprocessing.get("scale", 255))
+    if scale != 255:
+        x = x * np.float32(255 / scale)
+    output = np.asarray(model.predict(x.reshape(1, *input_shape)), dtype=float)[0]
+    if output.shape == (1,):                     # one sigmoid unit: P(class 1)
+        p1 = float(output[0])
+        index, probability = int(p1 >= 0.5), max(p1, 1.0 - p1)
+    else:
+        if output.min() < 0 or abs(output.sum() - 1.0) > 1e-3:
+            output = np.exp(output - output.max())       # logits: their softmax
+            output /= output.sum()
+        index = int(output.argmax())
+        probability = float(output[index])
+    classes = preprocessing.get("classes")
+    label = classes[index] if isinstance(classes, list) and index < len(classes) else index
+    return label, probability
+
+
+# -- the model's side ----------------------------------------------------------------------------
+def _image_input(model):
+    """The model's input shape, checked to be a 28x28 image, and its image preprocessing."""
+    input_shape = getattr(model, "input_shape", None)
+    if input_shape is None:
+        raise ValueError("the model is not built (its input shape is unknown): train it "
+                         "on 28x28 images first")
+    input_shape = tuple(input_shape)
+    if input_shape not in ((1, IMAGE_SIZE, IMAGE_SIZE), (IMAGE_SIZE * IMAGE_SIZE,)):
+        shape = f"({input_shape[0]},)" if len(input_shape) == 1 else str(input_shape)
+        raise ValueError(
+            f"the model expects inputs of shape {shape}, not a 28x28 image; images can be "
+            f"given to models with input shape (1, 28, 28) or (784,)"
+        )
+    preprocessing = getattr(model, "preprocessing", None) or {}
+    if not isinstance(preprocessing, dict):
+        preprocessing = {}
+    kind = preprocessing.get("kind", "image")
+    if kind != "image":
+        raise ValueError(f"the model was trained on {kind} data with its own preprocessing, "
+                         f"not on images; give it a data file instead of an image")
+    return input_shape, preprocessing
+
+
+# -- 1. reading ----------------------------------------------------------------------------------
+def _read_grey(path: Path) -> np.ndarray:
+    """The image as grey levels in [0, 1], transparency composited over white."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not path.exists():
+        raise FileNotFoundError(f"no such image file: {os.fspath(path)!r}")
+    if path.is_dir():
+        raise ValueError(f"{os.fspath(path)!r} is a folder, not an image file")
+    try:
+        with Image.open(path) as image:
+            image.seek(0)                        # the first frame of an animated GIF
+            image.load()
+            return _to_grey(image)
+    except UnidentifiedImageError:
+        raise ValueError(f"{os.fspath(path)!r} is not an image file that Pillow can read "
+                         f"(PNG, JPEG, BMP, GIF, ...)") from None
+    except (OSError, SyntaxError) as exc:       # truncated or corrupt image data
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"{os.fspath(path)!r} is not a readable image: {reason}") from None
+
+
+def _to_grey(image) -> np.ndarray:
+    """A Pillow image -> grey levels in [0, 1] (float64), whatever its mode."""
+    mode = image.mode
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):      # 16-bit grey (PNG)
+        values = np.asarray(image, dtype=np.float64)
+        return np.clip(values / (65535.0 if values.max() > 255 else 255.0), 0.0, 1.0)
+    if mode == "F":
+        values = np.nan_to_num(np.asarray(image, dtype=np.float64))
+        top = values.max()
+        return np.clip(values / (top if top > 1 else 1.0), 0.0, 1.0)
+    has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
+    if not has_alpha:
+        return np.asarray(image.convert("L"), dtype=np.float64) / 255.0
+    rgba = image.convert("RGBA")
+    grey = np.asarray(rgba.convert("RGB").convert("L"), dtype=np.float64) / 255.0
+    alpha = np.asarray(rgba.getchannel("A"), dtype=np.float64) / 255.0
+    over_white = grey * alpha + (1.0 - alpha)
+    if np.ptp(over_white) < MIN_CONTRAST and np.ptp(alpha) >= MIN_CONTRAST:
+        # Light ink on a transparent background vanishes over white paper: the drawing is
+        # in the alpha channel, so show it over black instead.
+        return grey * alpha
+    return over_white
+
+
+# -- 2, 3. which way round, and how much contrast ------------------------------------------------
+def _ink(grey: np.ndarray, path: Path) -> np.ndarray:
+    """How much ink each pixel holds, in [0, 1]: the digit bright on a zero background.
+
+    The background is the median of the outermost ring of pixels (a digit may touch the
+    edge, but it does not fill the frame). A light background means dark ink: invert.
+    """
+    border = np.concatenate([grey[0], grey[-1], grey[1:-1, 0], grey[1:-1, -1]])
+    if np.median(border) > 0.5:
+        grey = 1.0 - grey                        # dark digit on light paper -> MNIST's way
+        border = 1.0 - border
+    paper = float(np.median(border))
+    contrast = float(grey.max()) - paper
+    if contrast < MIN_CONTRAST:
+        raise ValueError(f"{os.fspath(path)!r} is blank: no digit stands out from the "
+                         f"background")
+    ink = np.clip((grey - paper) / contrast, 0.0, 1.0)
+    ink[ink < 0.5 * INK] = 0.0                   # paper grain, JPEG noise
+    return ink
+
+
+# -- 4. crop -------------------------------------------------------------------------------------
+def _crop(ink: np.ndarray) -> np.ndarray:
+    """The smallest rectangle holding every pixel with at least ``INK``."""
+    rows = np.flatnonzero((ink >= INK).any(axis=1))
+    cols = np.flatnonzero((ink >= INK).any(axis=0))
+    return ink[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
+
+
+# -- 5. stroke width -----------------------------------------------------------------------------
+def _stroke_width(ink: np.ndarray) -> float:
+    """Average width of the strokes, in pixels: area / (perimeter / 2).
+
+    A stroke of length L and width w has area L*w and a perimeter of about 2L.
+    """
+    mask = ink >= 0.5
+    area = np.count_nonzero(mask)
+    padded = np.pad(mask, 1)
+    perimeter = (np.count_nonzero(padded[1:] != padded[:-1])
+                 + np.count_nonzero(padded[:, 1:] != padded[:, :-1]))
+    return 2.0 * area / perimeter if perimeter else 0.0
+
+
+def _thicken(ink: np.ndarray) -> np.ndarray:
+    """Grow strokes (a grey dilation) when, once shrunk to ``DIGIT_SIZE``, they would be
+    thinner than MNIST's; thick strokes are left alone."""
+    scale = DIGIT_SIZE / max(ink.shape)
+    width = _stroke_width(ink)
+    if width * scale >= 0.75 * STROKE_WIDTH:
+        return ink
+    grow = int(round(STROKE_WIDTH / scale - width))  # pixels to add across the stroke
+    if grow < 1:
+        return ink
+    before, after = (grow + 1) // 2, grow // 2
+    padded = np.pad(ink, ((before, after), (before, after)))
+    return _max_filter(_max_filter(padded, grow + 1, axis=0), grow + 1, axis=1)
+
+
+def _max_filter(x: np.ndarray, size: int, axis: int) -> np.ndarray:
+    """``out[i] = max(x[i : i + size])`` along ``axis`` (shorter at the end), computed
+    by doubling: the max over 2k values is the max of two overlapping maxima over k,
+    so the cost is log2(size) passes over the image, whatever the size."""
+    x = np.moveaxis(x, axis, 0)
+    n = x.shape[0]
+    size = min(size, n)                          # a window never reaches past the end
+    result, span = x.copy(), 1
+    while span * 2 <= size:                      # result[i] = max(x[i : i + span])
+        result[: n - span] = np.maximum(result[: n - span], result[span:])
+        span *= 2
+    if span < size:                              # cover [i, i + size) with two windows
+        rest = size - span
+        result[: n - rest] = np.maximum(result[: n - rest], result[rest:])
+    return np.moveaxis(result, 0, axis)
+
+
+# -- 6. resize -----------------------------------------------------------------------------------
+def _resize_longer_side(ink: np.ndarray, size: int) -> np.ndarray:
+    """Scale so the longer side is ``size`` pixels, keeping the aspect ratio (Lanczos,
+    which averages over the source pixels when shrinking: anti-aliased)."""
+    from PIL import Image
+
+    height, width = ink.shape
+    scale = size / max(height, width)
+    new = (max(1, round(width * scale)), max(1, round(height * scale)))   # Pillow: (w, h)
+    lanczos = getattr(Image, "Resampling", Image).LANCZOS
+    resized = Image.fromarray(ink.astype(np.float32)).resize(new, lanczos)
+    digit = np.clip(np.asarray(resized, dtype=np.float64), 0.0, 1.0)
+    top = digit.max()
+    return digit / top if top > 0 else digit     # MNIST strokes reach full brightness
+
+
+# -- 7. centre -----------------------------------------------------------------------------------
+def _centre(digit: np.ndarray) -> np.ndarray:
+    """Paste into a 28x28 field, shifted by whole pixels so that the centre of mass lands
+    as near as possible to (14, 14) while the digit stays inside the field."""
+    height, width = digit.shape
+    mass = digit.sum()
+    cy = (digit.sum(axis=1) @ np.arange(height)) / mass
+    cx = (digit.sum(axis=0) @ np.arange(width)) / mass
+    top = int(np.clip(round(CENTRE - cy), 0, IMAGE_SIZE - height))
+    left = int(np.clip(round(CENTRE - cx), 0, IMAGE_SIZE - width))
+    field = np.zeros((IMAGE_SIZE, IMAGE_SIZE))
+    field[top: top + height, left: left + width] = digit
+    return field

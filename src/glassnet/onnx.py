@@ -1,0 +1,415 @@
+"""ONNX export: a glassnet model as an ONNX graph, for ONNX Runtime and other engines.
+
+    >>> model.to_onnx("model.onnx")                     # or export_onnx(model, "model.onnx")
+    >>> import onnxruntime as ort
+    >>> session = ort.InferenceSession("model.onnx")
+    >>> session.run(None, {"input": X.astype("float32")})[0]   # == model.predict(X)
+
+Each layer becomes the ONNX operators that compute the same function, with the weights
+stored in the graph as initializers:
+
+=============  ===================================================================
+glassnet       ONNX
+=============  ===================================================================
+Dense          ``Gemm(x, W, b)``: ``W`` is ``(n_in, n_out)`` in both, so no transpose
+Conv2D         ``Conv`` (both compute a cross-correlation; ``W`` is
+               ``(filters, channels, kh, kw)`` in both), ``pads`` as glassnet pads:
+               for ``"same"`` the odd row/column goes at the bottom/right
+MaxPool2D      ``MaxPool`` (windows past the edge dropped, as glassnet does)
+Flatten        ``Flatten(axis=1)`` (C order, as ``reshape(n, -1)``)
+Dropout        nothing: at prediction time dropout is the identity
+Sigmoid, Tanh  ``Sigmoid``, ``Tanh``
+ReLU           ``Relu``
+LeakyReLU      ``LeakyRelu(alpha)``
+Softmax        ``Softmax(axis=-1)`` (the last axis, as glassnet; opset >= 13 semantics)
+Identity       nothing
+=============  ===================================================================
+
+A layer (or activation) not in this table raises :class:`OnnxExportError` naming it.
+
+The stored preprocessing (``model.preprocessing``, written by ``glassnet train``)
+------------------------------------------------------------------------------
+When every feature column is numeric, the graph takes the *raw* columns and does what
+``glassnet predict`` does before the network: fill missing values (``IsNaN`` + ``Where``,
+if the model was trained with ``--impute``), then standardise (``Sub`` the mean, ``Div`` by
+the scale). For regression it also maps the network's output back to the target's units
+(``Mul`` the scale, ``Add`` the mean). The graph's input is then ``(n, n_columns)`` in the
+order of the ``columns`` metadata entry, and its output is what ``glassnet predict``
+computes: the target in its units, or the class probabilities.
+
+A table with text (categorical) columns is one-hot encoded before the network; this export
+does not express that in ONNX. Such a model raises :class:`OnnxExportError`, unless
+``preprocessing=False``: then only the network is exported, its input is the encoded,
+standardised matrix (the ``inputs`` metadata entry names its columns, the ``preprocessing``
+entry holds the whole description needed to compute it), and for regression its output is
+the *standardised* target. Refusing by default is deliberate: a graph that silently expects
+preprocessed data gives wrong answers, without an error, to whoever feeds it raw rows.
+
+The file carries metadata (``graph.metadata_props``): ``glassnet_version``, ``output``
+(what the output means), ``labels`` (class labels, JSON) and, for table models,
+``columns``/``inputs`` (JSON lists) and ``preprocessing`` (``"included"`` or
+``"not included"`` plus the stored description as JSON).
+
+The file is written atomically (a temporary file in the same folder, renamed over the
+target) after ``onnx.checker`` has accepted the graph, so a failed export leaves nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ._validation import check_int
+
+#: the opset written by default: supported by every ONNX Runtime since 1.12 (2022)
+DEFAULT_OPSET = 17
+#: the oldest opset whose Softmax normalises one axis (older ones flatten the trailing axes)
+MIN_OPSET = 13
+
+INPUT_NAME = "input"
+OUTPUT_NAME = "output"
+
+
+class OnnxExportError(ValueError):
+    """The model (a layer, an activation, its preprocessing) cannot be expressed in ONNX."""
+
+
+def export_onnx(model, path, *, opset: int = DEFAULT_OPSET, preprocessing: bool = True,
+                dtype=None) -> Path:
+    """Write ``model`` to ``path`` as an ONNX graph (atomically) and return the path.
+
+    Parameters
+    ----------
+    model : Sequential
+        A built model with Dense, Conv2D, MaxPool2D, Flatten, Dropout and activation layers.
+    path : str or Path
+        The ``.onnx`` file to write; its folder must exist.
+    opset : int, default 17
+        The ONNX operator set version, from 13 to the newest the installed ``onnx`` knows.
+    preprocessing : bool, default True
+        Include ``model.preprocessing`` (numeric standardisation, imputation, the target's
+        scale). With text columns that is impossible and raises; pass False to export the
+        network alone (see the module's docstring).
+    dtype : None, "float32" or "float64"
+        The graph's tensor type; None keeps the model's. (ONNX Runtime's CPU provider has no
+        float64 ``Conv``: export a float64 CNN with ``dtype="float32"`` to run it there.)
+
+    Raises
+    ------
+    OnnxExportError
+        A layer, activation or preprocessing step that cannot be exported, named.
+    """
+    proto = make_onnx_model(model, opset=opset, preprocessing=preprocessing, dtype=dtype)
+    path = Path(path)
+    _write_atomically(path, proto.SerializeToString())
+    return path
+
+
+def make_onnx_model(model, *, opset: int = DEFAULT_OPSET, preprocessing: bool = True,
+                    dtype=None):
+    """The ``onnx.ModelProto`` that :func:`export_onnx` writes, checked by ``onnx.checker``."""
+    onnx = _import_onnx()
+    from onnx import helper
+
+    from . import __version__
+    from .model import Sequential
+
+    if not isinstance(model, Sequential):
+        raise TypeError(f"model must be a glassnet Sequential, got {type(model).__name__}")
+    if not model.built:
+        raise ValueError("the model is not built yet: fit it (or call build) before exporting")
+    opset = check_int("opset", opset, minimum=MIN_OPSET, maximum=onnx.defs.onnx_opset_version())
+    if not isinstance(preprocessing, bool):
+        raise TypeError(f"preprocessing must be True or False, got {preprocessing!r}")
+
+    graph = _Graph(model.dtype if dtype is None else _check_dtype(dtype))
+    table = _table_preprocessing(model, include=preprocessing)
+    if table is not None:
+        x = graph.input(INPUT_NAME, (len(table["columns"]),))
+        x = _preprocess(graph, table, x)
+    else:
+        x = graph.input(INPUT_NAME, model.input_shape)
+    for i, layer in enumerate(model.layers):
+        x = _convert_layer(graph, layer, i, x)
+    if table is not None and table.get("task") == "regression":
+        x = _unstandardise_target(graph, table, x)
+    graph.output(x, OUTPUT_NAME, model.output_shape)
+
+    onnx_model = helper.make_model(
+        graph.make(name="glassnet"),
+        opset_imports=[helper.make_opsetid("", opset)],
+        producer_name="glassnet",
+        producer_version=__version__,
+        doc_string=f"glassnet model: {', '.join(layer.describe() for layer in model.layers)}",
+    )
+    # the oldest IR version that can carry this opset, so older runtimes can read the file
+    onnx_model.ir_version = helper.find_min_ir_version_for(list(onnx_model.opset_import))
+    helper.set_model_props(onnx_model, _metadata(model, table, __version__))
+    onnx.checker.check_model(onnx_model, full_check=True)
+    return onnx_model
+
+
+# -- the graph under construction -----------------------------------------------------------------
+class _Graph:
+    """Nodes, weights (initializers), inputs and outputs, with unique tensor names."""
+
+    def __init__(self, dtype) -> None:
+        from onnx import TensorProto
+
+        self.dtype = np.dtype(dtype)
+        self.elem_type = {np.float32: TensorProto.FLOAT,
+                          np.float64: TensorProto.DOUBLE}[self.dtype.type]
+        self.nodes, self.initializers, self.inputs, self.outputs = [], [], [], []
+        self._names: set[str] = set()
+
+    def name(self, base: str) -> str:
+        name, k = base, 1
+        while name in self._names:
+            k += 1
+            name = f"{base}_{k}"
+        self._names.add(name)
+        return name
+
+    def constant(self, base: str, value) -> str:
+        """A weight or constant, stored in the model's dtype; returns its tensor name."""
+        from onnx import numpy_helper
+
+        name = self.name(base)
+        array = np.ascontiguousarray(np.asarray(value, dtype=self.dtype))
+        self.initializers.append(numpy_helper.from_array(array, name))
+        return name
+
+    def node(self, op: str, inputs: list[str], base: str, **attributes) -> str:
+        from onnx import helper
+
+        output = self.name(base)
+        self.nodes.append(helper.make_node(op, inputs, [output], name=output, **attributes))
+        return output
+
+    def input(self, name: str, shape) -> str:
+        from onnx import helper
+
+        self._names.add(name)
+        self.inputs.append(helper.make_tensor_value_info(
+            name, self.elem_type, ["n", *(int(s) for s in shape)]))
+        return name
+
+    def output(self, tensor: str, name: str, shape) -> None:
+        """Make ``tensor`` the graph's output called ``name`` (renaming the last node's
+        output, or through an Identity when no node made it)."""
+        from onnx import helper
+
+        last = self.nodes[-1] if self.nodes else None
+        if last is not None and last.output[0] == tensor:
+            last.output[0] = name
+        else:
+            self.nodes.append(helper.make_node("Identity", [tensor], [name], name=name))
+        self.outputs.append(helper.make_tensor_value_info(
+            name, self.elem_type, ["n", *(int(s) for s in shape)]))
+
+    def make(self, name: str):
+        from onnx import helper
+
+        return helper.make_graph(self.nodes, name, self.inputs, self.outputs,
+                                 initializer=self.initializers)
+
+
+# -- layers ---------------------------------------------------------------------------------------
+def _convert_layer(graph: _Graph, layer, index: int, x: str) -> str:
+    """The ONNX nodes computing ``layer`` on tensor ``x``; returns the output tensor."""
+    from .activations import Activation
+    from .conv import Conv2D, MaxPool2D
+    from .layers import Dense, Dropout, Flatten
+
+    prefix = f"layers.{index}"
+    kind = type(layer)
+    if kind is Dense:
+        inputs = [x, graph.constant(f"{prefix}.W", layer.params["W"])]
+        if layer.use_bias:
+            inputs.append(graph.constant(f"{prefix}.b", layer.params["b"]))
+        z = graph.node("Gemm", inputs, f"{prefix}.z")
+        return _convert_activation(graph, layer.activation, prefix, z, layer)
+    if kind is Conv2D:
+        _, height, width = layer.input_shape
+        (top, bottom), (left, right) = layer._pads(height, width)
+        inputs = [x, graph.constant(f"{prefix}.W", layer.params["W"])]
+        if layer.use_bias:
+            inputs.append(graph.constant(f"{prefix}.b", layer.params["b"]))
+        z = graph.node("Conv", inputs, f"{prefix}.z", kernel_shape=list(layer.kernel_size),
+                       strides=list(layer.stride), pads=[top, left, bottom, right])
+        return _convert_activation(graph, layer.activation, prefix, z, layer)
+    if kind is MaxPool2D:
+        return graph.node("MaxPool", [x], f"{prefix}.a", kernel_shape=list(layer.pool_size),
+                          strides=list(layer.stride))
+    if kind is Flatten:
+        return graph.node("Flatten", [x], f"{prefix}.a", axis=1)
+    if kind is Dropout:
+        return x                                # the identity at prediction time
+    if isinstance(layer, Activation):
+        return _convert_activation(graph, layer, prefix, x, layer)
+    raise OnnxExportError(
+        f"cannot export layer {index} ({layer.describe()}) to ONNX: the export knows Dense, "
+        f"Conv2D, MaxPool2D, Flatten, Dropout and the activations "
+        f"({', '.join(_ACTIVATION_OPS)}), not {type(layer).__name__}"
+    )
+
+
+#: activation name -> (ONNX operator, its attributes from the activation) or None (identity)
+_ACTIVATION_OPS = {
+    "identity": None,
+    "sigmoid": ("Sigmoid", lambda act: {}),
+    "tanh": ("Tanh", lambda act: {}),
+    "relu": ("Relu", lambda act: {}),
+    "leaky_relu": ("LeakyRelu", lambda act: {"alpha": float(act.alpha)}),
+    "softmax": ("Softmax", lambda act: {"axis": -1}),
+}
+
+
+def _convert_activation(graph: _Graph, activation, prefix: str, z: str, layer) -> str:
+    from .activations import ACTIVATIONS
+
+    known = ACTIVATIONS.get(activation.name)
+    if known is None or type(activation) is not known or activation.name not in _ACTIVATION_OPS:
+        raise OnnxExportError(
+            f"cannot export the activation {type(activation).__name__} of "
+            f"{layer.describe()} to ONNX: the export knows {', '.join(_ACTIVATION_OPS)}"
+        )
+    spec = _ACTIVATION_OPS[activation.name]
+    if spec is None:
+        return z
+    op, attributes = spec
+    return graph.node(op, [z], f"{prefix}.a", **attributes(activation))
+
+
+# -- the stored preprocessing ---------------------------------------------------------------------
+def _table_preprocessing(model, *, include: bool) -> dict | None:
+    """``model.preprocessing`` if it is to be (and can be) put in the graph, else None."""
+    stored = model.preprocessing
+    if not include or not stored:
+        return None
+    advice = ("; pass preprocessing=False to export the network alone, whose input is then "
+              "the encoded, standardised matrix (see glassnet.onnx)")
+    if not isinstance(stored, dict) or stored.get("kind") != "table":
+        kind = stored.get("kind") if isinstance(stored, dict) else type(stored).__name__
+        raise OnnxExportError(f"the model's preprocessing (kind {kind!r}) is not one this "
+                              f"export can express in ONNX{advice}")
+    from .preprocessing import TablePreprocessor
+
+    try:
+        table = TablePreprocessor.from_dict(stored)
+    except ValueError as exc:
+        raise OnnxExportError(f"{exc}{advice}") from None
+    text = [name for name, kind in table.columns if kind != "numeric"]
+    if text:
+        raise OnnxExportError(
+            f"the model's preprocessing one-hot encodes the text column"
+            f"{'s' if len(text) > 1 else ''} {', '.join(map(repr, text))}, which this export "
+            f"does not express in ONNX (only numeric standardisation and imputation){advice}"
+        )
+    if table.n_inputs != int(np.prod(model.input_shape)) or len(model.input_shape) != 1:
+        raise OnnxExportError(
+            f"the model's preprocessing makes {table.n_inputs} inputs but the network expects "
+            f"inputs of shape {model.input_shape}{advice}")
+    steps = {
+        "columns": [name for name, _ in table.columns],
+        "fill": [table.fills_.get(name, np.nan) for name, _ in table.columns],
+        "mean": table.standardizer_.mean_,
+        "scale": table.standardizer_.scale_,
+        "task": table.task,
+    }
+    if table.task == "regression":
+        steps["target_mean"] = table.target_scaler_.mean_
+        steps["target_scale"] = table.target_scaler_.scale_
+    return steps
+
+
+def _preprocess(graph: _Graph, table: dict, x: str) -> str:
+    """Fill missing values (where a fill was learned), then ``(x - mean) / scale``."""
+    fill = np.asarray(table["fill"], dtype=float)
+    if not np.isnan(fill).all():
+        # A column without a fill keeps its NaN: Where puts the fill's NaN back in its place.
+        missing = graph.node("IsNaN", [x], "preprocessing.missing")
+        x = graph.node("Where", [missing, graph.constant("preprocessing.fill", fill), x],
+                       "preprocessing.filled")
+    x = graph.node("Sub", [x, graph.constant("preprocessing.mean", table["mean"])],
+                   "preprocessing.centred")
+    return graph.node("Div", [x, graph.constant("preprocessing.scale", table["scale"])],
+                      "preprocessing.standardised")
+
+
+def _unstandardise_target(graph: _Graph, table: dict, y: str) -> str:
+    """The network predicts the standardised target: ``y * scale + mean`` gives its units."""
+    y = graph.node("Mul", [y, graph.constant("target.scale", table["target_scale"])],
+                   "target.scaled")
+    return graph.node("Add", [y, graph.constant("target.mean", table["target_mean"])],
+                      "target.value")
+
+
+def _metadata(model, table: dict | None, version: str) -> dict[str, str]:
+    from .activations import Activation
+
+    props = {"glassnet_version": version}
+    stored = model.preprocessing if isinstance(model.preprocessing, dict) else None
+    last = model.layers[-1]
+    head = last if isinstance(last, Activation) else getattr(last, "activation", None)
+    head = "identity" if head is None else head.name
+    if stored and stored.get("labels"):
+        props["labels"] = json.dumps(stored["labels"])
+    if head == "sigmoid" and model.output_shape == (1,):
+        props["output"] = "probability of the second class (labels[1])"
+    elif head == "softmax":
+        props["output"] = "probability of each class (in the order of labels)"
+    elif table is not None and table["task"] == "regression":
+        props["output"] = "the predicted target, in its own units"
+    else:
+        props["output"] = "the network's output"
+    if stored and stored.get("kind") == "table":
+        props["inputs"] = json.dumps(stored.get("inputs", []))
+        props["columns"] = json.dumps([c.get("name") for c in stored.get("columns", [])])
+        props["preprocessing"] = ("included" if table is not None else "not included") + \
+            ": " + json.dumps(stored)
+        if table is None and stored.get("task") == "regression":
+            props["output"] = "the standardised target (see target_standardize)"
+    return props
+
+
+# -- writing --------------------------------------------------------------------------------------
+def _write_atomically(path: Path, data: bytes) -> None:
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ValueError(f"cannot write the ONNX file: the folder {str(folder)!r} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _check_dtype(dtype) -> np.dtype:
+    try:
+        checked = np.dtype(dtype)
+    except TypeError:
+        checked = None
+    if checked is None or checked not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be None, 'float32' or 'float64', got {dtype!r}")
+    return checked
+
+
+def _import_onnx():
+    try:
+        import onnx
+    except ImportError as exc:
+        raise ImportError(
+            f"ONNX export needs the onnx package: pip install 'glassnet[onnx]' ({exc})"
+        ) from None
+    return onnx

@@ -1,0 +1,268 @@
+"""ONNX export: the graph passes onnx.checker and ONNX Runtime reproduces glassnet."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+import glassnet as gn  # noqa: E402
+from glassnet import datasets  # noqa: E402
+from glassnet.conv import Conv2D, MaxPool2D  # noqa: E402
+from glassnet.onnx import OnnxExportError, export_onnx, make_onnx_model  # noqa: E402
+
+
+def run_onnx(path, x):
+    """The exported graph's output for ``x`` in ONNX Runtime (after onnx.checker)."""
+    onnx.checker.check_model(onnx.load(str(path)), full_check=True)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (name,) = [i.name for i in session.get_inputs()]
+    return session.run(None, {name: x})[0]
+
+
+def mlp(dtype="float32"):
+    """Every activation, as a Dense activation and as a layer of its own, and a Dropout."""
+    return gn.Sequential([
+        gn.Dense(16, activation="relu"), gn.Dropout(0.5),
+        gn.Dense(12, activation="tanh"),
+        gn.Dense(12, activation=gn.LeakyReLU(0.2)),
+        gn.Dense(10), gn.Sigmoid(),
+        gn.Dense(8, activation="identity", use_bias=False), gn.ReLU(),
+        gn.Dense(4, activation="softmax"),
+    ], dtype=dtype)
+
+
+def cnn():
+    """'same' padding with stride 2 (odd total: the extra zero at the bottom/right), integer
+    and per-axis padding, a rectangular kernel, overlapping and ragged pooling."""
+    return gn.Sequential([
+        Conv2D(6, 3, stride=2, padding="same", activation="relu"),
+        MaxPool2D(2),
+        Conv2D(8, (3, 2), padding=(1, 2), activation="leaky_relu"),
+        MaxPool2D(3, stride=2),
+        Conv2D(4, 1, activation="tanh"),
+        gn.Flatten(),
+        gn.Dropout(0.25),
+        gn.Dense(10, activation="softmax"),
+    ])
+
+
+@pytest.mark.parametrize("opset", [13, 17, 19])      # 19: what onnxruntime 1.16 runs
+def test_mlp_matches_glassnet_in_onnx_runtime(tmp_path, opset):
+    rng = np.random.default_rng(opset)
+    model = mlp().build((7,), rng=1)
+    X = rng.normal(scale=3.0, size=(64, 7)).astype(np.float32)
+    path = model.to_onnx(tmp_path / "mlp.onnx", opset=opset)
+    assert path == tmp_path / "mlp.onnx"
+    out = run_onnx(path, X)
+    assert out.shape == (64, 4) and out.dtype == np.float32
+    np.testing.assert_allclose(out, model.predict(X), atol=1e-5, rtol=0)
+    proto = onnx.load(str(path))
+    assert proto.opset_import[0].version == opset
+    assert [n.op_type for n in proto.graph.node] == [
+        "Gemm", "Relu", "Gemm", "Tanh", "Gemm", "LeakyRelu", "Gemm", "Sigmoid", "Gemm", "Relu",
+        "Gemm", "Softmax"]                     # Dropout and Identity add nothing
+
+
+def test_trained_mlp_matches_too(tmp_path):
+    X, y = datasets.make_moons(200, noise=0.1, rng=0)
+    model = gn.Sequential([gn.Dense(16, activation="relu"), gn.Dropout(0.1),
+                           gn.Dense(1, activation="sigmoid")])
+    model.fit(X, y, loss="bce", optimizer=gn.Adam(0.02), epochs=30, rng=0)
+    X_new = np.random.default_rng(1).uniform(-2, 3, size=(500, 2)).astype(np.float32)
+    out = run_onnx(export_onnx(model, tmp_path / "moons.onnx"), X_new)
+    np.testing.assert_allclose(out, model.predict(X_new), atol=1e-5, rtol=0)
+
+
+def test_cnn_matches_glassnet_in_onnx_runtime(tmp_path):
+    rng = np.random.default_rng(0)
+    model = cnn().build((3, 19, 17), rng=2)
+    X = rng.normal(size=(16, 3, 19, 17)).astype(np.float32)
+    out = run_onnx(model.to_onnx(tmp_path / "cnn.onnx"), X)
+    assert out.shape == (16, 10)
+    np.testing.assert_allclose(out, model.predict(X), atol=1e-5, rtol=0)
+    conv = [n for n in onnx.load(str(tmp_path / "cnn.onnx")).graph.node if n.op_type == "Conv"]
+    attributes = {a.name: list(a.ints) for a in conv[0].attribute}
+    # 19 rows, stride 2: 10 outputs need 2 zeros (1 + 1), 17 columns: 9 outputs need 2 too
+    assert attributes == {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}
+
+
+def test_same_padding_with_an_odd_total_puts_the_extra_zero_at_the_end(tmp_path):
+    model = gn.Sequential([Conv2D(2, (4, 2), padding="same"), gn.Flatten()]).build(
+        (1, 6, 5), rng=0)
+    X = np.random.default_rng(0).normal(size=(3, 1, 6, 5)).astype(np.float32)
+    out = run_onnx(model.to_onnx(tmp_path / "pad.onnx"), X)
+    np.testing.assert_allclose(out, model.predict(X), atol=1e-5, rtol=0)
+    conv = onnx.load(str(tmp_path / "pad.onnx")).graph.node[0]
+    pads = [list(a.ints) for a in conv.attribute if a.name == "pads"][0]
+    assert pads == [1, 0, 2, 1]              # top, left, bottom, right
+
+
+def test_float64_models_export_as_float64_or_as_float32(tmp_path):
+    rng = np.random.default_rng(0)
+    model = mlp("float64").build((5,), rng=0)
+    X = rng.normal(size=(20, 5))
+    out = run_onnx(model.to_onnx(tmp_path / "f64.onnx"), X)
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out, model.predict(X), atol=1e-9, rtol=0)
+    # ONNX Runtime's CPU provider has no float64 Conv: a float64 CNN runs as float32
+    cnn64 = gn.Sequential([Conv2D(3, 3, activation="relu"), MaxPool2D(2), gn.Flatten(),
+                           gn.Dense(2)], dtype="float64").build((1, 8, 8), rng=0)
+    Xi = rng.normal(size=(4, 1, 8, 8))
+    out = run_onnx(cnn64.to_onnx(tmp_path / "cnn32.onnx", dtype="float32"),
+                   Xi.astype(np.float32))
+    np.testing.assert_allclose(out, cnn64.predict(Xi), atol=1e-5, rtol=0)
+
+
+def test_scikit_learn_estimator_network_exports(tmp_path):
+    pytest.importorskip("sklearn")
+    from sklearn.datasets import make_blobs
+
+    from glassnet.sklearn import GlassNetClassifier
+
+    X, y = make_blobs(n_samples=90, centers=3, n_features=4, random_state=0)
+    clf = GlassNetClassifier(hidden_layer_sizes=(8,), epochs=5, random_state=0).fit(X, y)
+    out = run_onnx(clf.model_.to_onnx(tmp_path / "clf.onnx"), X.astype(np.float32))
+    np.testing.assert_allclose(out, clf.predict_proba(X), atol=1e-5, rtol=0)
+
+
+# -- what cannot be exported, and bad options --------------------------------------------------------
+class Doubler(gn.Layer):
+    """A layer the exporter has never heard of."""
+
+    def forward(self, x, training=False):
+        return 2 * x
+
+
+class Swish(gn.Sigmoid):
+    """An activation the exporter does not know (it is not one of glassnet's own)."""
+
+    name = "swish"
+
+
+def test_unknown_layer_raises_naming_it(tmp_path):
+    model = gn.Sequential([gn.Dense(3), Doubler()]).build((2,), rng=0)
+    with pytest.raises(OnnxExportError, match=r"cannot export layer 1 \(Doubler\) to ONNX: "
+                                              r"the export knows Dense, Conv2D"):
+        model.to_onnx(tmp_path / "x.onnx")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_activation_raises_naming_it(tmp_path):
+    model = gn.Sequential([gn.Dense(3, activation=Swish())]).build((2,), rng=0)
+    with pytest.raises(OnnxExportError, match=r"cannot export the activation Swish of "
+                                              r"Dense\(3, swish\)"):
+        model.to_onnx(tmp_path / "x.onnx")
+
+
+def test_bad_arguments(tmp_path):
+    with pytest.raises(ValueError, match="the model is not built yet"):
+        gn.Sequential([gn.Dense(1)]).to_onnx(tmp_path / "x.onnx")
+    model = gn.Sequential([gn.Dense(1)]).build((2,), rng=0)
+    with pytest.raises(ValueError, match=r"opset must be >= 13, got 12"):
+        model.to_onnx(tmp_path / "x.onnx", opset=12)
+    with pytest.raises(ValueError, match=r"dtype must be None, 'float32' or 'float64', got 'int8'"):
+        model.to_onnx(tmp_path / "x.onnx", dtype="int8")
+    with pytest.raises(ValueError, match="the folder .* does not exist"):
+        model.to_onnx(tmp_path / "missing" / "x.onnx")
+    with pytest.raises(TypeError, match="model must be a glassnet Sequential"):
+        export_onnx("model.safetensors", tmp_path / "x.onnx")
+
+
+def test_write_is_atomic(tmp_path, monkeypatch):
+    target = tmp_path / "model.onnx"
+    target.write_bytes(b"previous export")
+    model = gn.Sequential([gn.Dense(2), Doubler()]).build((2,), rng=0)
+    with pytest.raises(OnnxExportError):            # fails before anything is written
+        model.to_onnx(target)
+    good = gn.Sequential([gn.Dense(2)]).build((2,), rng=0)
+
+    def crash(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):  # fails after writing the temporary file
+        good.to_onnx(target)
+    assert target.read_bytes() == b"previous export"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.onnx"]   # no temporary left
+    monkeypatch.undo()
+    good.to_onnx(target)
+    np.testing.assert_allclose(run_onnx(target, np.ones((1, 2), np.float32)),
+                               good.predict(np.ones((1, 2))), atol=1e-6)
+
+
+# -- the stored preprocessing (glassnet train's table models) -------------------------------------
+def table_model(task, columns, rng):
+    """A model as ``glassnet train`` leaves it: preprocessing learned on a table, stored."""
+    pd = pytest.importorskip("pandas")
+    from glassnet.preprocessing import TablePreprocessor
+
+    n = 60
+    frame = pd.DataFrame({
+        "weight": rng.normal(70, 15, n), "height": rng.normal(170, 10, n),
+        "score": rng.uniform(0, 1e4, n), "island": rng.choice(["Biscoe", "Dream"], n)})
+    frame.loc[[3, 17], "weight"] = np.nan
+    frame = frame[[name for name, _ in columns]]
+    y = rng.normal(4000, 500, n) if task == "regression" else rng.choice(["F", "M", "X"], n)
+    pre = TablePreprocessor(columns, "target", task, impute="mean").fit(frame, y)
+    n_out = 1 if task == "regression" else 3
+    model = gn.Sequential([gn.Dense(8, activation="tanh"),
+                           gn.Dense(n_out, activation=None if task == "regression" else
+                                    "softmax")]).build((pre.n_inputs,), rng=0)
+    model.preprocessing = pre.to_dict()
+    return model, pre, frame
+
+
+NUMERIC = [("weight", "numeric"), ("height", "numeric"), ("score", "numeric")]
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_numeric_table_preprocessing_is_in_the_graph(tmp_path, task):
+    model, pre, frame = table_model(task, NUMERIC, np.random.default_rng(0))
+    raw = frame.to_numpy(dtype=np.float32)            # NaNs included: the graph fills them
+    out = run_onnx(model.to_onnx(tmp_path / "table.onnx"), raw)
+    expected = model.predict(pre.transform(frame))      # what glassnet predict computes
+    if task == "regression":
+        expected = pre.inverse_target(expected[:, 0])[:, None]   # back in grams
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
+    meta = {p.key: p.value for p in onnx.load(str(tmp_path / "table.onnx")).metadata_props}
+    assert json.loads(meta["columns"]) == ["weight", "height", "score"]
+    assert meta["preprocessing"].startswith("included: ")
+    if task == "classification":
+        assert json.loads(meta["labels"]) == ["F", "M", "X"]
+        assert meta["output"] == "probability of each class (in the order of labels)"
+    else:
+        assert meta["output"] == "the predicted target, in its own units"
+
+
+def test_text_columns_refuse_unless_the_network_alone_is_asked_for(tmp_path):
+    columns = [*NUMERIC, ("island", "categorical")]
+    model, pre, frame = table_model("classification", columns, np.random.default_rng(1))
+    with pytest.raises(OnnxExportError, match=r"one-hot encodes the text column 'island'.*"
+                                              r"pass preprocessing=False"):
+        model.to_onnx(tmp_path / "table.onnx")
+    assert list(tmp_path.iterdir()) == []
+    path = model.to_onnx(tmp_path / "table.onnx", preprocessing=False)
+    encoded = pre.transform(frame).astype(np.float32)
+    np.testing.assert_allclose(run_onnx(path, encoded), model.predict(encoded), atol=1e-5)
+    meta = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    assert json.loads(meta["inputs"]) == pre.input_names
+    assert meta["preprocessing"].startswith("not included: ")
+    assert json.loads(meta["preprocessing"].split(": ", 1)[1]) == model.preprocessing
+
+
+def test_make_onnx_model_builds_in_memory():
+    model = mlp().build((3,), rng=0)
+    newest = make_onnx_model(model, opset=onnx.defs.onnx_opset_version())  # checked, too new
+    assert newest.opset_import[0].version == onnx.defs.onnx_opset_version()  # for some runtimes
+    proto = make_onnx_model(model)
+    assert proto.graph.input[0].name == "input" and proto.graph.output[0].name == "output"
+    dims = [d.dim_param or d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim]
+    assert dims == ["n", 3]                         # any batch size
+    assert proto.ir_version <= onnx.IR_VERSION      # the oldest IR that carries the opset
+    assert proto.producer_name == "glassnet"

@@ -1,0 +1,354 @@
+"""The table pipeline as a library: shipped tables, CSV reading, task detection, the split,
+preprocessing on the training rows only, metrics by hand, Ctrl-C, predict and evaluate.
+
+The command line over it is tested in test_cli.py.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from glassnet import Callback, load, tabular
+from glassnet.datasets import tabular as tables
+from glassnet.preprocessing import TablePreprocessor
+
+FAST = {"epochs": 40, "patience": 5}
+
+
+def write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- shipped tables
+
+def test_shipped_tables_by_name():
+    frame = tables.load_table("gender.csv")
+    assert list(frame.columns) == ["Name", "Weight", "Height", "Gender"]
+    assert frame["Weight"].tolist() == [133.0, 160.0, 152.0, 120.0]
+    assert frame["Gender"].tolist() == ["F", "M", "M", "F"]
+    assert tables.load_table("xor").shape == (4, 3)          # the .csv is optional
+    penguins = tables.load_table("penguins.csv")
+    assert penguins.shape == (344, 8)
+    assert penguins["bill_length_mm"].isna().sum() == 2 and penguins["sex"].isna().sum() == 11
+    assert penguins["species"].value_counts().to_dict() == {"Adelie": 152, "Gentoo": 124,
+                                                            "Chinstrap": 68}
+
+
+def test_shipped_tables_have_attribution():
+    folder = tables.table_path("penguins.csv").parent
+    text = (folder / "TABLES-ATTRIBUTION.md").read_text(encoding="utf-8")
+    for name in tables.TABLES:
+        assert name.split("-")[0].split(".")[0] in text
+    assert "CC0" in text and "Gorman" in text
+
+
+def test_a_local_file_wins_over_a_shipped_table(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "xor.csv", "a,b\n1,2\n")
+    assert tables.resolve("xor.csv") == tmp_path.joinpath("xor.csv").relative_to(tmp_path)
+    assert list(tables.read_csv("xor.csv").columns) == ["a", "b"]
+
+
+def test_unknown_name_lists_the_shipped_tables():
+    with pytest.raises(ValueError, match=r"file not found: 'nope.csv' \(tables shipped with "
+                                         r"glassnet: gender.csv, gender-new.csv"):
+        tables.read_csv("nope.csv")
+
+
+@pytest.mark.parametrize("content, message", [
+    ("", "is empty"),
+    ("a,b\n", "has a header but no data rows"),
+    ("a;b;c\n1;2;3\n", "looks separated by semicolons"),
+    (b"\xff\xfe\x00garbage", "is not a UTF-8 text file"),
+    ('a,b\n1,"2\n', "is not a readable CSV file"),
+])
+def test_unreadable_csv(tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(ValueError, match=message):
+        tables.read_csv(path)
+
+
+def test_column_kinds_and_junk():
+    frame = pd.DataFrame({"n": ["1", "2.5", None], "s": ["a", "b", "1"], "j": ["1", "x", "3"]},
+                         dtype=str)
+    assert tables.column_kinds(frame[["n", "s"]]) == {"n": "numeric", "s": "categorical"}
+    with pytest.raises(ValueError, match=r"column 'j' holds numbers, but row 2 has 'x'"):
+        tables.column_kinds(frame)
+    with pytest.raises(ValueError, match=r"column 's' holds numbers, but row 1 has 'a'"):
+        tables.typed(frame[["s"]], {"s": "numeric"})
+
+
+def test_infinity_counts_as_junk():
+    frame = pd.DataFrame({"x": ["1", "inf", "2"]}, dtype=str)
+    with pytest.raises(ValueError, match="row 2 has 'inf'"):
+        tables.column_kinds(frame)
+
+
+# --------------------------------------------------------------------------- metrics by hand
+
+def test_macro_f1_by_hand():
+    # true \ predicted: class 0: 3 right, 1 as class 1; class 1: 2 right; class 2: 1 as 0
+    matrix = np.array([[3, 1, 0], [0, 2, 0], [1, 0, 0]])
+    # class 0: P = 3/4, R = 3/4 -> F1 0.75; class 1: P = 2/3, R = 1 -> F1 0.8;
+    # class 2: never predicted, present once -> F1 0
+    assert tabular.macro_f1(matrix) == pytest.approx((0.75 + 0.8 + 0.0) / 3)
+
+
+def test_regression_metrics_by_hand():
+    m = tabular.regression_metrics([1.0, 2.0, 3.0], [1.0, 2.0, 5.0])
+    # residuals 0, 0, -2: RMSE sqrt(4/3), MAE 2/3, R² 1 - 4/2 = -1
+    assert m["rmse"] == pytest.approx(np.sqrt(4 / 3))
+    assert m["mae"] == pytest.approx(2 / 3)
+    assert m["r2"] == pytest.approx(-1.0)
+    assert np.isnan(tabular.regression_metrics([2.0, 2.0], [1.0, 3.0])["r2"])
+
+
+def test_confusion_text():
+    text = tabular.format_confusion(np.array([[2, 0], [1, 3]]), ["F", "M"])
+    assert text.splitlines() == ["true \\ predicted     F     M",
+                                 "F                    2     0",
+                                 "M                    1     3"]
+
+
+# --------------------------------------------------------------------------- train
+
+def test_gender_story(tmp_path):
+    """Seed 002 from a CSV: four people train; Emily comes back F, Frank M."""
+    result = tabular.train("gender.csv", "Gender", ignore=["Name"], out=tmp_path / "g.st")
+    assert result.n_validation == 0
+    assert any("no validation split was made" in note for note in result.notes)
+    assert result.metrics["training"]["accuracy"] == 1.0
+    frame, notes = tabular.predict(tmp_path / "g.st", "gender-new.csv", proba=True)
+    assert frame["Name"].tolist() == ["Emily", "Frank"]
+    assert frame["predicted_Gender"].tolist() == ["F", "M"]
+    np.testing.assert_allclose(frame["P(F)"] + frame["P(M)"], 1.0, atol=2e-6)
+    assert notes == []
+
+
+def test_penguins_classification_with_imputation():
+    result = tabular.train("penguins.csv", "species", impute="mean", out=False, **FAST)
+    assert result.n_train + result.n_validation == 344
+    assert result.metrics["validation"]["accuracy"] >= 0.95
+    assert result.metrics["validation"]["macro_f1"] >= 0.95
+    assert result.preprocessor.classes == ["Adelie", "Chinstrap", "Gentoo"]
+    assert result.model.layers[-1].activation.name == "softmax"
+    assert result.model.loss_.name == "cross_entropy"
+
+
+def test_split_is_stratified_and_preprocessing_learned_on_training_rows_only():
+    result = tabular.train("penguins.csv", "species", drop_missing=True, out=False, epochs=1)
+    frame = tables.load_table("penguins.csv")
+    train, val = frame.loc[result.train_rows], frame.loc[result.validation_rows]
+    assert set(result.train_rows).isdisjoint(result.validation_rows)
+    assert len(val) == round(0.2 * 333) or abs(len(val) - 0.2 * 333) <= 2
+    # every species keeps its share in the validation rows (stratified)
+    share = val["species"].value_counts(normalize=True)
+    overall = frame.dropna()["species"].value_counts(normalize=True)
+    assert (share - overall).abs().max() < 0.02
+    pre = result.model.preprocessing
+    column = pre["inputs"].index("body_mass_g")
+    assert pre["standardize"]["mean"][column] == pytest.approx(train["body_mass_g"].mean())
+    assert pre["standardize"]["scale"][column] == pytest.approx(train["body_mass_g"].std(ddof=0))
+    assert pre["standardize"]["mean"][column] != pytest.approx(frame["body_mass_g"].mean())
+    assert pre["training"]["validation_rows"] == len(val)
+
+
+def test_regression_reports_original_units(tmp_path):
+    result = tabular.train("penguins.csv", "body_mass_g", drop_missing=True, out=False,
+                           epochs=60, patience=10)
+    assert result.preprocessor.task == "regression"
+    assert result.model.loss_.name == "mse"
+    assert result.model.layers[-1].activation.name == "identity"
+    val = result.metrics["validation"]
+    assert val["r2"] > 0.75 and 150 < val["rmse"] < 450 and val["mae"] < val["rmse"]
+    mean = result.model.preprocessing["target_standardize"]["mean"][0]
+    assert 4000 < mean < 4400                  # the target's scale is stored, in grams
+
+
+@pytest.mark.parametrize("values, task", [
+    (["a", "b", "a", "b"], "classification"),
+    (["True", "False", "True", "False"], "classification"),
+    (["1", "2", "3", "1"], "classification"),             # few whole numbers
+    ([str(v) for v in range(12)], "regression"),           # many whole numbers
+    (["0.5", "1.5", "0.5", "2.25"], "regression"),
+])
+def test_task_detection(values, task):
+    assert tabular._detect_task(tables.typed(
+        pd.DataFrame({"y": values}, dtype=str),
+        tables.column_kinds(pd.DataFrame({"y": values}, dtype=str)))["y"]) == task
+
+
+def test_numeric_class_labels_written_canonically(tmp_path):
+    rows = "\n".join(f"{x},{1.0 if x > 4 else 0.0}" for x in range(10))
+    write(tmp_path / "t.csv", "x,label\n" + rows + "\n")
+    result = tabular.train(tmp_path / "t.csv", "label", out=False, epochs=5)
+    assert result.preprocessor.classes == ["0", "1"]
+
+
+def test_task_override_and_its_checks(tmp_path):
+    result = tabular.train("xor.csv", "y", task="regression", out=False, epochs=2)
+    assert result.preprocessor.task == "regression"
+    with pytest.raises(ValueError, match="holds text .* regression needs numbers"):
+        tabular.train("gender.csv", "Gender", task="regression", out=False)
+
+
+class Interrupt(Callback):
+    """Raises KeyboardInterrupt at the end of epoch ``at`` (1-based), as Ctrl-C would."""
+
+    def __init__(self, at):
+        self.at = at
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 == self.at:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_keeps_and_saves_the_best_model(tmp_path):
+    out = tmp_path / "m.safetensors"
+    result = tabular.train("penguins.csv", "species", impute="mean", out=out, epochs=100,
+                           callbacks=[Interrupt(at=6)])
+    assert result.interrupted and result.epochs_run == 6
+    assert 1 <= result.best_epoch <= 6
+    val_loss = result.model.history.val_loss
+    assert result.best_epoch == int(np.argmin(val_loss)) + 1
+    saved = load(out)
+    assert saved.preprocessing["training"]["stopped"] == "interrupted"
+    # the saved weights are the best epoch's: its validation loss is the best one recorded
+    pre = TablePreprocessor.from_dict(saved.preprocessing)
+    frame = tables.typed(tables.read_csv("penguins.csv").loc[result.validation_rows],
+                         {name: kind for name, kind in pre.columns})
+    X = pre.transform(frame)
+    y = pre.transform_target(frame["species"].to_numpy())
+    assert saved.evaluate(X, y)["loss"] == pytest.approx(min(val_loss), rel=1e-4)
+    assert "best model so far written to" in tabular.format_train_report(result)
+
+
+def test_ctrl_c_before_the_first_epoch_writes_nothing(tmp_path):
+    class AtOnce(Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            raise KeyboardInterrupt
+
+    out = tmp_path / "m.safetensors"
+    with pytest.raises(tabular.Interrupted, match="no model was written"):
+        tabular.train("xor.csv", "y", out=out, callbacks=[AtOnce()], epochs=3)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_divergence_is_a_one_line_error(tmp_path):
+    with pytest.raises(ValueError, match="training diverged .* smaller --learning-rate"):
+        tabular.train("penguins.csv", "body_mass_g", drop_missing=True, out=False,
+                      optimizer="sgd", learning_rate=1e6, epochs=5)
+
+
+def test_option_checks():
+    with pytest.raises(ValueError, match="hidden must be sizes separated by commas"):
+        tabular.parse_hidden("64,x")
+    assert tabular.parse_hidden("none") == () and tabular.parse_hidden(" 8, 4") == (8, 4)
+    with pytest.raises(ValueError, match="hidden layer sizes must be integers >= 1, got 0"):
+        tabular.train("xor.csv", "y", hidden=(0,), out=False)
+    with pytest.raises(ValueError, match="epochs must be >= 1, got 0"):
+        tabular.train("xor.csv", "y", epochs=0, out=False)
+    with pytest.raises(ValueError, match="choose one of impute and drop_missing"):
+        tabular.train("xor.csv", "y", impute="mean", drop_missing=True, out=False)
+    with pytest.raises(ValueError, match="validation_split must be < 1"):
+        tabular.train("xor.csv", "y", validation_split=1.0, out=False)
+    with pytest.raises(ValueError, match="split 0.1 leaves 4 training and 0 validation rows"):
+        tabular.train("xor.csv", "y", task="regression", validation_split=0.1, out=False)
+    small = tabular.train("xor.csv", "y", validation_split=0.1, out=False, epochs=1)
+    assert small.n_validation == 2          # stratified: one row of each class
+
+
+def test_no_hidden_layer_is_logistic_regression():
+    result = tabular.train("penguins.csv", "species", impute="mean", hidden=(), out=False,
+                           **FAST)
+    assert len(result.model.layers) == 1
+
+
+def test_model_file_keeps_json_safe_preprocessing(tmp_path):
+    out = tmp_path / "p.safetensors"
+    tabular.train("penguins.csv", "species", impute="median", out=out, **FAST)
+    stored = load(out).preprocessing
+    json.dumps(stored, allow_nan=False)
+    assert stored["labels"] == ["Adelie", "Chinstrap", "Gentoo"]
+    assert [c["name"] for c in stored["columns"]] == [
+        "island", "bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g", "sex",
+        "year"]
+    assert stored["columns"][0]["categories"] == ["Biscoe", "Dream", "Torgersen"]
+    assert stored["impute"] == "median"
+
+
+# --------------------------------------------------------------------------- predict, evaluate
+
+@pytest.fixture(scope="module")
+def penguin_model(tmp_path_factory):
+    out = tmp_path_factory.mktemp("model") / "penguins.safetensors"
+    tabular.train("penguins.csv", "species", impute="mean", out=out, **FAST)
+    return out
+
+
+def test_predict_handles_unknown_categories(tmp_path, penguin_model):
+    write(tmp_path / "new.csv",
+          "island,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,sex,year,tag\n"
+          "Atlantis,39.1,18.7,181,3750,male,2007,a\n"
+          "Biscoe,46.5,14.8,217,5200,unknown,2008,b\n")
+    frame, notes = tabular.predict(penguin_model, tmp_path / "new.csv")
+    assert frame["predicted_species"].tolist() == ["Adelie", "Gentoo"]
+    assert frame["tag"].tolist() == ["a", "b"]                  # extra columns pass through
+    assert any("'island': 1 row with a category the model never saw (first 'Atlantis')" in n
+               for n in notes)
+    assert any("'sex'" in n for n in notes)
+
+
+def test_predict_missing_column_is_named(tmp_path, penguin_model):
+    write(tmp_path / "new.csv", "island,bill_length_mm\nDream,40\n")
+    with pytest.raises(ValueError, match="has no column 'bill_depth_mm', which the model needs"):
+        tabular.predict(penguin_model, tmp_path / "new.csv")
+
+
+def test_predict_fills_with_training_values(tmp_path, penguin_model):
+    frame, _ = tabular.predict(penguin_model, "penguins.csv")
+    assert len(frame) == 344                                      # NA rows are filled, kept
+    assert (frame["predicted_species"] == frame["species"]).mean() > 0.95
+
+
+def test_evaluate(penguin_model, tmp_path):
+    result = tabular.evaluate(penguin_model, "penguins.csv", plot=tmp_path / "cm.png")
+    assert result.n_rows == 344 and result.metrics["accuracy"] > 0.95
+    assert result.confusion.sum() == 344
+    assert result.confusion.sum(axis=1).tolist() == [152, 68, 124]
+    assert (tmp_path / "cm.png").stat().st_size > 1000
+    text = tabular.format_evaluation(result)
+    assert "macro F1" in text and "Chinstrap" in text
+
+
+def test_evaluate_unknown_label(tmp_path, penguin_model):
+    write(tmp_path / "e.csv",
+          "island,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,sex,year,species\n"
+          "Dream,39.1,18.7,181,3750,male,2007,Emperor\n")
+    with pytest.raises(ValueError, match="label 'Emperor' in row 1, which the model never saw"):
+        tabular.evaluate(penguin_model, tmp_path / "e.csv")
+
+
+def test_describe(penguin_model):
+    text = tabular.describe(load(penguin_model))
+    for part in ("Dense(64, relu)", "total parameters: 2,883", "island: one-hot, 3 categories",
+                 "bill_length_mm: numeric, mean", "labels Adelie, Chinstrap, Gentoo",
+                 "training history:", "val_loss"):
+        assert part in text
+
+
+def test_training_report_png(tmp_path):
+    result = tabular.train("gender.csv", "Gender", ignore=["Name"], out=False, epochs=20,
+                           plot=tmp_path / "g.png")
+    assert result.plot_path == tmp_path / "g.png"
+    assert (tmp_path / "g.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    result = tabular.train("penguins.csv", "body_mass_g", drop_missing=True, out=False,
+                           plot=tmp_path / "r.png", **FAST)
+    assert (tmp_path / "r.png").stat().st_size > 1000
+    assert [p.name for p in tmp_path.iterdir()] in (["g.png", "r.png"], ["r.png", "g.png"])
