@@ -107,6 +107,15 @@ def version_of(module: str) -> str:
         return "not installed"
 
 
+def numpy_blas() -> str:
+    """The BLAS NumPy was built with, from its own build record."""
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        return f"NumPy's {blas['name']} {blas.get('version', '')}".rstrip()
+    except Exception:  # noqa: BLE001 - older NumPy: no machine-readable config
+        return "NumPy's BLAS (unknown)"
+
+
 def blas_description() -> list[str]:
     """Every BLAS / OpenMP pool loaded in this process: library, version, kernel, threads.
 
@@ -115,7 +124,7 @@ def blas_description() -> list[str]:
     try:
         from threadpoolctl import threadpool_info
     except ImportError:
-        return ["threadpoolctl not installed (pip install threadpoolctl): BLAS unknown"]
+        return [numpy_blas() + " (threads and kernel unknown: pip install threadpoolctl)"]
     lines = []
     for pool in threadpool_info():
         kernel = f", kernel {pool['architecture']}" if pool.get("architecture") else ""
@@ -136,8 +145,8 @@ def machine_lines(cores: int, load: LoadMonitor | None = None) -> list[str]:
         f"scikit-learn {version_of('sklearn')}",
     ]
     lines += [f"BLAS: {line}" for line in blas_description()]
-    if "torch" in sys.modules:
-        torch = sys.modules["torch"]
+    torch = sys.modules.get("torch")     # described only if the run imported it
+    if torch is not None:
         blas = "MKL" if torch.backends.mkl.is_available() else "its own BLAS"
         lines.append(f"PyTorch: {torch.get_num_threads()} thread(s), {blas}, "
                      f"oneDNN {'on' if torch.backends.mkldnn.is_available() else 'off'}")

@@ -292,6 +292,12 @@ def test_missing_values_are_never_silent(capsys, in_tmp):
           "the target column 'sex' has 11 missing values (first in row 4): use --drop-missing")
 
 
+def test_an_empty_column_is_named(capsys, in_tmp):
+    write("trailing.csv", "x,y,\n1,a,\n2,b,\n3,a,\n")          # a trailing comma per line
+    fails(capsys, in_tmp, ["train", "trailing.csv", "--target", "y", *TRAIN_OUT],
+          "column 'Unnamed: 2' of 'trailing.csv' is empty: --ignore it")
+
+
 def test_missing_values_at_predict_without_fill(capsys, in_tmp):
     assert main(["train", "penguins.csv", "--target", "species", "--drop-missing",
                  "--out", "d.safetensors", *FAST]) == 0

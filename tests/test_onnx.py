@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import numpy as np
 import pytest
+
+from conftest import ROOT
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
@@ -131,7 +134,7 @@ def test_scikit_learn_estimator_network_exports(tmp_path):
     np.testing.assert_allclose(out, clf.predict_proba(X), atol=1e-5, rtol=0)
 
 
-# -- what cannot be exported, and bad options --------------------------------------------------------
+# -- what cannot be exported, and bad options ------------------------------------------------
 class Doubler(gn.Layer):
     """A layer the exporter has never heard of."""
 
@@ -266,3 +269,21 @@ def test_make_onnx_model_builds_in_memory():
     assert dims == ["n", 3]                         # any batch size
     assert proto.ir_version <= onnx.IR_VERSION      # the oldest IR that carries the opset
     assert proto.producer_name == "glassnet"
+
+
+# -- the documentation ----------------------------------------------------------------------
+def ecosystem_blocks(section):
+    """The ```python blocks of one section (``## <section>...``) of docs/ecosystem.md."""
+    text = (ROOT / "docs" / "ecosystem.md").read_text(encoding="utf-8")
+    part = text.split(f"\n## {section}", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", part, flags=re.S)
+
+
+def test_the_documented_onnx_example_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    blocks = ecosystem_blocks("ONNX")
+    assert len(blocks) == 2
+    for i, block in enumerate(blocks):
+        exec(compile(block, f"docs/ecosystem.md ONNX block {i + 1}", "exec"), namespace)
+    assert (tmp_path / "cnn.onnx").exists()

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import pickle
+import re
+
 import numpy as np
 import pytest
+
+from conftest import ROOT
 
 pytest.importorskip("sklearn")
 
@@ -228,6 +233,18 @@ def test_unfitted_estimator_says_so():
         GlassNetRegressor().predict(np.zeros((2, 2)))
 
 
+@pytest.mark.skipif(not hasattr(gn.Layer, "transient"),
+                    reason="needs Layer.__getstate__ leaving out the last batch's caches "
+                           "(proposed for layers.py)")
+def test_a_pickled_estimator_does_not_carry_the_last_batch():
+    X, y = make_classification(n_samples=5000, n_features=20, random_state=0)
+    clf = GlassNetClassifier(hidden_layer_sizes=(64,), epochs=1, random_state=0).fit(X, y)
+    before = len(pickle.dumps(clf))
+    proba = clf.predict_proba(X)                # caches 5000 x 64 activations in the layers
+    assert len(pickle.dumps(clf)) == before
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X), proba)
+
+
 def test_one_class_is_refused_with_a_message_about_classes():
     with pytest.raises(ValueError, match="needs at least 2 classes to learn from, got 1 class"):
         GlassNetClassifier(**FAST).fit(np.zeros((5, 2)), ["a"] * 5)
@@ -316,3 +333,22 @@ def test_multi_output_regression():
     assert reg.n_outputs_ == 3 and reg.predict(X).shape == (200, 3)
     assert reg.score(X, y) > 0.95
     assert reg.predict(X[:5]).dtype == np.float64
+
+
+# -- the documentation ----------------------------------------------------------------------
+def ecosystem_blocks(section):
+    """The ```python blocks of one section (``## <section>...``) of docs/ecosystem.md."""
+    text = (ROOT / "docs" / "ecosystem.md").read_text(encoding="utf-8")
+    part = text.split(f"\n## {section}", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", part, flags=re.S)
+
+
+def test_the_documented_scikit_learn_examples_run(capsys):
+    namespace = {}
+    blocks = ecosystem_blocks("scikit-learn")
+    assert len(blocks) == 4
+    for i, block in enumerate(blocks):
+        exec(compile(block, f"docs/ecosystem.md scikit-learn block {i + 1}", "exec"), namespace)
+    printed = capsys.readouterr().out
+    assert "learning_rate must be > 0, got -0.1" in printed
+    assert "5 partial fits" in printed and "total parameters" in printed

@@ -352,3 +352,11 @@ def test_training_report_png(tmp_path):
                            plot=tmp_path / "r.png", **FAST)
     assert (tmp_path / "r.png").stat().st_size > 1000
     assert [p.name for p in tmp_path.iterdir()] in (["g.png", "r.png"], ["r.png", "g.png"])
+
+
+def test_same_seed_same_run_other_seed_other_split():
+    runs = [tabular.train("penguins.csv", "species", impute="mean", out=False, epochs=3,
+                          seed=seed) for seed in (1, 1, 2)]
+    assert runs[0].model.history.history == runs[1].model.history.history
+    assert list(runs[0].validation_rows) == list(runs[1].validation_rows)
+    assert list(runs[0].validation_rows) != list(runs[2].validation_rows)

@@ -63,7 +63,8 @@ class EarlyStopping(Callback):
 
     ``monitor`` defaults to ``"val_loss"``; without validation data it falls back to
     ``"loss"``. With ``restore_best_weights`` the model ends with the parameters of its best
-    epoch (copied only when the monitored value improves, so the cost is small).
+    epoch — after an early stop, after the last epoch, or after Ctrl-C — (copied only when
+    the monitored value improves, so the cost is small).
     """
 
     def __init__(self, monitor="val_loss", *, patience=5, min_delta=0.0,
@@ -108,8 +109,9 @@ class EarlyStopping(Callback):
                 self.model.stop_training = True
 
     def on_train_end(self, logs=None):
-        if self.restore_best_weights and self.best_weights is not None and \
-                self.stopped_epoch is not None:
+        # Whether training stopped early, ran out of epochs or was interrupted, the model
+        # ends with the weights of its best epoch.
+        if self.restore_best_weights and self.best_weights is not None:
             self.model.set_weights(self.best_weights)
 
 

@@ -37,6 +37,8 @@ from ._validation import check_int
 from .layers import Layer
 
 IMAGE_SHAPE = "(n, channels, height, width)"
+#: Above this size, Conv2D builds X_col for prediction in slices of the batch (see forward).
+INFERENCE_SCRATCH_BYTES = 64 * 2**20
 
 
 # -- small helpers shared by both layers --------------------------------------------------------
@@ -288,51 +290,93 @@ class Conv2D(Layer):
         cols = _tap_slices(width, kw, self.stride[1], left, out[2])
         self._taps = [(i, j, rows[i], cols[j]) for i in range(kh) for j in range(kw)
                       if rows[i] is not None and cols[j] is not None]
+        whole = (slice(0, height, 1), slice(0, width, 1))
+        self._full_tap = next((t for t in self._taps if (t[2][1], t[3][1]) == whole), None)
+        self._other_taps = [t for t in self._taps if t is not self._full_tap]
         self._scratch = {}
+        self.x_col = None
         return out
 
-    def _buffer(self, name, shape):
-        """A scratch array kept between calls (created zeroed, then reused as is).
+    def _buffer(self, name, shape, fill=0):
+        """A scratch array kept between calls (created filled with ``fill``, then reused).
 
         Reusing saves, per batch, allocating and page-faulting a fresh array of up to
-        ``kh*kw`` times the input's size; it also means the zeros that stand for padding in
-        ``X_col`` are written once, when the buffer is made, and never again (the copy
-        below only writes the positions that fall inside the image). One buffer per name
-        is kept: a new batch size replaces it.
+        ``kh*kw`` times the input's size. It also means that the entries of ``X_col`` which
+        never change — the zeros that stand for padding, the row of ones for the bias — are
+        written once, when the buffer is made: each batch only copies the pixels that fall
+        inside the image. One buffer per name is kept; a new batch size replaces it.
         """
         buf = self._scratch.get(name)
         if buf is None or buf.shape != shape or buf.dtype != self.dtype:
-            buf = self._scratch[name] = np.zeros(shape, dtype=self.dtype)
+            buf = self._scratch[name] = np.full(shape, fill, dtype=self.dtype)
         return buf
+
+    def _weight_matrix(self):
+        """``[W_mat | b]`` of shape ``(filters, K + 1)``, or ``W_mat`` without a bias.
+
+        The bias is the weight of an input that is always 1: ``X_col`` carries a last row of
+        ones, so the product adds ``b`` (no second pass over ``z``) and the product for
+        ``dL/dW`` also yields ``dL/db`` in its last column (no separate sum).
+        """
+        K = self.x_col_rows - self.use_bias
+        if not self.use_bias:
+            return self.params["W"].reshape(self.filters, K)
+        Wb = self._buffer("Wb", (self.filters, K + 1))
+        Wb[:, :K] = self.params["W"].reshape(self.filters, K)
+        Wb[:, K] = self.params["b"]
+        return Wb
+
+    @property
+    def x_col_rows(self):
+        """Rows of ``X_col``: one per weight ``(c, i, j)``, plus the row of ones for the bias."""
+        channels, _, _ = self.input_shape
+        return channels * self.kernel_size[0] * self.kernel_size[1] + self.use_bias
 
     # forward and backward, side by side ---------------------------------------------------------
     def forward(self, x, training=False):
         x = _check_batch(self, x, self.input_shape)
         self.x = x
         n = x.shape[0]
+        _, out_h, out_w = self.output_shape
+        per_sample = self.x_col_rows * out_h * out_w * self.dtype.itemsize
+        if training or n * per_sample <= INFERENCE_SCRATCH_BYTES:
+            z = self._linear(x)
+        else:
+            # Prediction on a large batch: X_col is not needed afterwards, so build it for a
+            # slice of the samples at a time, which bounds its memory.
+            z = np.empty((self.filters, out_h * out_w, n), dtype=self.dtype)
+            step = max(1, INFERENCE_SCRATCH_BYTES // per_sample)
+            for start in range(0, n, step):
+                part = self._linear(x[start:start + step])
+                z[:, :, start:start + step] = part.reshape(self.filters, out_h * out_w, -1)
+            self.x_col = None
+        self.z = _batch_first(z.reshape(self.filters, out_h, out_w, n))
+        self.a = self.activation.forward(self.z, training)
+        return self.a
+
+    def _linear(self, x):
+        """``Z = [W_mat | b] @ X_col``, of shape ``(filters, out_h * out_w * n)``."""
+        n = x.shape[0]
         channels, _, _ = self.input_shape
         kh, kw = self.kernel_size
         _, out_h, out_w = self.output_shape
-        K, P = channels * kh * kw, out_h * out_w * n
-
-        xc = _channel_major(x)                              # (c, h, w, n) view
+        K = channels * kh * kw
+        xc = _channel_major(x)                               # (c, h, w, n) view
         if not xc.flags.c_contiguous:
             # One transposing copy, so that the kh*kw window copies below read long
             # contiguous runs instead of single numbers.
             xc = np.ascontiguousarray(xc, dtype=self.dtype)
-        # im2col: X_col[c, i, j, h, w, n] = x_pad[n, c, h*s + i, w*s + j]. The padding entries
-        # stay zero from the buffer's creation; only the in-image rectangle is copied.
-        x_col = self._buffer("x_col", (channels, kh, kw, out_h, out_w, n))
+        # im2col: X_col[c, i, j, h, w, n] = x_pad[n, c, h*s + i, w*s + j], then the ones.
+        # Padding entries stay zero from the buffer's creation: only the in-image
+        # rectangle of each kernel offset is copied.
+        x_col = self._buffer("x_col", (self.x_col_rows, out_h * out_w * n), fill=0)
+        if self.use_bias and x_col[K, 0] != 1:
+            x_col[K] = 1                                     # once per buffer
+        windows = x_col[:K].reshape(channels, kh, kw, out_h, out_w, n)
         for i, j, (out_rows, in_rows), (out_cols, in_cols) in self._taps:
-            x_col[:, i, j, out_rows, out_cols] = xc[:, in_rows, in_cols]
-        self.x_col = x_col.reshape(K, P)
-
-        z = self.params["W"].reshape(self.filters, K) @ self.x_col   # (filters, P)
-        if self.use_bias:
-            z += self.params["b"][:, None]                   # in place: no second array
-        self.z = _batch_first(z.reshape(self.filters, out_h, out_w, n))
-        self.a = self.activation.forward(self.z, training)
-        return self.a
+            windows[:, i, j, out_rows, out_cols] = xc[:, in_rows, in_cols]
+        self.x_col = x_col
+        return self._weight_matrix() @ x_col                 # (filters, P), bias included
 
     def backward(self, grad_out):
         """``grad_out = dL/da``; returns ``dL/dx`` (None if the input needs no gradient)."""
@@ -341,14 +385,19 @@ class Conv2D(Layer):
     def backward_linear(self, delta):
         """Backward from ``delta = dL/dz`` of shape ``(n, filters, out_height, out_width)``
         (used directly when the loss is fused with the activation)."""
+        if self.x_col is None:
+            raise RuntimeError("Conv2D.backward needs a forward pass with training=True "
+                               "(a large prediction batch does not keep X_col)")
         self.delta = delta
-        K, P = self.x_col.shape
+        rows, P = self.x_col.shape
+        K = rows - self.use_bias
         # (filters, P) view when delta is channel-major (the usual case), else one copy.
         delta_mat = _channel_major(delta).reshape(self.filters, P)
-        W_mat = self.params["W"].reshape(self.filters, K)
-        np.matmul(delta_mat, self.x_col.T, out=self.grads["W"].reshape(self.filters, K))
+        dWb = self._buffer("dWb", (self.filters, rows))
+        np.matmul(delta_mat, self.x_col.T, out=dWb)          # [dL/dW | dL/db]
+        self.grads["W"].reshape(self.filters, K)[...] = dWb[:, :K]
         if self.use_bias:
-            np.sum(delta_mat, axis=1, out=self.grads["b"])
+            self.grads["b"][...] = dWb[:, K]
         if not self.needs_input_grad:
             return None                                      # first layer: skip a product
         n = delta.shape[0]
@@ -356,11 +405,17 @@ class Conv2D(Layer):
         kh, kw = self.kernel_size
         _, out_h, out_w = self.output_shape
         dx_col = self._buffer("dx_col", (K, P))
-        np.matmul(W_mat.T, delta_mat, out=dx_col)
+        np.matmul(self._weight_matrix()[:, :K].T, delta_mat, out=dx_col)
         dx_col = dx_col.reshape(channels, kh, kw, out_h, out_w, n)
-        # col2im: every input pixel receives the gradient of each copy made of it.
-        dx = np.zeros((channels, height, width, n), dtype=dx_col.dtype)
-        for i, j, (out_rows, in_rows), (out_cols, in_cols) in self._taps:
+        # col2im: each input pixel receives the gradients of all the copies made of it.
+        # A kernel offset that read the whole image (the centre one, for stride 1 and
+        # "same") is assigned first, which spares zero-filling dx.
+        if self._full_tap is None:
+            dx = np.zeros((channels, height, width, n), dtype=dx_col.dtype)
+        else:
+            i, j, (out_rows, _), (out_cols, _) = self._full_tap
+            dx = dx_col[:, i, j, out_rows, out_cols].copy()  # a new (c, h, w, n) array
+        for i, j, (out_rows, in_rows), (out_cols, in_cols) in self._other_taps:
             dx[:, in_rows, in_cols] += dx_col[:, i, j, out_rows, out_cols]
         return _batch_first(dx)
 

@@ -115,6 +115,8 @@ def run_digits_demo(out=print, out_dir=".", rng=0, full=False, data_dir=None, ep
     if epochs is None:
         epochs = DEFAULT_EPOCHS_FULL if full else DEFAULT_EPOCHS
     epochs = check_int("epochs", epochs, minimum=1)
+    if n_train is not None:
+        n_train = check_int("n_train", n_train, minimum=1)
 
     if full:
         X_train, y_train, X_test, y_test = load_mnist(data_dir)
@@ -123,7 +125,6 @@ def run_digits_demo(out=print, out_dir=".", rng=0, full=False, data_dir=None, ep
         X_train, y_train, X_test, y_test = load_digits_subset()
         source = "the MNIST subset shipped with glassnet"
     if n_train is not None:
-        n_train = check_int("n_train", n_train, minimum=1)
         X_train, y_train = X_train[:n_train], y_train[:n_train]
 
     model = digits_cnn()

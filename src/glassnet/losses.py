@@ -27,6 +27,7 @@ class Loss:
     """
 
     name = "loss"
+    reduction = "mean"                   # how per-sample terms combine: "mean" or "sum"
     fuses_with: str | None = None       # the activation whose logits this loss can take
     is_classification = False
 
@@ -88,6 +89,7 @@ class SumSquaredError(Loss):
     ``dL/dy_hat = 2 w (y_hat - y)``."""
 
     name = "sse"
+    reduction = "sum"
 
     def forward(self, y_pred, y_true, weights=None):
         self.diff, self.w = y_pred - y_true, _column(weights)

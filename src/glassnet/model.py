@@ -270,6 +270,7 @@ class Sequential:
         slots = self.slots()
         loss_fn, optimizer = self.loss_, self.optimizer_
         classify = loss_fn.is_classification
+        averaged = loss_fn.reduction == "mean"
 
         for c in callbacks:
             c.on_train_begin()
@@ -308,14 +309,14 @@ class Sequential:
                             f"The model keeps the weights from the start of that epoch."
                         )
                     optimizer.step(slots)
-                    m = len(yb)
-                    total_loss += value * m if loss_fn.name != "sse" else value
+                    # an epoch's loss: the mean (or sum) over all its samples
+                    total_loss += value * len(yb) if averaged else value
                     if classify:
                         correct += self._count_correct(self._last_output, yb)
                     if verbose:
                         for c in callbacks:
                             c.on_batch_end(b)
-                logs = {"loss": total_loss / (n_train if loss_fn.name != "sse" else 1)}
+                logs = {"loss": total_loss / n_train if averaged else total_loss}
                 if classify:
                     logs["accuracy"] = correct / n_train
                 if val is not None:
@@ -362,7 +363,7 @@ class Sequential:
         n = X.shape[0]
         if self.loss_.is_classification:
             labels = y if y.ndim == 1 else y[:, 0] if y.shape[1] == 1 else y.argmax(1)
-            val_idx = _stratified_holdout(labels, validation_split, self.rng_)
+            val_idx = stratified_holdout(labels, validation_split, self.rng_)
         else:
             val_idx = self.rng_.permutation(n)[: max(1, round(n * validation_split))]
         if len(val_idx) == 0 or len(val_idx) >= n:
@@ -427,10 +428,10 @@ class Sequential:
             out = self.forward(xb)
             value = loss_fn.from_logits(logits_of(), yb, wb)[0] if fused else \
                 loss_fn.forward(out, yb, wb)
-            total += value * len(yb) if loss_fn.name != "sse" else value
+            total += value * len(yb) if loss_fn.reduction == "mean" else value
             if loss_fn.is_classification:
                 correct += self._count_correct(out, yb)
-        result = {"loss": total / (n if loss_fn.name != "sse" else 1)}
+        result = {"loss": total / n if loss_fn.reduction == "mean" else total}
         if loss_fn.is_classification:
             result["accuracy"] = correct / n
         return result
@@ -537,7 +538,7 @@ def _as_shape(shape) -> tuple[int, ...]:
     return shape
 
 
-def _stratified_holdout(labels, fraction, rng) -> np.ndarray:
+def stratified_holdout(labels, fraction, rng) -> np.ndarray:
     """Indices of a random hold-out with each class represented in proportion."""
     classes, inverse = np.unique(labels, return_inverse=True)
     picked = []

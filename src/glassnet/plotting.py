@@ -142,8 +142,11 @@ def _draw_boundary(fig, ax, model, X, y, *, resolution=200, title="Decision boun
         sel = y == c
         index = int(c) if np.issubdtype(classes.dtype, np.integer) else k
         name = labels[index] if labels is not None and index < len(labels) else str(c)
-        ax.scatter(X[sel, 0], X[sel, 1], s=18, edgecolors="k", linewidths=0.4, label=name,
-                   color=plt.cm.tab10(index % 10))
+        # one sigmoid unit: the points take the two ends of the probability colour map
+        color = plt.cm.RdBu_r(0.05 if index == 0 else 0.95) if out.shape[1] == 1 else \
+            plt.cm.tab10(index % 10)
+        ax.scatter(X[sel, 0], X[sel, 1], s=24, linewidths=0.8, label=name, color=color,
+                   edgecolors="white" if out.shape[1] == 1 else "k")
     if axis_labels is not None:
         ax.set_xlabel(axis_labels[0])
         ax.set_ylabel(axis_labels[1])

@@ -85,8 +85,7 @@ class OneHotEncoder:
 
     def transform(self, values) -> np.ndarray:
         values = _as_strings(values)
-        index = {c: i for i, c in enumerate(self.categories_)}
-        codes = np.array([index.get(v, -1) for v in values.tolist()], dtype=np.intp)
+        codes = _codes(values, self.categories_)
         unknown = codes < 0
         self.n_unknown_ = int(unknown.sum())
         self.first_unknown_ = values[np.argmax(unknown)] if self.n_unknown_ else None
@@ -129,8 +128,7 @@ class LabelEncoder:
     def transform(self, labels) -> np.ndarray:
         """Integer codes; raises ValueError naming the first label not seen in ``fit``."""
         labels = _as_strings(labels)
-        index = {c: i for i, c in enumerate(self.classes_)}
-        codes = np.array([index.get(v, -1) for v in labels.tolist()], dtype=np.intp)
+        codes = _codes(labels, self.classes_)
         if (codes < 0).any():
             i = int(np.argmax(codes < 0))
             raise UnknownLabelError(labels[i], i, self.classes_)
@@ -432,10 +430,19 @@ def _as_2d_float(name, X) -> np.ndarray:
 
 
 def _as_strings(values) -> np.ndarray:
+    import pandas as pd
+
     values = np.asarray(values, dtype=object).ravel()
-    if any(_is_missing(v) for v in values):
+    if pd.isna(values).any():
         raise ValueError("values must not be missing: fill them or drop the rows first")
-    return np.array([str(v) for v in values], dtype=object)
+    return values.astype(str).astype(object)
+
+
+def _codes(values, categories) -> np.ndarray:
+    """The position of each value in ``categories``, -1 where it is not one of them."""
+    import pandas as pd
+
+    return pd.Index(categories, dtype=object).get_indexer(values).astype(np.intp)
 
 
 def _is_missing(value) -> bool:

@@ -142,9 +142,11 @@ def _read_document(data: bytes, where: str) -> dict:
     if len(data) < 8:
         raise ModelFileError(f"{where} is not a glassnet model file (too short)")
     header_len = int.from_bytes(data[:8], "little")
-    if header_len <= 0 or 8 + header_len > len(data):
-        raise ModelFileError(f"{where} is not a glassnet model file, or it is truncated "
-                             f"(header of {header_len} bytes in a file of {len(data)})")
+    if header_len <= 0 or header_len > 100_000_000 or data[8:9] != b"{":
+        raise ModelFileError(f"{where} is not a glassnet model file")
+    if 8 + header_len > len(data):
+        raise ModelFileError(f"{where} is truncated: its header needs {header_len} bytes, the "
+                             f"file has {len(data) - 8} after the length")
     try:
         header = json.loads(data[8:8 + header_len])
         document = json.loads(header["__metadata__"]["glassnet"])

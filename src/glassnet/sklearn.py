@@ -2,7 +2,9 @@
 
 A glassnet multi-layer perceptron behind scikit-learn's estimator contract, so that it works
 in ``Pipeline``, ``GridSearchCV``, ``cross_val_score`` and everything else built on
-``fit``/``predict``/``get_params``. It passes scikit-learn's own ``check_estimator``.
+``fit``/``predict``/``get_params``. Both estimators pass scikit-learn's own
+``check_estimator`` (``tests/test_sklearn.py`` runs it; the two checks that compare results
+to 1e-7, finer than float32 resolves, run with ``dtype="float64"``).
 
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import StandardScaler
@@ -18,7 +20,7 @@ checks them (an error names the parameter and the value: ``learning_rate must be
 exported to ONNX like any other glassnet model.
 
 What scikit-learn's ``MLPClassifier`` does not have: dropout, one activation per hidden
-layer, ``class_weight``, the validation loss curve, float32 training.
+layer, ``class_weight``, the validation loss curve (``validation_loss_curve_``).
 
 Differences from ``MLPClassifier``/``MLPRegressor`` worth knowing:
 
@@ -33,7 +35,10 @@ Differences from ``MLPClassifier``/``MLPRegressor`` worth knowing:
   so that a batch's loss is a weighted mean whose scale, and thus the meaning of
   ``learning_rate``, does not depend on the weights' units; integer weights then count a
   sample that many times.
-* Computation is in float32 unless ``dtype="float64"``.
+* Computation is in float32 unless ``dtype="float64"``, whatever the input's dtype;
+  predictions are returned as float64.
+* ``partial_fit`` runs one epoch on the batch it is given, continuing the network and the
+  optimizer's state; it never holds data out, so ``early_stopping`` does not apply to it.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ from ._validation import check_int, check_real
 from .callbacks import EarlyStopping
 from .datasets import tabular as tables
 from .layers import Dense
-from .model import Sequential, TrainingDivergedError, _stratified_holdout
+from .model import Sequential, TrainingDivergedError, stratified_holdout
 from .optimizers import get_optimizer
 from .preprocessing import IMPUTE_STRATEGIES, MissingValueError, TablePreprocessor
 
@@ -57,6 +57,8 @@ MIN_ROWS_FOR_VALIDATION = 20
 #: a target of whole numbers with at most this many distinct values is a classification
 MAX_INTEGER_CLASSES = 10
 MODEL_SUFFIX = ".safetensors"
+METRIC_NAMES = {"loss": "loss", "accuracy": "accuracy", "macro_f1": "macro F1",
+                "rmse": "RMSE", "mae": "MAE", "r2": "R²"}
 LOSS_NAMES = {"bce": "binary cross-entropy", "cross_entropy": "cross-entropy",
               "mse": "mean-squared-error (on the standardised target)"}
 
@@ -107,17 +109,6 @@ class EvaluateResult:
     confusion: np.ndarray | None = None
     plot_path: Path | None = None
     notes: list[str] = field(default_factory=list)
-
-
-class KeepBest(EarlyStopping):
-    """Early stopping that always ends with the best epoch's weights — also when the epochs
-    run out and when training is interrupted (``on_train_end`` runs in ``fit``'s
-    ``finally``), which plain ``EarlyStopping`` does only when it stopped training itself.
-    """
-
-    def on_train_end(self, logs=None):
-        if self.best_weights is not None:
-            self.model.set_weights(self.best_weights)
 
 
 # ---------------------------------------------------------------------------------- train
@@ -258,7 +249,7 @@ def train(
     model = Sequential([*(Dense(units, activation=activation) for units in hidden),
                         Dense(n_out, activation=out_act)])
     model.build((pre.n_inputs,), rng)
-    keep_best = KeepBest("val_loss" if validation else "loss", patience=patience,
+    keep_best = EarlyStopping("val_loss" if validation else "loss", patience=patience,
                          restore_best_weights=True)
 
     what = f"{task}, {len(pre.classes)} classes ({', '.join(pre.classes)})" \
@@ -333,6 +324,9 @@ def _training_table(data, target, ignore, task, impute, drop_missing):
     if not features:
         raise ValueError(f"no feature columns left: {_name(data)} has only "
                          f"{', '.join(map(repr, frame.columns))}")
+    for name in features:
+        if frame[name].isna().all():
+            raise ValueError(f"column {name!r} of {_name(data)} is empty: --ignore it")
     kinds = tables.column_kinds(frame[features])
     target_kind = "categorical" if task == "classification" else \
         tables.column_kinds(frame[[target]])[target]
@@ -414,7 +408,7 @@ def _split(labels, task, fraction, rng):
         return np.arange(n), np.arange(0)
     if task == "classification":
         _, codes = np.unique(labels.astype(str), return_inverse=True)
-        val_idx = _stratified_holdout(codes, fraction, rng)
+        val_idx = stratified_holdout(codes, fraction, rng)
     else:
         val_idx = rng.permutation(n)[: int(round(n * fraction))]
     if len(val_idx) == 0 or len(val_idx) >= n:
@@ -668,10 +662,8 @@ def format_train_report(result: TrainResult) -> str:
 def format_metrics_table(metrics: dict[str, dict[str, float]], task: str) -> str:
     keys = ["loss", "accuracy", "macro_f1"] if task == "classification" else \
         ["loss", "rmse", "mae", "r2"]
-    names = {"loss": "loss", "accuracy": "accuracy", "macro_f1": "macro F1", "rmse": "RMSE",
-             "mae": "MAE", "r2": "R²"}
     width = max(len(split) for split in metrics)
-    rows = [" " * width + "".join(f"{names[k]:>11}" for k in keys)]
+    rows = [" " * width + "".join(f"{METRIC_NAMES[k]:>11}" for k in keys)]
     for split, values in metrics.items():
         rows.append(f"{split:<{width}}" + "".join(f"{_fmt(values[k]):>11}" for k in keys))
     return "\n".join(rows)
@@ -680,7 +672,9 @@ def format_metrics_table(metrics: dict[str, dict[str, float]], task: str) -> str
 def _fmt(value: float) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
-    return f"{value:.4f}" if abs(value) < 1000 else f"{value:,.1f}"
+    if abs(value) < 10:
+        return f"{value:.4f}"
+    return f"{value:,.1f}" if abs(value) < 1e5 else f"{value:,.0f}"
 
 
 def format_confusion(matrix, labels) -> str:
@@ -696,11 +690,9 @@ def format_confusion(matrix, labels) -> str:
 
 
 def format_evaluation(result: EvaluateResult) -> str:
-    names = {"loss": "loss", "accuracy": "accuracy", "macro_f1": "macro F1", "rmse": "RMSE",
-             "mae": "MAE", "r2": "R²"}
     lines = [f"evaluated on {result.data!r}: {result.n_rows} rows, target {result.target!r} "
              f"({result.task})"]
-    lines += [f"  {names[k]:<9} {_fmt(v)}" for k, v in result.metrics.items()]
+    lines += [f"  {METRIC_NAMES[k]:<9} {_fmt(v)}" for k, v in result.metrics.items()]
     if result.confusion is not None:
         lines += ["", "confusion matrix (rows: true label, columns: predicted):",
                   format_confusion(result.confusion, result.classes)]

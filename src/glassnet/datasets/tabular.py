@@ -131,10 +131,11 @@ def typed(frame, kinds: dict[str, str]):
     for name in frame.columns:
         column = frame[name]
         if kinds.get(name) == "numeric":
-            bad = _non_numbers(column)
+            numbers = _numbers(column)
+            bad = column.notna().to_numpy() & ~np.isfinite(numbers)
             if bad.any():
                 raise junk_error(frame, name, bad)
-            out[name] = pd.to_numeric(column, errors="coerce").astype("float64")
+            out[name] = pd.Series(numbers, index=frame.index, name=name)
         else:
             out[name] = column
     return pd.DataFrame(out, index=frame.index)
@@ -154,13 +155,16 @@ def junk_error(frame, name, bad) -> ValueError:
                       f"missing")
 
 
-def _non_numbers(column) -> np.ndarray:
-    """True where a value is present but is not a finite number."""
+def _numbers(column) -> np.ndarray:
+    """The column's values as float64; NaN where a value is missing or not a number."""
     import pandas as pd
 
-    numbers = pd.to_numeric(column, errors="coerce").astype("float64").to_numpy()
-    present = column.notna().to_numpy()
-    return present & ~np.isfinite(numbers)
+    return pd.to_numeric(column, errors="coerce").astype("float64").to_numpy()
+
+
+def _non_numbers(column) -> np.ndarray:
+    """True where a value is present but is not a finite number."""
+    return column.notna().to_numpy() & ~np.isfinite(_numbers(column))
 
 
 def is_number(text) -> bool:
