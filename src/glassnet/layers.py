@@ -46,6 +46,18 @@ class Layer:
         self.built = False
         self.needs_input_grad = True
 
+    #: What the last forward/backward pass left behind (the caches backward reads, scratch
+    #: buffers). Pickling or copying a layer leaves these out: after a prediction they hold
+    #: that batch's activations — megabytes in a pickled scikit-learn estimator — and the
+    #: next forward pass makes them again.
+    transient = ("x", "z", "a", "delta", "mask", "x_shape", "x_col", "column_max")
+
+    def __getstate__(self):
+        state = {k: v for k, v in self.__dict__.items() if k not in self.transient}
+        if "_scratch" in state:
+            state["_scratch"] = {}
+        return state
+
     # -- the contract -------------------------------------------------------------------------
     def build(self, input_shape: tuple[int, ...], rng: np.random.Generator, dtype) -> tuple:
         """Create the parameters for inputs of ``input_shape``; return the output shape."""
