@@ -57,12 +57,11 @@ target) after ``onnx.checker`` has accepted the graph, so a failed export leaves
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from ._files import write_bytes
 from ._validation import check_int
 
 #: the opset written by default: supported by every ONNX Runtime since 1.12 (2022)
@@ -379,20 +378,7 @@ def _metadata(model, table: dict | None, version: str) -> dict[str, str]:
 
 # -- writing --------------------------------------------------------------------------------------
 def _write_atomically(path: Path, data: bytes) -> None:
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise ValueError(f"cannot write the ONNX file: the folder {str(folder)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_bytes(path, data, what="ONNX file")
 
 
 def _check_dtype(dtype) -> np.dtype:

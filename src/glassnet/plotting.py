@@ -8,11 +8,11 @@ writes a PNG to ``path`` (atomically) and returns the path.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from ._files import atomic_path
 
 
 def _pyplot():
@@ -27,21 +27,12 @@ def _pyplot():
 def _save(fig, path) -> Path:
     """Write ``fig`` to ``path`` through a temporary file, so no half-written PNG is left."""
     plt = _pyplot()
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        plt.close(fig)
-        raise ValueError(f"cannot write the plot: the folder {str(folder)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=folder)
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
-        os.replace(tmp, path)
+        with atomic_path(path, what="plot") as tmp:
+            fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    return Path(path)
 
 
 def plot_loss(history, path, *, title="Loss per epoch", log_scale=None) -> Path:

@@ -26,11 +26,11 @@ disk and renamed over the target, so a crash never leaves a half-written model.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from ._files import write_bytes
 
 FORMAT = "glassnet"
 FORMAT_VERSION = 1
@@ -93,21 +93,7 @@ def save_model(model, path) -> None:
     document = json.dumps(model_document(model), allow_nan=True)
     data = save(tensors, metadata={"glassnet": document})
 
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise ValueError(f"cannot save the model: the folder {str(folder)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_bytes(path, data, what="model")
 
 
 def load(path):

@@ -32,13 +32,13 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from ._files import atomic_path
 from ._validation import check_int, check_real
 from .callbacks import EarlyStopping
 from .datasets import tabular as tables
@@ -580,16 +580,9 @@ def write_csv(frame, path) -> Path:
     """Write ``frame`` to ``path`` atomically (a temporary file renamed over the target)."""
     path = Path(path)
     check_output(path, "output")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
-                               dir=path.parent if str(path.parent) else ".")
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
-            frame.to_csv(f, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path, what="predictions") as tmp, \
+            open(tmp, "w", newline="", encoding="utf-8") as f:
+        frame.to_csv(f, index=False)
     return path
 
 

@@ -1,0 +1,41 @@
+"""Atomic writes: a file appears complete under its name, or not at all.
+
+Everything glassnet writes for a user — model files, ONNX graphs, plots, prediction CSVs —
+goes through :func:`atomic_path`: the content is written to a temporary file in the target's
+folder (so the final rename stays on one file system), then renamed over the target with
+``os.replace``, which is atomic. A crash or an error midway leaves the user's old file as it
+was and no temporary file behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def atomic_path(path, *, what: str = "file"):
+    """Yield a temporary path next to ``path``; when the block succeeds, rename it to ``path``."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ValueError(f"cannot write the {what}: the folder {str(folder)!r} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_bytes(path, data: bytes, *, what: str = "file") -> Path:
+    """Write ``data`` to ``path`` atomically and flushed to disk."""
+    with atomic_path(path, what=what) as tmp, open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    return Path(path)
