@@ -3,6 +3,7 @@ that read it skip cleanly when it is absent."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,3 +16,16 @@ SHARED = ROOT.parent / "shared"
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+def python_blocks(path, section=None):
+    """The ```python code blocks of a Markdown file, or of one ``## <section>`` of it."""
+    text = Path(path).read_text(encoding="utf-8")
+    if section is not None:
+        text = text.split(f"\n## {section}", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", text, flags=re.S)
+
+
+def ecosystem_blocks(section):
+    """The python blocks of one section of docs/ecosystem.md."""
+    return python_blocks(ROOT / "docs" / "ecosystem.md", section)

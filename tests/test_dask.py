@@ -7,12 +7,10 @@ regressor search on the same cluster; on a real cluster only the Client's addres
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ecosystem_blocks
 
 pytest.importorskip("sklearn")
 distributed = pytest.importorskip("dask.distributed")
@@ -23,13 +21,6 @@ from sklearn.base import clone  # noqa: E402
 from sklearn.model_selection import GridSearchCV, KFold  # noqa: E402
 
 from glassnet.sklearn import GlassNetRegressor  # noqa: E402
-
-
-def ecosystem_blocks(section):
-    """The ```python blocks of one section (``## <section>...``) of docs/ecosystem.md."""
-    text = (ROOT / "docs" / "ecosystem.md").read_text(encoding="utf-8")
-    part = text.split(f"\n## {section}", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```python\n(.*?)```", part, flags=re.S)
 
 
 def regressor_search():

@@ -1,12 +1,6 @@
 """The tutorial's code blocks run, in order, and their assertions hold."""
 
-import re
-
-from conftest import ROOT
-
-
-def python_blocks(path):
-    return re.findall(r"```python\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.S)
+from conftest import ROOT, python_blocks
 
 
 def test_tutorial_runs(capsys):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import re
 
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ecosystem_blocks
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
@@ -272,12 +271,6 @@ def test_make_onnx_model_builds_in_memory():
 
 
 # -- the documentation ----------------------------------------------------------------------
-def ecosystem_blocks(section):
-    """The ```python blocks of one section (``## <section>...``) of docs/ecosystem.md."""
-    text = (ROOT / "docs" / "ecosystem.md").read_text(encoding="utf-8")
-    part = text.split(f"\n## {section}", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```python\n(.*?)```", part, flags=re.S)
-
 
 def test_the_documented_onnx_example_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pickle
-import re
 
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ecosystem_blocks
 
 pytest.importorskip("sklearn")
 
@@ -336,12 +335,6 @@ def test_multi_output_regression():
 
 
 # -- the documentation ----------------------------------------------------------------------
-def ecosystem_blocks(section):
-    """The ```python blocks of one section (``## <section>...``) of docs/ecosystem.md."""
-    text = (ROOT / "docs" / "ecosystem.md").read_text(encoding="utf-8")
-    part = text.split(f"\n## {section}", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```python\n(.*?)```", part, flags=re.S)
-
 
 def test_the_documented_scikit_learn_examples_run(capsys):
     namespace = {}
