@@ -78,7 +78,7 @@ class Spec:
 SPECS = {
     "mlp": Spec(mlp, flatten=True, epochs=15, batch_size=128, learning_rate=1e-3, decay=0.85,
                 target=0.980),
-    "cnn": Spec(cnn, flatten=False, epochs=6, batch_size=64, learning_rate=1e-3, decay=0.7,
+    "cnn": Spec(cnn, flatten=False, epochs=8, batch_size=64, learning_rate=1e-3, decay=0.7,
                 target=0.990),
 }
 

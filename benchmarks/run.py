@@ -28,6 +28,8 @@ minutes on 2 cores; ``--quick`` runs every workload on tiny data in seconds, to 
 script works (the test suite does that), not to measure speed.
 
 Options: ``--repeats N`` timed runs per measurement (default 5; 1 with --quick);
+``--threads N`` threads for every library (default: every core; on a machine busy with
+other work, ``--threads 1`` gives steadier ratios than a multi-threaded run);
 ``--only WORKLOAD`` (repeatable: mlp, cnn, predict, memory, scaling);
 ``--markdown FILE`` also writes the report as Markdown, with the machine and the command.
 
@@ -370,29 +372,38 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="also write the report as Markdown to FILE")
     parser.add_argument("--repeats", type=int, metavar="N",
                         help="timed runs per measurement (default 5, 1 with --quick)")
+    parser.add_argument("--threads", type=int, metavar="N",
+                        help="threads for every library (default: every core; 1 with --quick)")
     parser.add_argument("--only", action="append", choices=WORKLOADS, metavar="WORKLOAD",
                         help=f"run only this workload (repeatable): {', '.join(WORKLOADS)}")
     parser.add_argument("--memory-child", choices=MEMORY_PEERS, help=argparse.SUPPRESS)
     parser.add_argument("--samples", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.repeats is not None and args.repeats < 1:
-        parser.error("--repeats must be at least 1")
+    for option in ("repeats", "threads"):
+        if getattr(args, option) is not None and getattr(args, option) < 1:
+            parser.error(f"--{option} must be at least 1")
     return args
 
 
-def single_threaded() -> None:
-    """For --quick: every library on one thread. On a busy machine a multi-threaded product
-    waits for its descheduled threads, and a check that takes seconds takes a minute; --quick
-    checks the script, not the speed."""
-    peers.THREADS = 1                   # PyTorch
+def limit_threads(n: int) -> None:
+    """Run every library on ``n`` threads (--threads; --quick uses 1).
+
+    On a busy machine a multi-threaded product waits for its descheduled threads, and
+    timings swing by 10x; on one thread each the comparison between implementations still
+    holds. (--quick checks the script, not the speed, so it takes one thread and stays fast.)
+    """
+    peers.THREADS = n                   # PyTorch
     # Read by the BLAS and OpenMP libraries loaded from now on (scikit-learn's, PyTorch's)
     # and by the memory subprocesses.
-    os.environ.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    os.environ.update(OMP_NUM_THREADS=str(n), OPENBLAS_NUM_THREADS=str(n),
+                      MKL_NUM_THREADS=str(n))
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
+        progress("WARNING: threadpoolctl is not installed, so NumPy's BLAS keeps its threads; "
+                 f"set OPENBLAS_NUM_THREADS={n} in the command instead")
         return
-    threadpool_limits(1)                # the pools already loaded (NumPy's OpenBLAS)
+    threadpool_limits(n)                # the pools already loaded (NumPy's OpenBLAS)
 
 
 def use_working_tree() -> None:
@@ -437,8 +448,8 @@ def main(argv=None) -> int:
     cfg = QUICK if args.quick else Config()
     if args.repeats:
         cfg = Config(**{**cfg.__dict__, "repeats": args.repeats})
-    if cfg.quick:
-        single_threaded()
+    if args.threads or cfg.quick:
+        limit_threads(args.threads or 1)
     load = LoadMonitor()
     busy = load.busy_warning(peers.cpu_count())
     if busy:

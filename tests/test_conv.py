@@ -66,6 +66,7 @@ CONV_CASES = [
     ((2, 3), (1, 2), (2, 0), (2, 2, 5, 7), 3, (8, 3)),
     (5, 1, 3, (1, 1, 3, 3), 2, (5, 5)),           # padding wider than the kernel's reach
     (3, 3, 0, (2, 2, 7, 7), 2, (2, 2)),           # stride 3 skips a column: 7 = 2*3 + 1
+    (3, 3, 2, (2, 2, 1, 4), 2, (1, 2)),           # kernel offsets that only see padding
 ]
 
 
@@ -142,6 +143,23 @@ def test_outputs_are_not_overwritten_by_the_next_batch(rng):
     np.testing.assert_array_equal(a1, saved)
 
 
+def test_large_prediction_batches_are_computed_in_slices(rng, monkeypatch):
+    import glassnet.conv
+
+    conv = built(Conv2D(3, 3, stride=2, padding="same", activation="tanh"), (2, 7, 6))
+    x = rng.standard_normal((10, 2, 7, 6))
+    whole = conv.forward(x, training=True).copy()
+    per_sample = conv.x_col_rows * 4 * 3 * 8               # rows * out_h * out_w * bytes
+    monkeypatch.setattr(glassnet.conv, "INFERENCE_SCRATCH_BYTES", 3 * per_sample)
+    sliced = conv.forward(x)                               # slices of 3, 3, 3 and 1 samples
+    np.testing.assert_allclose(sliced, whole, atol=1e-14)
+    assert conv.x_col is None and conv._scratch["x_col"].shape[1] == 4 * 3 * 1
+    with pytest.raises(RuntimeError, match="needs a forward pass with training=True"):
+        conv.backward(np.ones_like(sliced))
+    conv.forward(x, training=True)                         # training always keeps X_col
+    assert conv.x_col.shape[1] == 4 * 3 * 10
+
+
 POOL_CASES = [
     # pool, stride, x shape, expected (out_h, out_w)
     (2, None, (2, 3, 6, 8), (3, 4)),
@@ -212,6 +230,7 @@ def check_layer_gradients(layer, x, rng, tolerance=1e-6):
     (2, 1, (2, 3, 7, 9)),
     (1, 1, (3, 3, 5, 5)),
     ((2, 1), "valid", (2, 3, 7, 5)),
+    (3, 2, (2, 3, 1, 4)),
 ])
 @pytest.mark.parametrize("activation", ["tanh", None])
 def test_conv_gradients_match_central_differences(stride, padding, shape, activation, rng):
@@ -476,3 +495,17 @@ def test_a_small_cnn_learns_bars(rng):
     X_test, y_test = bars(300, np.random.default_rng(1))
     accuracy = np.mean(model.predict(X_test).argmax(axis=1) == y_test)
     assert accuracy >= 0.95
+
+
+def test_a_copy_leaves_the_scratch_buffers_behind_and_still_works(rng):
+    import copy
+
+    conv = built(Conv2D(2, 3, padding="same"), (1, 6, 6))
+    x = rng.standard_normal((4, 1, 6, 6))
+    a = conv.forward(x, training=True)
+    clone = copy.deepcopy(conv)
+    assert clone._scratch == {} and clone.x_col is None and conv.x_col is not None
+    np.testing.assert_array_equal(clone.forward(x, training=True), a)
+    clone.backward(np.ones_like(a))
+    conv.backward(np.ones_like(a))
+    np.testing.assert_array_equal(clone.grads["W"], conv.grads["W"])

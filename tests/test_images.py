@@ -110,6 +110,25 @@ def test_grey_paper_jpeg_is_cleaned(digits, tmp_path):
     assert np.count_nonzero(x) < np.count_nonzero(X[5]) * 1.5   # no halo of noise
 
 
+def test_noisy_paper_does_not_stretch_the_digit(digits, tmp_path):
+    """Grainy paper (Gaussian noise, standard deviation 12 grey levels): the noise is
+    measured on the image's edge and what does not rise above it, or stands alone, is not
+    ink — one stray speck would otherwise widen the bounding box and shrink the digit."""
+    X, _ = digits
+    rng = np.random.default_rng(0)
+    level = np.kron(X[5] / 255.0, np.ones((4, 4)))
+    grey = 215 + (60 - 215) * level + rng.normal(0, 12, level.shape)
+    Image.fromarray(np.clip(np.round(grey), 0, 255).astype(np.uint8)).save(tmp_path / "n.png")
+    assert correlation(load_digit_image(tmp_path / "n.png"), X[5]) > 0.97
+    grey[3, 100] = 0                                                 # one black speck
+    Image.fromarray(np.clip(np.round(grey), 0, 255).astype(np.uint8)).save(tmp_path / "s.png")
+    assert correlation(load_digit_image(tmp_path / "s.png"), X[5]) > 0.97
+    noise = np.clip(np.round(rng.normal(200, 12, (120, 120))), 0, 255).astype(np.uint8)
+    Image.fromarray(noise).save(tmp_path / "paper.png")              # no digit at all
+    with pytest.raises(ValueError, match="is blank"):
+        load_digit_image(tmp_path / "paper.png")
+
+
 def test_digit_anywhere_on_a_large_canvas_is_scaled_and_centred(digits, tmp_path):
     X, _ = digits
     path = draw(X[7], tmp_path / "corner.png", scale=6, canvas=(600, 400), at=(420, 200))
@@ -135,6 +154,20 @@ def test_thin_pen_strokes_are_thickened_to_mnist_width(tmp_path):
     assert x.max() == pytest.approx(1.0)
     assert x.sum() > 0.35 * typical_mass
     assert np.count_nonzero(x >= 0.5) > 25                       # not a faint grey thread
+
+
+def test_a_large_sideways_photo_is_turned_upright_and_shrunk(digits, tmp_path):
+    """A camera JPEG stores its pixels sideways with an EXIF orientation tag (6: turn 90
+    degrees clockwise to view); larger than 1024 pixels, it is first shrunk by averaging."""
+    X, _ = digits
+    sheet = Image.new("L", (1500, 1200), 235)
+    sheet.paste(Image.fromarray(255 - X[0]).resize((980, 980), Image.Resampling.NEAREST),
+                (300, 110))
+    stored = sheet.transpose(Image.Transpose.ROTATE_90)          # as the sensor saw it
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    stored.convert("RGB").save(tmp_path / "photo.jpg", exif=exif, quality=90)
+    assert correlation(load_digit_image(tmp_path / "photo.jpg"), X[0]) > 0.97
 
 
 def test_other_modes_are_read(digits, tmp_path):

@@ -134,7 +134,8 @@ def run_digits_demo(out=print, out_dir=".", rng=0, full=False, data_dir=None, ep
         "then one softmax layer:")
     out(model.format_summary())
     out(f"Training for {epochs} epoch{'s' * (epochs != 1)}: Adam, learning rate "
-        f"{LEARNING_RATE}, mini-batches of {BATCH_SIZE}, cross-entropy loss.")
+        f"{LEARNING_RATE}, mini-batches of {BATCH_SIZE}, cross-entropy loss"
+        f"{' (all of MNIST: a few minutes)' if full and n_train is None else ''}.")
 
     start = time.perf_counter()
     history = model.fit(X_train, y_train, loss="cross_entropy",

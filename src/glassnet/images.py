@@ -14,7 +14,8 @@ program must be brought into the same form before the model can read it:
 2. if the background is light (dark ink on white paper, the usual drawing), invert it so
    that the digit is bright on black;
 3. subtract the background level and stretch the contrast, so that faint pencil or a grey
-   scan gives strokes as bright as MNIST's;
+   scan gives strokes as bright as MNIST's, and clear what does not rise above the
+   paper's noise (grain, JPEG artefacts, lone specks);
 4. crop to the bounding box of the ink;
 5. thicken strokes that would be too thin once shrunk (a 3-pixel brush on a 500-pixel canvas
    becomes a faint thread a quarter of a pixel wide at MNIST's scale);
@@ -23,11 +24,13 @@ program must be brought into the same form before the model can read it:
    is, on average, in MNIST (measured on the training images; the spread, 0.29 pixels,
    is that of rounding to whole pixels).
 
->>> x = load_digit_image("my_digit.png")          # doctest: +SKIP
->>> x.shape, x.dtype
-((1, 1, 28, 28), dtype('float32'))
->>> predict_image(gn.load("digits.safetensors"), "my_digit.png")   # doctest: +SKIP
-(7, 0.9981)
+Example, with the model that ``glassnet demo digits`` saves::
+
+    >>> x = load_digit_image("my_digit.png")                        # doctest: +SKIP
+    >>> x.shape, x.dtype                                            # doctest: +SKIP
+    ((1, 1, 28, 28), dtype('float32'))
+    >>> predict_image(gn.load("digits.safetensors"), "my_digit.png")  # doctest: +SKIP
+    (7, 0.9981)
 """
 
 from __future__ import annotations
@@ -44,8 +47,7 @@ STROKE_WIDTH = 2.0       # median stroke width of MNIST digits, in pixels of the
 THIN = 1.0               # narrower strokes are thickened (MNIST's 10th percentile: 1.4)
 INK = 0.25               # grey level (after contrast stretching) that counts as ink
 MIN_CONTRAST = 0.08      # below this difference between ink and paper, the image is blank
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+MAX_SIDE = 1024          # larger images are first shrunk by averaging blocks of pixels
 
 
 def load_digit_image(path) -> np.ndarray:
@@ -146,8 +148,9 @@ def _image_input(model):
 
 # -- 1. reading ----------------------------------------------------------------------------------
 def _read_grey(path: Path) -> np.ndarray:
-    """The image as grey levels in [0, 1], transparency composited over white."""
-    from PIL import Image, UnidentifiedImageError
+    """The image as grey levels in [0, 1] (0 = black), upright, at most ``MAX_SIDE``
+    pixels on a side."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     if not path.exists():
         raise FileNotFoundError(f"no such image file: {os.fspath(path)!r}")
@@ -157,13 +160,24 @@ def _read_grey(path: Path) -> np.ndarray:
         with Image.open(path) as image:
             image.seek(0)                        # the first frame of an animated GIF
             image.load()
-            return _to_grey(image)
+            grey = _to_grey(ImageOps.exif_transpose(image))   # a phone photo, upright
     except UnidentifiedImageError:
         raise ValueError(f"{os.fspath(path)!r} is not an image file that Pillow can read "
                          f"(PNG, JPEG, BMP, GIF, ...)") from None
-    except (OSError, SyntaxError) as exc:       # truncated or corrupt image data
+    except (OSError, SyntaxError, Image.DecompressionBombError) as exc:   # corrupt, huge
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ValueError(f"{os.fspath(path)!r} is not a readable image: {reason}") from None
+    return _shrink(grey, MAX_SIDE)
+
+
+def _shrink(grey: np.ndarray, max_side: int) -> np.ndarray:
+    """Average ``k x k`` blocks so that no side exceeds ``max_side`` (a 12-megapixel photo
+    needs no more detail than this to become a 20-pixel digit, and far less memory)."""
+    k = -(-max(grey.shape) // max_side)          # ceil
+    if k <= 1:
+        return grey
+    h, w = grey.shape[0] // k * k, grey.shape[1] // k * k
+    return grey[:h, :w].reshape(h // k, k, w // k, k).mean(axis=(1, 3))
 
 
 def _to_grey(image) -> np.ndarray:
@@ -194,21 +208,35 @@ def _to_grey(image) -> np.ndarray:
 def _ink(grey: np.ndarray, path: Path) -> np.ndarray:
     """How much ink each pixel holds, in [0, 1]: the digit bright on a zero background.
 
-    The background is the median of the outermost ring of pixels (a digit may touch the
-    edge, but it does not fill the frame). A light background means dark ink: invert.
+    The paper's level is the median of the outermost ring of pixels (a digit may touch the
+    edge, but it does not fill the frame), and its noise (grain, a scan's or a camera's) the
+    spread of that ring (1.4826 x median absolute deviation, the standard deviation for
+    Gaussian noise). A light paper means dark ink: invert. What is not above the noise is
+    set to zero, so that specks do not stretch the digit's bounding box.
     """
     border = np.concatenate([grey[0], grey[-1], grey[1:-1, 0], grey[1:-1, -1]])
     if np.median(border) > 0.5:
         grey = 1.0 - grey                        # dark digit on light paper -> MNIST's way
         border = 1.0 - border
     paper = float(np.median(border))
+    noise = 1.4826 * float(np.median(np.abs(border - paper)))
     contrast = float(grey.max()) - paper
-    if contrast < MIN_CONTRAST:
+    if contrast < max(MIN_CONTRAST, 8 * noise):
         raise ValueError(f"{os.fspath(path)!r} is blank: no digit stands out from the "
                          f"background")
     ink = np.clip((grey - paper) / contrast, 0.0, 1.0)
-    ink[ink < 0.5 * INK] = 0.0                   # paper grain, JPEG noise
+    ink[ink < max(0.5 * INK, 4 * noise / contrast)] = 0.0    # paper grain, JPEG noise
+    ink[_isolated(ink > 0)] = 0.0                             # specks of dust or noise
     return ink
+
+
+def _isolated(mask: np.ndarray) -> np.ndarray:
+    """Pixels of ``mask`` none of whose 8 neighbours is in ``mask``."""
+    padded = np.pad(mask, 1)
+    h, w = mask.shape
+    neighbours = sum(padded[1 + dy: 1 + dy + h, 1 + dx: 1 + dx + w].astype(np.uint8)
+                     for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx)
+    return mask & (neighbours == 0)
 
 
 # -- 4. crop -------------------------------------------------------------------------------------

@@ -95,7 +95,41 @@ class Sequential:
         self.layers[0].needs_input_grad = False   # nothing below the first layer to train
         self.output_shape = shape
         self.built = True
+        self._pack()
         return self
+
+    def _pack(self):
+        """Move every parameter (and gradient) into one contiguous vector; layers keep views.
+
+        ``layers[i].params["W"]`` stays an ordinary array of its own shape — it is a view
+        into ``self._flat[0]`` — so the layer contract is unchanged. The optimizer then
+        updates *one* vector per step instead of one small array per parameter, which
+        removes most of the per-step Python and NumPy call overhead for small networks
+        (Adam on a 6-parameter network: 12 NumPy calls per step instead of 72).
+        """
+        slots = self.slots()
+        total = sum(p.size for _, p, _ in slots)
+        flat_p = np.empty(total, dtype=self.dtype)
+        flat_g = np.zeros(total, dtype=self.dtype)
+        offset = 0
+        for layer in self.layers:
+            for key, p in list(layer.params.items()):
+                n = p.size
+                flat_p[offset:offset + n] = p.ravel()
+                layer.params[key] = flat_p[offset:offset + n].reshape(p.shape)
+                layer.grads[key] = flat_g[offset:offset + n].reshape(p.shape)
+                offset += n
+        self._flat = (flat_p, flat_g)
+        return self._flat
+
+    def _flat_slots(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """The single slot ``("parameters", all parameters, all gradients)`` that ``fit``
+        hands the optimizer. Re-packed if the views were lost (a copy, a pickle, astype)."""
+        flat = getattr(self, "_flat", None)
+        if flat is None or any(p.base is not flat[0] or g.base is not flat[1]
+                               for _, p, g in self.slots()):
+            flat = self._pack()
+        return [("parameters", *flat)] if flat[0].size else []
 
     def slots(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
         """``(name, param, grad)`` for every parameter: ``("layers.0.W", W, dL/dW)``, ...
@@ -267,7 +301,7 @@ class Sequential:
         w_buf = None if w is None else np.empty(batch, dtype=w.dtype)
         wb = None
         full_batch = batch == n_train and train_idx is None and not shuffle
-        slots = self.slots()
+        slots = self._flat_slots()
         loss_fn, optimizer = self.loss_, self.optimizer_
         classify = loss_fn.is_classification
         averaged = loss_fn.reduction == "mean"
@@ -511,6 +545,8 @@ class Sequential:
             act = getattr(layer, "activation", None)
             if act is not None:
                 act.dtype = clone.dtype
+        if clone.built:
+            clone._pack()
         return clone
 
     # -- the model file -------------------------------------------------------------------------

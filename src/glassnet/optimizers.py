@@ -113,9 +113,9 @@ class SGD(Optimizer):
                 step += g
             else:
                 step[...] = v
+            step *= self.learning_rate
         else:
-            step[...] = g
-        step *= self.learning_rate
+            np.multiply(g, self.learning_rate, out=step)
         p -= step
 
     def get_config(self):

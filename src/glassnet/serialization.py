@@ -3,7 +3,8 @@
 Layout::
 
     tensors   "layers.0.W", "layers.0.b", ...            the parameters (the model's slots)
-              "optimizer/layers.0.W/m", ...              the optimizer's state, same names
+              "optimizer/parameters/m", ...              the optimizer's state: one vector per
+                                                         slot, parameters in model.slots() order
     metadata  {"glassnet": "<JSON>"}                      the document below
 
     {"format": "glassnet", "format_version": 1, "glassnet_version": "...",
