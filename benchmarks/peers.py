@@ -56,29 +56,30 @@ THREADS = cpu_count()   # threads every peer is told to use (run.py --quick sets
 
 def make_data(n_samples: int, n_features: int = 784, n_classes: int = 10, seed: int = 0,
               label_noise: float = 0.1):
-    """Synthetic MNIST-shaped data: ``X`` float32 in [0, 1] of shape (n, 784), ``y`` int64.
+    """Synthetic MNIST-like data: ``X`` float32 in [0, 1] of shape (n, 784), ``y`` int64.
 
-    Each class has a random prototype image and a sample is ``(prototype + noise) / 2``, so
-    the classes can be learnt and training does real work; no download is needed.
-    A fraction ``label_noise`` of the labels is then replaced by random classes. Without
-    that the data are separable, the loss falls to 0 within an epoch or two, and gradients
-    and optimizer moments shrink into subnormal floats, whose arithmetic is many times slower
-    on x86: the benchmark would measure the FPU's subnormal path, not the code. Real data,
-    like these, keep a loss above 0.
+    Like handwritten digits, most pixels are exactly 0: each class has its own random
+    "strokes" (a fifth of the pixels); a sample lights its class's strokes with random
+    intensities, with 10% of its pixels flipped on or off. The classes can be learnt, so
+    training does real work, and no download is needed. A fraction ``label_noise`` of the
+    labels is then replaced by random classes, so that, as with real data, the loss stays
+    above 0: on separable data the gradients and optimizer moments shrink into subnormal
+    floats, whose arithmetic is many times slower on x86, and the benchmark would time
+    that instead of the code.
 
     ``X`` is filled block by block, so making it never holds more memory than ``X`` itself
     plus one block (which keeps the memory measurement honest).
     """
     rng = np.random.default_rng(seed)
-    prototypes = rng.random((n_classes, n_features), dtype=np.float32)
+    strokes = rng.random((n_classes, n_features)) < 0.2
     y = rng.integers(0, n_classes, size=n_samples, dtype=np.int64)
     X = np.empty((n_samples, n_features), dtype=np.float32)
     block = 4096
     for start in range(0, n_samples, block):
         rows = X[start:start + block]
+        lit = strokes[y[start:start + block]] ^ (rng.random(rows.shape) < 0.1)
         rng.random(out=rows, dtype=np.float32)
-        rows += prototypes[y[start:start + block]]
-        rows *= 0.5
+        rows *= lit
     noisy = rng.random(n_samples) < label_noise
     y[noisy] = rng.integers(0, n_classes, size=int(noisy.sum()))
     return X, y

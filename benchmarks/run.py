@@ -281,7 +281,7 @@ MEMORY_PEERS = ("glassnet", "numpy", "torch", "sklearn32")
 QUICK_MEMORY_PEERS = ("glassnet", "numpy")      # --quick: the code path, without slow imports
 
 
-def _status_kb(field: str) -> int:
+def _status_bytes(field: str) -> int:
     with open("/proc/self/status") as f:
         for line in f:
             if line.startswith(field + ":"):
@@ -303,12 +303,12 @@ def fit_memory(key: str, n_samples: int) -> dict:
     gc.collect()
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")                     # resets VmHWM (the peak RSS) to the current RSS
-    before = _status_kb("VmRSS")
+    before = _status_bytes("VmRSS")
     tracemalloc.start()
     seconds = timed(trainer.epoch)
     traced = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    peak = _status_kb("VmHWM")
+    peak = _status_bytes("VmHWM")
     return {"dataset_mb": (X.nbytes + y.nbytes) / MB, "rss_extra_mb": (peak - before) / MB,
             "traced_mb": None if key == "torch" else traced / MB, "seconds": seconds}
 

@@ -140,3 +140,13 @@ def test_save_errors(tmp_path):
     model = gn.Sequential([gn.Dense(1)]).build((2,))
     with pytest.raises(ValueError, match="folder .* does not exist"):
         model.save(tmp_path / "no" / "m.safetensors")
+
+
+def test_saved_files_get_the_usual_permissions(tmp_path, trained):
+    model, _, _ = trained
+    umask = os.umask(0o022)
+    try:
+        model.save(tmp_path / "m.safetensors")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "m.safetensors").stat().st_mode & 0o777 == 0o644
