@@ -51,3 +51,15 @@ def test_ledger_parameter_errors(rng):
         gn.explain(model, X, y, parameter="layers.3.W[0,0]")
     with pytest.raises(ValueError, match="index \\(5, 0\\) is outside W of shape \\(2, 2\\)"):
         gn.explain(model, X, y, parameter="layers.0.W[5,0]")
+
+
+def test_ledger_of_a_convolutional_network(rng):
+    X = rng.normal(size=(2, 1, 6, 6))
+    y = np.array([0, 1])
+    model = gn.Sequential([gn.Conv2D(2, 3, activation="relu"), gn.MaxPool2D(2), gn.Flatten(),
+                           gn.Dense(2, activation="softmax")])
+    ledger = gn.explain(model, X, y, loss="cross_entropy")
+    assert ledger.chain.parameter == "layers.3.W[0,0]"       # the first Dense weight
+    text = str(ledger)
+    assert "z[1] = a[0] ⊛ W + b" in text and "z[4] = a[3] @ W + b" in text
+    assert ledger.layers[0].grads["W"].shape == (2, 1, 3, 3)

@@ -423,7 +423,7 @@ class Conv2D(Layer):
         kh, kw = self.kernel_size
         _, out_h, out_w = self.output_shape
         dx_col = self._buffer("dx_col", (K, P))
-        np.matmul(self._weight_matrix()[:, :K].T, delta_mat, out=dx_col)
+        np.matmul(self.params["W"].reshape(self.filters, K).T, delta_mat, out=dx_col)
         dx_col = dx_col.reshape(channels, kh, kw, out_h, out_w, n)
         # col2im: each input pixel receives the gradients of all the copies made of it.
         # A kernel offset that read the whole image (the centre one, for stride 1 and

@@ -70,7 +70,7 @@ class Ledger:
         return format_ledger(self)
 
 
-def explain(model, X, y, loss="mse", *, parameter: str | None = "layers.0.W[0,0]") -> Ledger:
+def explain(model, X, y, loss="mse", *, parameter: str | None = "auto") -> Ledger:
     """Run one forward and backward pass on ``X``, ``y`` and record every step.
 
     Parameters
@@ -80,8 +80,8 @@ def explain(model, X, y, loss="mse", *, parameter: str | None = "layers.0.W[0,0]
     loss : str or Loss
     parameter : str or None
         The weight whose chain rule is written out, as ``"layers.<i>.<key>[<index>]"``
-        (0-based, like ``model.slots()``); the default is the first weight of the first
-        layer, seed 002's ``w1``.
+        (0-based, like ``model.slots()``); ``"auto"`` picks the first weight of the first
+        Dense layer (seed 002's ``w1``); None writes out no chain.
     """
     loss_fn = get_loss(loss)
     if not model.built:
@@ -124,6 +124,10 @@ def explain(model, X, y, loss="mse", *, parameter: str | None = "layers.0.W[0,0]
             dL_da=arriving.get(i), delta=getattr(layer, "delta", None),
             grads={k: g.copy() for k, g in layer.grads.items()},
         ))
+    if parameter == "auto":
+        dense = [i for i, layer in enumerate(m.layers) if "W" in layer.params
+                 and layer.params["W"].ndim == 2]
+        parameter = f"layers.{dense[0]}.W[0,0]" if dense else None
     chain = None if parameter is None else _chain(m, parameter, dL_dyhat, arriving)
     return Ledger(loss_fn.name, float(value), X, y_hat, dL_dyhat, entries, chain)
 
@@ -183,7 +187,8 @@ def format_ledger(ledger: Ledger) -> str:
     for e in ledger.layers:
         lines.append(f"layer {e.index}: {e.name}")
         if e.z is not None and e.grads:
-            lines.append(f"  z[{e.index}] = a[{e.index - 1}] @ W + b = {_fmt(e.z)}")
+            op = "⊛" if e.grads.get("W", np.empty((0, 0))).ndim == 4 else "@"   # ⊛: convolution
+            lines.append(f"  z[{e.index}] = a[{e.index - 1}] {op} W + b = {_fmt(e.z)}")
         lines.append(f"  a[{e.index}] = {_fmt(e.a)}")
     lines.append(f"output ŷ = {_fmt(ledger.y_hat)}")
     lines.append(f"loss ({ledger.loss_name}) L = {ledger.loss:.6g}")
