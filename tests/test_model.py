@@ -211,3 +211,17 @@ def test_bad_input_messages():
         gn.Sequential([gn.Dense(1)]).predict(X)
     with pytest.raises(TypeError, match="rng must be None, an int or a numpy.random.Generator"):
         model.fit(X, y, rng="seed")
+
+
+def test_model_checkpoint_keeps_the_best_epoch(tmp_path):
+    X, y = datasets.make_moons(200, noise=0.3, rng=0)
+    model = gn.Sequential([gn.Dense(16, activation="relu"), gn.Dense(1, activation="sigmoid")])
+    checkpoint = gn.ModelCheckpoint(tmp_path / "best.safetensors")
+    history = model.fit(X[:100], y[:100], loss="bce", optimizer=gn.Adam(0.01), epochs=20,
+                        validation_data=(X[100:], y[100:]), callbacks=[checkpoint], rng=0)
+    best = int(np.argmin(history.val_loss))
+    assert checkpoint.saved_epoch == best
+    saved = gn.load(tmp_path / "best.safetensors")
+    assert saved.history.epochs == best + 1
+    assert saved.evaluate(X[100:], y[100:])["loss"] == pytest.approx(history.val_loss[best],
+                                                                      rel=1e-5)
