@@ -341,10 +341,10 @@ def target_rows(results: Results) -> list[list[str]]:
         r = (last.median / n1) / (first.median / n0)
         add("time linear in samples (per-sample time, largest / smallest <= 1.2)",
             f"{r:.2f}x", r <= 1.2)
-    latency = results.workload("predict 1 row")
+    latency = results.workload("predict 1 row, small net 10-32-32-3")
     if latency and latency.median("glassnet") is not None:
         us = latency.median("glassnet") * 1e6
-        add("single-row prediction < 50 µs", f"{us:.1f} µs", us < 50)
+        add("single-row prediction < 50 µs (small network)", f"{us:.1f} µs", us < 50)
     return rows
 
 

@@ -225,3 +225,15 @@ def test_model_checkpoint_keeps_the_best_epoch(tmp_path):
     assert saved.history.epochs == best + 1
     assert saved.evaluate(X[100:], y[100:])["loss"] == pytest.approx(history.val_loss[best],
                                                                       rel=1e-5)
+
+
+def test_finite_check_needs_no_copy_and_handles_huge_values():
+    from glassnet._validation import all_finite
+
+    huge = np.full((4, 3), 3e38, dtype=np.float32)      # the sum overflows; every value is fine
+    assert all_finite(huge)
+    huge[2, 1] = np.inf
+    assert not all_finite(huge)
+    nan = np.zeros((5, 2))
+    nan[4, 0] = np.nan
+    assert not all_finite(nan)

@@ -85,7 +85,7 @@ def check_array(name, X, *, dtype=None, ndim=None, allow_nd=False) -> np.ndarray
         raise ValueError(f"{name} must be an array, got the scalar {arr!r}")
     if arr.shape[0] == 0:
         raise ValueError(f"{name} is empty (shape {arr.shape})")
-    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+    if arr.dtype.kind == "f" and not all_finite(arr):
         bad = np.argwhere(~np.isfinite(arr))[0]
         where = bad[0] if len(bad) == 1 else tuple(int(i) for i in bad)
         raise ValueError(
@@ -94,3 +94,16 @@ def check_array(name, X, *, dtype=None, ndim=None, allow_nd=False) -> np.ndarray
     if dtype is not None and arr.dtype != dtype:
         arr = arr.astype(dtype)
     return np.ascontiguousarray(arr)
+
+
+def all_finite(arr: np.ndarray) -> bool:
+    """True when ``arr`` holds no NaN and no infinity.
+
+    One summation answers it without a temporary as large as the data: any NaN or infinity
+    makes the sum NaN or infinite. Only when the sum itself overflows (huge but finite
+    values) is every element checked.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.add.reduce(arr, axis=None)):
+            return True
+    return bool(np.isfinite(arr).all())

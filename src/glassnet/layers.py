@@ -195,7 +195,7 @@ class Dense(Layer):
         self.delta = delta
         np.matmul(self.x.T, delta, out=self.grads["W"])   # written into the reused buffer
         if self.use_bias:
-            np.sum(delta, axis=0, out=self.grads["b"])
+            np.add.reduce(delta, axis=0, out=self.grads["b"])
         if not self.needs_input_grad:
             return None                              # first layer: skip one matrix product
         return delta @ self.params["W"].T

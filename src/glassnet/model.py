@@ -328,10 +328,13 @@ class Sequential:
                             wb = None if w is None else w[lo:hi]
                         else:
                             idx = order[lo:hi]
-                            xb = np.take(X, idx, axis=0, out=x_buf[: hi - lo])
-                            yb = np.take(y, idx, axis=0, out=y_buf[: hi - lo])
+                            # mode="clip" lets take() write straight into out= (the
+                            # default mode buffers it); indices come from a permutation,
+                            # so nothing is ever clipped.
+                            xb = np.take(X, idx, axis=0, out=x_buf[: hi - lo], mode="clip")
+                            yb = np.take(y, idx, axis=0, out=y_buf[: hi - lo], mode="clip")
                             if w is not None:
-                                wb = np.take(w, idx, out=w_buf[: hi - lo])
+                                wb = np.take(w, idx, out=w_buf[: hi - lo], mode="clip")
                     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                         value = self.loss_and_gradients(xb, yb, loss_fn, True, wb)
                     if not math.isfinite(value):
