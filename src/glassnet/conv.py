@@ -437,6 +437,18 @@ class Conv2D(Layer):
             dx[:, in_rows, in_cols] += dx_col[:, i, j, out_rows, out_cols]
         return _batch_first(dx)
 
+    def describe(self):
+        kh, kw = self.kernel_size
+        parts = [str(self.filters), f"{kh}x{kw}"]
+        if self.stride != (1, 1):
+            parts.append(f"stride {_compact(self.stride)}")
+        if self.padding != "valid":
+            parts.append(str(self.padding if isinstance(self.padding, str)
+                             else f"pad {_compact(self.padding)}"))
+        if self.activation.name != "identity":
+            parts.append(self.activation.name)
+        return f"Conv2D({', '.join(parts)})"
+
     def get_config(self):
         return {
             "filters": self.filters,
@@ -574,6 +586,9 @@ class MaxPool2D(Layer):
         elif p == 1:
             d_taps[-1][...] = rest
         return d
+
+    def describe(self):
+        return f"MaxPool2D({_compact(self.pool_size)})"
 
     def get_config(self):
         return {"pool_size": _compact(self.pool_size), "stride": _compact(self.stride)}
