@@ -728,6 +728,12 @@ def describe(model) -> str:
                          f" rows, {info.get('validation_rows')} validation rows, seed "
                          f"{info.get('seed')}" + (f"; ignored {', '.join(info['ignored'])}"
                                                   if info.get("ignored") else ""))
+    elif pre_dict is not None and pre_dict.get("kind") == "image":
+        shape = "x".join(str(s) for s in pre_dict.get("shape", []))
+        lines += ["", f"preprocessing: images of shape {shape}, pixels divided by "
+                      f"{pre_dict.get('scale')}"]
+        lines += [f"  {key}: {pre_dict[key]}" for key in ("colours", "centring", "classes")
+                  if key in pre_dict]
     elif pre_dict is not None:
         lines += ["", "preprocessing: (not a table model)"]
     else:
