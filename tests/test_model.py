@@ -237,3 +237,38 @@ def test_finite_check_needs_no_copy_and_handles_huge_values():
     nan = np.zeros((5, 2))
     nan[4, 0] = np.nan
     assert not all_finite(nan)
+
+
+def test_multi_label_sigmoid_outputs_train_and_count_exact_matches():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    Y = np.c_[X[:, 0] > 0, X[:, 1] > 0, X[:, 0] + X[:, 1] > 0].astype(int)
+    model = gn.Sequential([gn.Dense(16, activation="tanh"), gn.Dense(3, activation="sigmoid")])
+    history = model.fit(X, Y, loss="bce", optimizer=gn.Adam(0.02), epochs=150, rng=0)
+    exact = np.mean(((model.predict(X) >= 0.5) == Y).all(axis=1))
+    assert history.accuracy[-1] > 0.9
+    assert model.evaluate(X, Y)["accuracy"] == pytest.approx(exact)
+
+
+def test_checkpoint_on_accuracy_keeps_the_highest(tmp_path):
+    X, y = datasets.make_moons(100, noise=0.2, rng=0)
+    model = gn.Sequential([gn.Dense(8, activation="tanh"), gn.Dense(1, activation="sigmoid")])
+    checkpoint = gn.ModelCheckpoint(tmp_path / "m.safetensors", monitor="accuracy")
+    history = model.fit(X, y, loss="bce", optimizer=gn.SGD(0.05), epochs=15, callbacks=[checkpoint],
+                        rng=0)
+    assert history.accuracy[checkpoint.saved_epoch] == max(history.accuracy)
+    with pytest.raises(TypeError, match="save_best_only must be True or False, got 1"):
+        gn.ModelCheckpoint(tmp_path / "m", save_best_only=1)
+
+
+def test_astype_converts_optimizer_state_and_predict_checks_batch_size():
+    X, y = datasets.make_moons(40, rng=0)
+    model = gn.Sequential([gn.Dense(4, activation="tanh"), gn.Dense(1, activation="sigmoid")])
+    model.fit(X, y, loss="bce", optimizer=gn.SGD(0.1, momentum=0.9), epochs=2, rng=0)
+    wide = model.astype("float64")
+    assert all(a.dtype == np.float64 for st in wide.optimizer_.state.values()
+               for a in st.values())
+    wide.fit(X, y, epochs=1)
+    assert model.optimizer_.state["parameters"]["velocity"].dtype == np.float32
+    with pytest.raises(ValueError, match="batch_size must be >= 1, got 0"):
+        model.predict(X, batch_size=0)

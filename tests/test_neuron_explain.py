@@ -27,6 +27,7 @@ def test_ledger_records_every_layer_and_matches_backward(rng):
     X = rng.normal(size=(3, 4))
     y = rng.integers(0, 3, size=3)
     model = gn.Sequential([gn.Dense(5, activation="relu"), gn.Dense(3, activation="softmax")])
+    model.build((4,), rng=0)
     ledger = gn.explain(model, X, y, loss="cross_entropy", parameter="layers.1.W[2,1]")
     first, last = ledger.layers
     assert first.z.shape == (3, 5) and first.a.shape == (3, 5)
@@ -37,7 +38,7 @@ def test_ledger_records_every_layer_and_matches_backward(rng):
     assert np.allclose(last.grads["W"], first.a.T @ last.delta)
     assert np.allclose(first.delta, (last.delta @ model.layers[1].params["W"].T.astype(float))
                        * (first.z > 0), atol=1e-6)
-    assert ledger.chain.dL_dw == pytest.approx(last.grads["W"][2, 1])
+    assert ledger.chain.dL_dw_total == pytest.approx(last.grads["W"][2, 1])
     assert ledger.chain.da_dz is None                     # softmax: no diagonal derivative
     assert "δ[2] = ∂L/∂z[2]" in str(ledger)
 
@@ -63,3 +64,22 @@ def test_ledger_of_a_convolutional_network(rng):
     text = str(ledger)
     assert "z[1] = a[0] ⊛ W + b" in text and "z[4] = a[3] @ W + b" in text
     assert ledger.layers[0].grads["W"].shape == (2, 1, 3, 3)
+
+
+def test_chain_rule_is_written_for_one_sample_and_sums_to_the_gradient(rng):
+    X = rng.normal(size=(3, 2))
+    y = np.array([1.0, 0.0, 1.0])
+    model = gn.Sequential([gn.Dense(2, activation="sigmoid"), gn.Dense(1, activation="sigmoid")])
+    shares = []
+    for s in range(3):
+        chain = gn.explain(model, X, y, loss="mse", sample=s).chain
+        assert chain.sample == s
+        # the printed factors multiply to this sample's share
+        assert chain.dL_dyhat * chain.dyhat_da * chain.da_dw == pytest.approx(chain.dL_dw)
+        assert chain.dz_dw * chain.da_dz == pytest.approx(chain.da_dw)
+        shares.append(chain.dL_dw)
+    assert sum(shares) == pytest.approx(chain.dL_dw_total)
+    assert "summed over the 3 samples" in str(gn.explain(model, X, y, loss="mse"))
+    assert not model.built                 # explain built a copy, not the user's model
+    with pytest.raises(ValueError, match="sample must be between 0 and 2, got 3"):
+        gn.explain(model, X, y, loss="mse", sample=3)

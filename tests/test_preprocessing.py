@@ -198,3 +198,14 @@ def test_constructor_checks():
         TablePreprocessor(COLUMNS, "y", "regression", impute="zero")
     with pytest.raises(ValueError, match="no feature columns"):
         TablePreprocessor([], "y", "regression")
+
+
+def test_a_constant_column_is_not_scaled_by_rounding_noise():
+    from glassnet.preprocessing import Standardizer
+
+    for value in (0.1, 2.675, 1e6 + 0.1):
+        X = np.full((7, 1), value)
+        s = Standardizer().fit(X)
+        assert s.scale_[0] == 1.0
+        assert np.allclose(s.transform(X), 0.0, atol=1e-9)
+        assert np.isfinite(s.transform(np.array([[value + 0.1]]))).all()

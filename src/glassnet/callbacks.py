@@ -8,8 +8,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import numpy as np
-
 from ._validation import check_int, check_real
 
 
@@ -76,9 +74,7 @@ class EarlyStopping(Callback):
             raise TypeError(f"restore_best_weights must be True or False, "
                             f"got {restore_best_weights!r}")
         self.restore_best_weights = restore_best_weights
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
-        self.mode = mode
+        self.mode = _check_mode(mode)
 
     def on_train_begin(self, logs=None):
         self.wait = 0
@@ -87,17 +83,12 @@ class EarlyStopping(Callback):
         self.best_weights = None
         self.stopped_epoch = None
 
-    def _sign(self, key):
-        if self.mode == "max" or (self.mode == "auto" and "acc" in key):
-            return -1.0
-        return 1.0
-
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         key = self.monitor if self.monitor in logs else "loss"
         if key not in logs:
             return
-        value = self._sign(key) * logs[key]
+        value = _sign(key, self.mode if key == self.monitor else "auto") * logs[key]
         if value < self.best - self.min_delta:
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights:
@@ -113,6 +104,19 @@ class EarlyStopping(Callback):
         # ends with the weights of its best epoch.
         if self.restore_best_weights and self.best_weights is not None:
             self.model.set_weights(self.best_weights)
+
+
+def _sign(key: str, mode: str) -> float:
+    """+1 when smaller is better (losses), -1 when larger is (accuracies, or mode="max")."""
+    if mode == "max" or (mode == "auto" and "acc" in key):
+        return -1.0
+    return 1.0
+
+
+def _check_mode(mode):
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+    return mode
 
 
 class ProgressBar(Callback):
@@ -148,19 +152,27 @@ class ProgressBar(Callback):
 
 
 class ModelCheckpoint(Callback):
-    """Save the model to ``path`` after each epoch, or only when ``monitor`` improves."""
+    """Save the model to ``path`` after each epoch, or only when ``monitor`` improves
+    (lower for losses, higher for accuracies; ``mode`` as in :class:`EarlyStopping`)."""
 
-    def __init__(self, path, monitor="val_loss", *, save_best_only=True) -> None:
+    def __init__(self, path, monitor="val_loss", *, save_best_only=True, mode="auto") -> None:
         self.path = Path(path)
         self.monitor = monitor
+        if not isinstance(save_best_only, bool):
+            raise TypeError(f"save_best_only must be True or False, got {save_best_only!r}")
         self.save_best_only = save_best_only
-        self.best = math.inf
+        self.mode = _check_mode(mode)
         self.saved_epoch = None
+
+    def on_train_begin(self, logs=None):
+        self.best = math.inf
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         key = self.monitor if self.monitor in logs else "loss"
-        value = logs.get(key, np.nan)
+        if key not in logs:
+            return
+        value = _sign(key, self.mode if key == self.monitor else "auto") * logs[key]
         if not self.save_best_only or value < self.best:
             self.best = min(self.best, value)
             self.model.save(self.path)

@@ -20,6 +20,7 @@ the computation, not a re-enactment of it.
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 
@@ -44,16 +45,20 @@ class LayerEntry:
 
 @dataclass
 class ChainRule:
-    """The factors of ``dL/dw`` for one parameter entry, summed over the samples given."""
+    """The factors of ``dL/dw`` for one parameter entry and one sample (``sample``);
+    ``dL_dw`` is that sample's share of the gradient, ``dL_dw_total`` the gradient over
+    every sample given, as backward computed it (equal when one sample is given)."""
 
     parameter: str
+    sample: int
     dL_dyhat: float | None         # one-output networks only
     dyhat_da: float | None         # one-output networks only
     dL_da: float                   # the upstream gradient at the unit the weight feeds
     da_dz: float | None            # g'(z) (None for softmax, whose Jacobian is not diagonal)
     dz_dw: float                   # the input the weight multiplies (1 for a bias)
     da_dw: float | None            # da/dw = dz/dw * g'(z)
-    dL_dw: float                   # the gradient, as backward computed it
+    dL_dw: float                   # this sample's share of the gradient
+    dL_dw_total: float             # the gradient over all samples, as backward computed it
 
 
 @dataclass
@@ -70,7 +75,8 @@ class Ledger:
         return format_ledger(self)
 
 
-def explain(model, X, y, loss="mse", *, parameter: str | None = "auto") -> Ledger:
+def explain(model, X, y, loss="mse", *, parameter: str | None = "auto",
+            sample: int = 0) -> Ledger:
     """Run one forward and backward pass on ``X``, ``y`` and record every step.
 
     Parameters
@@ -82,9 +88,12 @@ def explain(model, X, y, loss="mse", *, parameter: str | None = "auto") -> Ledge
         The weight whose chain rule is written out, as ``"layers.<i>.<key>[<index>]"``
         (0-based, like ``model.slots()``); ``"auto"`` picks the first weight of the first
         Dense layer (seed 002's ``w1``); None writes out no chain.
+    sample : int
+        Which sample's chain rule is written out (the gradient itself sums over all).
     """
     loss_fn = get_loss(loss)
-    if not model.built:
+    if not model.built:                              # build a copy: the model is not modified
+        model = copy.deepcopy(model)
         model.build(model._check_X(X, "X").shape[1:], rng=0)
     m = model.astype(np.float64)
     m.loss_ = loss_fn
@@ -128,11 +137,13 @@ def explain(model, X, y, loss="mse", *, parameter: str | None = "auto") -> Ledge
         dense = [i for i, layer in enumerate(m.layers) if "W" in layer.params
                  and layer.params["W"].ndim == 2]
         parameter = f"layers.{dense[0]}.W[0,0]" if dense else None
-    chain = None if parameter is None else _chain(m, parameter, dL_dyhat, arriving)
+    if not 0 <= sample < X.shape[0]:
+        raise ValueError(f"sample must be between 0 and {X.shape[0] - 1}, got {sample}")
+    chain = None if parameter is None else _chain(m, parameter, dL_dyhat, arriving, sample)
     return Ledger(loss_fn.name, float(value), X, y_hat, dL_dyhat, entries, chain)
 
 
-def _chain(m, parameter, dL_dyhat, arriving) -> ChainRule:
+def _chain(m, parameter, dL_dyhat, arriving, sample) -> ChainRule:
     match = re.fullmatch(r"layers\.(\d+)\.(\w+)\[([\d, ]+)\]", parameter.replace(" ", ""))
     if not match:
         raise ValueError(f"parameter must look like 'layers.0.W[0,0]', got {parameter!r}")
@@ -148,13 +159,13 @@ def _chain(m, parameter, dL_dyhat, arriving) -> ChainRule:
     if not hasattr(layer, "backward_linear") or layer.params[key].ndim > 2:
         raise ValueError("the chain rule is written out for Dense layers only")
 
-    j = index[-1]                                   # the unit the weight feeds
-    x_i = layer.x[:, index[0]] if key == "W" else np.ones(layer.x.shape[0])
+    j, s = index[-1], sample                        # the unit the weight feeds; the sample
+    x_i = float(layer.x[s, index[0]]) if key == "W" else 1.0
     act = layer.activation
     softmax = isinstance(act, Softmax)
-    g_prime = None if softmax else act.derivative()[:, j]
-    dL_da = arriving[li][:, j]
-    dL_dw = float(layer.grads[key][index])
+    g_prime = None if softmax else float(act.derivative()[s, j])
+    dL_da = float(arriving[li][s, j])
+    delta = float(layer.delta[s, j])                # dL/dz for this sample
 
     dL_dy = dy_da = None
     if m.output_shape == (1,):
@@ -163,12 +174,12 @@ def _chain(m, parameter, dL_dyhat, arriving) -> ChainRule:
         for upper in reversed(m.layers[li + 1:]):
             upper.needs_input_grad = True
             grad = upper.backward(grad)
-        dy_da = float(grad[:, j].sum()) if li < len(m.layers) - 1 else 1.0
-        dL_dy = float(dL_dyhat.sum())
+        dy_da = float(grad[s, j]) if li < len(m.layers) - 1 else 1.0
+        dL_dy = float(dL_dyhat[s, 0])
     return ChainRule(
-        parameter=parameter, dL_dyhat=dL_dy, dyhat_da=dy_da, dL_da=float(dL_da.sum()),
-        da_dz=None if softmax else float(g_prime.sum()), dz_dw=float(x_i.sum()),
-        da_dw=None if softmax else float((x_i * g_prime).sum()), dL_dw=dL_dw,
+        parameter=parameter, sample=s, dL_dyhat=dL_dy, dyhat_da=dy_da, dL_da=dL_da,
+        da_dz=g_prime, dz_dw=x_i, da_dw=None if softmax else x_i * g_prime,
+        dL_dw=delta * x_i, dL_dw_total=float(layer.grads[key][index]),
     )
 
 
@@ -205,7 +216,9 @@ def format_ledger(ledger: Ledger) -> str:
             lines.append(f"  ∂L/∂{key}[{e.index}] = {_fmt(g)}")
     c = ledger.chain
     if c is not None:
-        lines.append(f"chain rule for {c.parameter}:")
+        n = ledger.x.shape[0]
+        which = "" if n == 1 else f", sample {c.sample} of {n}"
+        lines.append(f"chain rule for {c.parameter}{which}:")
         if c.dL_dyhat is not None:
             lines.append(f"  ∂L/∂w = ∂L/∂ŷ · ∂ŷ/∂a · ∂a/∂w = {_fmt(c.dL_dyhat)} · "
                          f"{_fmt(c.dyhat_da)} · {_fmt(c.da_dw)} = {_fmt(c.dL_dw)}")
@@ -213,4 +226,6 @@ def format_ledger(ledger: Ledger) -> str:
             lines.append(f"  ∂a/∂w = ∂z/∂w · g'(z) = {_fmt(c.dz_dw)} · {_fmt(c.da_dz)} "
                          f"= {_fmt(c.da_dw)}")
         lines.append(f"  ∂L/∂a (arriving from above) = {_fmt(c.dL_da)}; ∂L/∂w = {_fmt(c.dL_dw)}")
+        if n > 1:
+            lines.append(f"  summed over the {n} samples: ∂L/∂w = {_fmt(c.dL_dw_total)}")
     return "\n".join(lines)

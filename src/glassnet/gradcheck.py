@@ -14,6 +14,7 @@ analytic and numeric gradient arrays): near 1e-10 when backward is right, near 1
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,9 +59,9 @@ def gradcheck(model, X, y, loss="mse", *, eps: float = 1e-6, training: bool = Fa
     GradcheckResult
     """
     loss_fn = get_loss(loss)
-    if not model.built:
-        X0 = model._check_X(X, "X")
-        model.build(X0.shape[1:], rng)
+    if not model.built:                              # build a copy: the model is not modified
+        model = copy.deepcopy(model)
+        model.build(model._check_X(X, "X").shape[1:], rng)
     m = model.astype(np.float64)
     m.loss_ = loss_fn
     X = m._check_X(X, "X")

@@ -415,8 +415,11 @@ class Sequential:
 
     @staticmethod
     def _count_correct(output, y) -> int:
-        if output.shape[1] == 1:                     # one sigmoid unit: threshold at 0.5
-            return int(np.count_nonzero((output[:, 0] >= 0.5) == (y.reshape(-1) >= 0.5)))
+        """Samples classified right: ``argmax`` against integer labels (cross-entropy), or —
+        for sigmoid outputs with 0/1 targets ``(n, k)`` — every unit on the right side of
+        0.5 (exact match, as scikit-learn counts multi-label accuracy)."""
+        if y.ndim == 2:
+            return int(np.count_nonzero(((output >= 0.5) == (y >= 0.5)).all(axis=1)))
         return int(np.count_nonzero(output.argmax(axis=1) == y))
 
     # -- inference ------------------------------------------------------------------------------
@@ -427,6 +430,7 @@ class Sequential:
         Large inputs are processed ``batch_size`` rows at a time to bound memory.
         """
         self._require_built()
+        batch_size = check_int("batch_size", batch_size, minimum=1)
         X = self._check_X(X, "X")
         if X.shape[0] <= batch_size:
             return self.forward(X).copy()
@@ -550,6 +554,10 @@ class Sequential:
                 act.dtype = clone.dtype
         if clone.built:
             clone._pack()
+        if clone.optimizer_ is not None:          # momentum and moments follow the dtype
+            for state in clone.optimizer_.state.values():
+                for key, arr in state.items():
+                    state[key] = arr.astype(clone.dtype)
         return clone
 
     # -- the model file -------------------------------------------------------------------------

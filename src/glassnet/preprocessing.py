@@ -47,7 +47,10 @@ class Standardizer:
         X = _as_2d_float("X", X)
         self.mean_ = X.mean(axis=0)
         std = X.std(axis=0)
-        self.scale_ = np.where(std > 0, std, 1.0)
+        # A constant column has a standard deviation of rounding noise (0.1 seven times:
+        # 1.4e-17), not 0; dividing by that would blow new values up by 1e17.
+        constant = std <= 10 * np.finfo(X.dtype).eps * np.maximum(np.abs(self.mean_), 1.0)
+        self.scale_ = np.where(constant, 1.0, std)
         return self
 
     def transform(self, X) -> np.ndarray:
