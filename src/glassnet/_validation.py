@@ -49,6 +49,19 @@ def check_int(name, value, *, minimum=None, maximum=None) -> int:
     return value
 
 
+def check_float_dtype(name, value, *, none_allowed=False) -> np.dtype:
+    """``"float32"`` or ``"float64"`` (or the NumPy types), as a dtype. (The caller handles
+    None when ``none_allowed``; the flag only completes the message.)"""
+    try:
+        dtype = None if value is None else np.dtype(value)
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype not in (np.float32, np.float64):
+        choices = "None, 'float32' or 'float64'" if none_allowed else "'float32' or 'float64'"
+        raise ValueError(f"{name} must be {choices}, got {value!r}")
+    return dtype
+
+
 def unknown_name_error(kind, value, valid) -> ValueError:
     names = ", ".join(sorted(valid))
     return ValueError(f"unknown {kind} {value!r}; valid names are: {names}")

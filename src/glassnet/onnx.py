@@ -62,7 +62,7 @@ from pathlib import Path
 import numpy as np
 
 from ._files import write_bytes
-from ._validation import check_int
+from ._validation import check_float_dtype, check_int
 
 #: the opset written by default: supported by every ONNX Runtime since 1.12 (2022)
 DEFAULT_OPSET = 17
@@ -104,7 +104,7 @@ def export_onnx(model, path, *, opset: int = DEFAULT_OPSET, preprocessing: bool 
     """
     proto = make_onnx_model(model, opset=opset, preprocessing=preprocessing, dtype=dtype)
     path = Path(path)
-    _write_atomically(path, proto.SerializeToString())
+    write_bytes(path, proto.SerializeToString(), what="ONNX file")
     return path
 
 
@@ -125,7 +125,9 @@ def make_onnx_model(model, *, opset: int = DEFAULT_OPSET, preprocessing: bool = 
     if not isinstance(preprocessing, bool):
         raise TypeError(f"preprocessing must be True or False, got {preprocessing!r}")
 
-    graph = _Graph(model.dtype if dtype is None else _check_dtype(dtype))
+    if dtype is not None:
+        dtype = check_float_dtype("dtype", dtype, none_allowed=True)
+    graph = _Graph(model.dtype if dtype is None else dtype)
     table = _table_preprocessing(model, include=preprocessing)
     if table is not None:
         x = graph.input(INPUT_NAME, (len(table["columns"]),))
@@ -377,20 +379,6 @@ def _metadata(model, table: dict | None, version: str) -> dict[str, str]:
 
 
 # -- writing --------------------------------------------------------------------------------------
-def _write_atomically(path: Path, data: bytes) -> None:
-    write_bytes(path, data, what="ONNX file")
-
-
-def _check_dtype(dtype) -> np.dtype:
-    try:
-        checked = np.dtype(dtype)
-    except TypeError:
-        checked = None
-    if checked is None or checked not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be None, 'float32' or 'float64', got {dtype!r}")
-    return checked
-
-
 def _import_onnx():
     try:
         import onnx

@@ -62,7 +62,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "glassnet.sklearn needs scikit-learn >= 1.6: pip install 'glassnet[sklearn]'"
     ) from exc
 
-from ._validation import check_int, check_real
+from ._validation import check_float_dtype, check_int, check_real
 from .activations import get_activation
 from .callbacks import EarlyStopping
 from .layers import Dense, Dropout
@@ -162,7 +162,7 @@ class _GlassNetEstimator(BaseEstimator):
                 n_iter_no_change=check_int("n_iter_no_change", self.n_iter_no_change,
                                            minimum=1),
                 alpha=check_real("alpha", self.alpha, minimum=0),
-                dtype=_check_dtype(self.dtype),
+                dtype=check_float_dtype("dtype", self.dtype),
                 verbose=_check_verbose(self.verbose),
                 seed=_seed(self.random_state),
             )
@@ -500,16 +500,6 @@ def _check_verbose(value) -> int:
     if isinstance(value, bool | np.bool_):
         return int(value)
     return check_int("verbose", value, minimum=0, maximum=2)
-
-
-def _check_dtype(value) -> np.dtype:
-    try:
-        dtype = np.dtype(value)
-    except TypeError:
-        dtype = None
-    if dtype is None or dtype not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be 'float32' or 'float64', got {value!r}")
-    return dtype
 
 
 def _seed(random_state):
