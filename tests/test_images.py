@@ -212,6 +212,15 @@ def test_a_blank_image_is_an_error(tmp_path, colour):
         load_digit_image(path)
 
 
+def test_a_single_speck_is_blank_not_a_crash(tmp_path):
+    path = tmp_path / "speck.png"
+    image = Image.new("L", (100, 100), 255)
+    image.putpixel((50, 50), 0)                       # stands out, then is removed as a speck
+    image.save(path)
+    with pytest.raises(ValueError, match=r"speck\.png' is blank: no digit"):
+        load_digit_image(path)
+
+
 def test_missing_file_and_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such image file"):
         load_digit_image(tmp_path / "nowhere.png")

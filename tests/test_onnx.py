@@ -280,3 +280,24 @@ def test_the_documented_onnx_example_runs(tmp_path, monkeypatch):
     for i, block in enumerate(blocks):
         exec(compile(block, f"docs/ecosystem.md ONNX block {i + 1}", "exec"), namespace)
     assert (tmp_path / "cnn.onnx").exists()
+
+
+def test_an_image_model_exports_with_its_labels(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    rng = np.random.default_rng(0)
+    model = gn.Sequential([Conv2D(2, 3, activation="relu"), MaxPool2D(2), gn.Flatten(),
+                           gn.Dense(3, activation="softmax")])
+    X = rng.random((8, 1, 8, 8), dtype=np.float32)
+    model.fit(X, rng.integers(0, 3, 8), loss="cross_entropy", epochs=1, rng=0)
+    model.preprocessing = {"kind": "image", "shape": [1, 8, 8], "scale": 255,
+                           "classes": [0, 1, 2]}
+    path = tmp_path / "image.onnx"
+    export_onnx(model, path)                          # no --network-only needed
+    session = ort.InferenceSession(str(path))
+    out = session.run(None, {session.get_inputs()[0].name: X})[0]
+    assert np.abs(out - model.predict(X)).max() < 1e-5
+    import onnx
+
+    props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    assert json.loads(props["labels"]) == [0, 1, 2]
+    assert props["inputs"] == "images of shape (n, 1, 8, 8), pixel values divided by 255"

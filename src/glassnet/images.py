@@ -227,6 +227,9 @@ def _ink(grey: np.ndarray, path: Path) -> np.ndarray:
     ink = np.clip((grey - paper) / contrast, 0.0, 1.0)
     ink[ink < max(0.5 * INK, 4 * noise / contrast)] = 0.0    # paper grain, JPEG noise
     ink[_isolated(ink > 0)] = 0.0                             # specks of dust or noise
+    if not (ink >= INK).any():                                # only a speck stood out
+        raise ValueError(f"{os.fspath(path)!r} is blank: no digit stands out from the "
+                         f"background")
     return ink
 
 

@@ -292,6 +292,8 @@ def _table_preprocessing(model, *, include: bool) -> dict | None:
     stored = model.preprocessing
     if not include or not stored:
         return None
+    if isinstance(stored, dict) and stored.get("kind") == "image":
+        return None       # the graph takes pixels / scale, as the network does (see metadata)
     advice = ("; pass preprocessing=False to export the network alone, whose input is then "
               "the encoded, standardised matrix (see glassnet.onnx)")
     if not isinstance(stored, dict) or stored.get("kind") != "table":
@@ -358,8 +360,12 @@ def _metadata(model, table: dict | None, version: str) -> dict[str, str]:
     last = model.layers[-1]
     head = last if isinstance(last, Activation) else getattr(last, "activation", None)
     head = "identity" if head is None else head.name
-    if stored and stored.get("labels"):
-        props["labels"] = json.dumps(stored["labels"])
+    if stored and (stored.get("labels") or stored.get("classes")):
+        props["labels"] = json.dumps(stored.get("labels") or stored["classes"])
+    if stored and stored.get("kind") == "image":
+        shape = ", ".join(str(s) for s in stored.get("shape", []))
+        props["inputs"] = (f"images of shape (n, {shape}), pixel values divided by "
+                           f"{stored.get('scale')}")
     if head == "sigmoid" and model.output_shape == (1,):
         props["output"] = "probability of the second class (labels[1])"
     elif head == "softmax":
