@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from glassnet.callbacks import Callback
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 
@@ -29,3 +31,15 @@ def python_blocks(path, section=None):
 def ecosystem_blocks(section):
     """The python blocks of one section of docs/ecosystem.md."""
     return python_blocks(ROOT / "docs" / "ecosystem.md", section)
+
+
+
+class Interrupt(Callback):
+    """Raises KeyboardInterrupt at the end of epoch ``at`` (1-based), as Ctrl-C would."""
+
+    def __init__(self, at):
+        self.at = at
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 == self.at:
+            raise KeyboardInterrupt

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import Interrupt
 from glassnet import Callback, load, tabular
 from glassnet.cli import main
 
@@ -191,15 +192,6 @@ def test_datasets_and_demo_listing(capsys):
 
 
 # --------------------------------------------------------------------------- Ctrl-C
-
-class Interrupt(Callback):
-    def __init__(self, at):
-        self.at = at
-
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch + 1 == self.at:
-            raise KeyboardInterrupt
-
 
 def test_ctrl_c_saves_the_best_model_and_says_where(capsys, in_tmp, monkeypatch):
     monkeypatch.setattr(tabular, "train",

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import Interrupt
 from glassnet import Callback, load, tabular
 from glassnet.datasets import tabular as tables
 from glassnet.preprocessing import TablePreprocessor
@@ -196,17 +197,6 @@ def test_task_override_and_its_checks(tmp_path):
     assert result.preprocessor.task == "regression"
     with pytest.raises(ValueError, match="holds text .* regression needs numbers"):
         tabular.train("gender.csv", "Gender", task="regression", out=False)
-
-
-class Interrupt(Callback):
-    """Raises KeyboardInterrupt at the end of epoch ``at`` (1-based), as Ctrl-C would."""
-
-    def __init__(self, at):
-        self.at = at
-
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch + 1 == self.at:
-            raise KeyboardInterrupt
 
 
 def test_ctrl_c_keeps_and_saves_the_best_model(tmp_path):

@@ -32,9 +32,8 @@ import numbers
 
 import numpy as np
 
-from . import initializers
 from ._validation import check_int
-from .layers import Layer
+from .layers import Affine, Layer
 
 IMAGE_SHAPE = "(n, channels, height, width)"
 #: Above this size, Conv2D builds X_col for prediction in slices of the batch (see forward).
@@ -134,7 +133,7 @@ def _tap_slices(size, kernel, stride, pad_before, out_size):
 
 
 # -- Conv2D ---------------------------------------------------------------------------------------
-class Conv2D(Layer):
+class Conv2D(Affine):
     r"""A 2-D convolution: ``filters`` learned kernels slid over the image.
 
     For each sample ``n``, filter ``f`` and output position ``(h, w)``::
@@ -222,8 +221,6 @@ class Conv2D(Layer):
         input_shape=None,
     ) -> None:
         super().__init__()
-        from .activations import get_activation
-
         self.filters = check_int("filters", filters, minimum=1)
         self.kernel_size = _pair("kernel_size", kernel_size, minimum=1)
         self.stride = _pair("stride", stride, minimum=1)
@@ -236,12 +233,7 @@ class Conv2D(Layer):
             )
         else:
             self.padding = _pair("padding", padding, minimum=0)
-        self.activation = get_activation(activation)
-        if not isinstance(use_bias, bool):
-            raise TypeError(f"use_bias must be True or False, got {use_bias!r}")
-        self.use_bias = use_bias
-        self.weight_init = initializers.resolve_name(weight_init, self.activation)
-        self.bias_init = initializers.resolve_name(bias_init, self.activation)
+        self._init_affine(activation, use_bias, weight_init, bias_init)
         self._eager_input_shape = None
         if input_shape is not None:
             if not isinstance(input_shape, list | tuple) or len(input_shape) != 3:
@@ -283,14 +275,8 @@ class Conv2D(Layer):
         channels, height, width = self.input_shape
         kh, kw = self.kernel_size
         fan_in, fan_out = channels * kh * kw, self.filters * kh * kw
-        self.params["W"] = initializers.initialize(
-            self.weight_init, (self.filters, channels, kh, kw), fan_in=fan_in,
-            fan_out=fan_out, rng=rng, dtype=self.dtype)
-        if self.use_bias:
-            self.params["b"] = initializers.initialize(
-                self.bias_init, (self.filters,), fan_in=fan_in, fan_out=fan_out,
-                rng=rng, dtype=self.dtype)
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self._init_params((self.filters, channels, kh, kw), self.filters, fan_in=fan_in,
+                          fan_out=fan_out, rng=rng)
         self.activation.build(out, rng, dtype)
 
         # Which (output, input) rectangle each kernel offset (i, j) connects, computed once.
@@ -321,10 +307,10 @@ class Conv2D(Layer):
         return buf
 
     def __getstate__(self):
-        # Copies (model.astype, checkpoints) and pickles leave the scratch buffers behind:
-        # they are rebuilt on the next forward pass.
-        state = self.__dict__.copy()
-        state["_scratch"], state["x_col"] = {}, None
+        # Copies (model.astype, checkpoints) and pickles leave the scratch buffers and the
+        # caches behind (Layer.__getstate__); they are rebuilt on the next forward pass.
+        state = super().__getstate__()
+        state["x_col"] = None
         return state
 
     def _weight_matrix(self):
@@ -394,10 +380,6 @@ class Conv2D(Layer):
         self.x_col = x_col
         return self._weight_matrix() @ x_col                 # (filters, P), bias included
 
-    def backward(self, grad_out):
-        """``grad_out = dL/da``; returns ``dL/dx`` (None if the input needs no gradient)."""
-        return self.backward_linear(self.activation.backward(grad_out))
-
     def backward_linear(self, delta):
         """Backward from ``delta = dL/dz`` of shape ``(n, filters, out_height, out_width)``
         (used directly when the loss is fused with the activation)."""
@@ -455,10 +437,7 @@ class Conv2D(Layer):
             "kernel_size": _compact(self.kernel_size),
             "stride": _compact(self.stride),
             "padding": self.padding if isinstance(self.padding, str) else _compact(self.padding),
-            "activation": self.activation.spec(),
-            "use_bias": self.use_bias,
-            "weight_init": self.weight_init,
-            "bias_init": self.bias_init,
+            **self._affine_config(),
         }
 
 

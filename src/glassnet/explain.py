@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .activations import Activation, Softmax
+from .layers import Affine
 from .losses import get_loss
 
 
@@ -156,7 +157,7 @@ def _chain(m, parameter, dL_dyhat, arriving, sample) -> ChainRule:
     p = layer.params[key]
     if len(index) != p.ndim or any(not 0 <= k < s for k, s in zip(index, p.shape, strict=True)):
         raise ValueError(f"index {index} is outside {key} of shape {p.shape}")
-    if not hasattr(layer, "backward_linear") or layer.params[key].ndim > 2:
+    if not isinstance(layer, Affine) or layer.params[key].ndim > 2:
         raise ValueError("the chain rule is written out for Dense layers only")
 
     j, s = index[-1], sample                        # the unit the weight feeds; the sample

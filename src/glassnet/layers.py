@@ -101,7 +101,49 @@ class Layer:
         return f"{type(self).__name__}({args})"
 
 
-class Dense(Layer):
+class Affine(Layer):
+    """A layer with weights, an optional bias and its own activation:
+    ``z = linear(x; W, b)``, ``a = activation(z)`` — what Dense and Conv2D share.
+
+    Subclasses implement ``forward`` (caching ``x``, ``z``, ``a``) and ``backward_linear``
+    (from ``delta = dL/dz``); ``backward`` chains the activation's derivative in front of it,
+    and the model calls ``backward_linear`` directly when the loss is fused with the
+    activation (softmax + cross-entropy: ``delta = (p - y) / n``).
+    """
+
+    def _init_affine(self, activation, use_bias, weight_init, bias_init) -> None:
+        from .activations import get_activation
+
+        self.activation = get_activation(activation)
+        if not isinstance(use_bias, bool):
+            raise TypeError(f"use_bias must be True or False, got {use_bias!r}")
+        self.use_bias = use_bias
+        self.weight_init = initializers.resolve_name(weight_init, self.activation)
+        self.bias_init = initializers.resolve_name(bias_init, self.activation)
+
+    def _init_params(self, w_shape, n_out, *, fan_in, fan_out, rng) -> None:
+        """Draw ``W`` (and ``b`` of ``n_out`` zeros-by-default) and their gradient buffers."""
+        self.params["W"] = initializers.initialize(
+            self.weight_init, w_shape, fan_in=fan_in, fan_out=fan_out, rng=rng, dtype=self.dtype)
+        if self.use_bias:
+            self.params["b"] = initializers.initialize(
+                self.bias_init, (n_out,), fan_in=fan_in, fan_out=fan_out, rng=rng,
+                dtype=self.dtype)
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+
+    def backward(self, grad_out):
+        """``grad_out = dL/da``; returns ``dL/dx`` (None if the input needs no gradient)."""
+        return self.backward_linear(self.activation.backward(grad_out))
+
+    def backward_linear(self, delta):
+        raise NotImplementedError
+
+    def _affine_config(self) -> dict:
+        return {"activation": self.activation.spec(), "use_bias": self.use_bias,
+                "weight_init": self.weight_init, "bias_init": self.bias_init}
+
+
+class Dense(Affine):
     """A fully connected layer: ``z = x @ W + b``, ``a = activation(z)``.
 
     Parameters
@@ -139,15 +181,8 @@ class Dense(Layer):
         input_shape=None,
     ) -> None:
         super().__init__()
-        from .activations import get_activation
-
         self.units = check_int("units", units, minimum=1)
-        self.activation = get_activation(activation)
-        if not isinstance(use_bias, bool):
-            raise TypeError(f"use_bias must be True or False, got {use_bias!r}")
-        self.use_bias = use_bias
-        self.weight_init = initializers.resolve_name(weight_init, self.activation)
-        self.bias_init = initializers.resolve_name(bias_init, self.activation)
+        self._init_affine(activation, use_bias, weight_init, bias_init)
         self._eager_input_shape = None
         if input_shape is not None:
             shape = (input_shape,) if isinstance(input_shape, int | np.integer) else input_shape
@@ -164,14 +199,8 @@ class Dense(Layer):
     def build(self, input_shape, rng, dtype):
         out = super().build(input_shape, rng, dtype)
         n_in = self.input_shape[0]
-        self.params["W"] = initializers.initialize(
-            self.weight_init, (n_in, self.units), fan_in=n_in, fan_out=self.units,
-            rng=rng, dtype=self.dtype)
-        if self.use_bias:
-            self.params["b"] = initializers.initialize(
-                self.bias_init, (self.units,), fan_in=n_in, fan_out=self.units,
-                rng=rng, dtype=self.dtype)
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self._init_params((n_in, self.units), self.units, fan_in=n_in, fan_out=self.units,
+                          rng=rng)
         self.activation.build(out, rng, dtype)
         return out
 
@@ -184,10 +213,6 @@ class Dense(Layer):
         self.z = z
         self.a = self.activation.forward(z, training)
         return self.a
-
-    def backward(self, grad_out):
-        """``grad_out = dL/da``; returns ``dL/dx`` (None if the input needs no gradient)."""
-        return self.backward_linear(self.activation.backward(grad_out))
 
     def backward_linear(self, delta):
         """Backward from ``delta = dL/dz`` (used directly when the loss is fused with the
@@ -205,13 +230,7 @@ class Dense(Layer):
         return f"Dense({self.units}{act}{'' if self.use_bias else ', no bias'})"
 
     def get_config(self):
-        return {
-            "units": self.units,
-            "activation": self.activation.spec(),
-            "use_bias": self.use_bias,
-            "weight_init": self.weight_init,
-            "bias_init": self.bias_init,
-        }
+        return {"units": self.units, **self._affine_config()}
 
 
 class Flatten(Layer):

@@ -23,7 +23,7 @@ import numpy as np
 from . import callbacks as cb
 from ._validation import as_generator, check_array, check_int, check_real
 from .activations import Activation
-from .layers import Layer
+from .layers import Affine, Layer
 from .losses import Loss, get_loss
 from .optimizers import Adam, Optimizer, get_optimizer
 
@@ -179,7 +179,7 @@ class Sequential:
                 for layer in reversed(self.layers[:-1]):
                     delta = layer.backward(delta)
             return last, (lambda: last.z), backward_from_logits
-        if hasattr(last, "activation") and hasattr(last, "backward_linear"):
+        if isinstance(last, Affine):
             def backward_from_logits(delta):
                 grad = last.backward_linear(delta)
                 for layer in reversed(self.layers[:-1]):
@@ -312,7 +312,7 @@ class Sequential:
             for epoch in range(epochs):                # callbacks count from 0 in each fit
                 for c in callbacks:
                     c.on_epoch_begin(epoch)
-                snapshot = self.get_weights()
+                snapshot = slots[0][1].copy() if slots else None   # the flat parameters
                 order = train_idx if train_idx is not None else None
                 if shuffle:
                     order = self.rng_.permutation(n_train) if order is None else \
@@ -338,7 +338,7 @@ class Sequential:
                     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                         value = self.loss_and_gradients(xb, yb, loss_fn, True, wb)
                     if not math.isfinite(value):
-                        self.set_weights(snapshot)
+                        slots[0][1][...] = snapshot
                         raise TrainingDivergedError(
                             f"the loss became {value} in epoch {epoch + 1} of this fit, "
                             f"batch {b + 1}; "
