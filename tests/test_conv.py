@@ -509,3 +509,59 @@ def test_a_copy_leaves_the_scratch_buffers_behind_and_still_works(rng):
     clone.backward(np.ones_like(a))
     conv.backward(np.ones_like(a))
     np.testing.assert_array_equal(clone.grads["W"], conv.grads["W"])
+
+
+# -- the fused ReLU -> MaxPool2D backward step ----------------------------------------------------
+def relu_cnn(gn, standalone_relu=False):
+    """conv(relu) -> pool -> conv(relu) -> pool -> dense; or with the first ReLU as a layer."""
+    first = [Conv2D(3, 3, padding="same"), gn.ReLU()] if standalone_relu else \
+        [Conv2D(3, 3, padding="same", activation="relu")]
+    return gn.Sequential([*first, MaxPool2D(2), Conv2D(4, 3, padding=1, activation="relu"),
+                          MaxPool2D(2), Flatten(), Dense(3, activation="softmax")],
+                         dtype="float64")
+
+
+@pytest.mark.parametrize("standalone_relu", [False, True])
+@pytest.mark.parametrize("training", [False, True])
+def test_model_gradcheck_through_the_fused_relu_maxpool_step(standalone_relu, training, rng):
+    gn = pytest.importorskip("glassnet")
+    model = relu_cnn(gn, standalone_relu)
+    X = rng.standard_normal((4, 2, 8, 8))
+    result = gn.gradcheck(model, X, np.array([0, 1, 2, 1]), loss="cross_entropy",
+                          training=training)
+    assert result.max_error < 1e-6, str(result)
+
+
+def test_the_fused_step_gives_the_same_gradients_as_the_separate_layers(rng):
+    """Backward layer by layer (the ReLU's own pass after MaxPool2D's routing) and the
+    model's fused step agree exactly: the mask is applied before instead of after the
+    routing, to the same numbers."""
+    gn = pytest.importorskip("glassnet")
+    model = relu_cnn(gn).build((2, 8, 8), rng=0)
+    X, y = rng.standard_normal((5, 2, 8, 8)), np.array([0, 1, 2, 1, 0])
+    loss = gn.CrossEntropy()
+    model.loss_and_gradients(X, y, loss)
+    fused = {name: g.copy() for name, _, g in model.slots()}
+
+    model.forward(X, training=True)
+    _, delta = loss.from_logits(model.layers[-1].z, y)
+    grad = model.layers[-1].backward_linear(delta)
+    for layer in reversed(model.layers[:-1]):
+        grad = layer.backward(grad)                      # pool.backward without relu_input
+    for name, _, g in model.slots():
+        np.testing.assert_array_equal(g, fused[name], err_msg=name)
+    # and the windows whose maximum is 0 (all inputs <= 0) send nothing down
+    pool = model.layers[1]
+    dead = pool.a == 0
+    assert dead.any() and (~dead).any()
+
+
+def test_maxpool_backward_with_relu_input_masks_the_pooled_gradient(rng):
+    """relu_input=True: dL/dz for x = relu(z) — the routed gradient, zero where the window's
+    maximum is 0."""
+    pool = built(MaxPool2D(2), (1, 4, 4))
+    z = rng.standard_normal((2, 1, 4, 4))
+    pool.forward(np.maximum(z, 0))
+    g = rng.standard_normal((2, 1, 2, 2))
+    expected = pool.backward(g) * (z > 0)
+    np.testing.assert_array_equal(pool.backward(g, relu_input=True), expected)

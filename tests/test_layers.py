@@ -111,3 +111,28 @@ def test_dropout_masks_follow_the_model_rng():
     a, b, c = train(3), train(3), train(4)
     assert all(np.array_equal(a[k], b[k]) for k in a)
     assert not all(np.array_equal(a[k], c[k]) for k in a)
+
+
+def test_relu_overwrites_z_only_inside_a_training_affine_layer(rng):
+    """While training, Dense(relu) writes a = max(z, 0) over its own fresh z (no second
+    array per batch); at prediction time z keeps its values (the ledger shows both), and a
+    standalone ReLU layer never writes over its input, which may be the caller's data."""
+    layer = gn.Dense(6, activation="relu")
+    layer.build((4,), rng, np.float64)
+    layer.params["b"][...] = rng.standard_normal(6)
+    x = rng.standard_normal((50, 4))
+    expected_z = x @ layer.params["W"] + layer.params["b"]
+
+    a = layer.forward(x, training=False)
+    np.testing.assert_array_equal(layer.z, expected_z)
+    assert not np.shares_memory(a, layer.z)
+    a = layer.forward(x, training=True)
+    assert np.shares_memory(a, layer.z)
+    np.testing.assert_array_equal(a, np.maximum(expected_z, 0))
+    grad = rng.standard_normal((50, 6))
+    np.testing.assert_array_equal(layer.activation.backward(grad), grad * (expected_z > 0))
+
+    relu, z = gn.ReLU(), rng.standard_normal((5, 3))
+    before = z.copy()
+    relu.forward(z, training=True)
+    np.testing.assert_array_equal(z, before)

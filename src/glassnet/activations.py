@@ -21,7 +21,13 @@ class Activation(Layer):
     name = "activation"
     uses = "input"
 
-    def forward(self, z, training=False):
+    def forward(self, z, training=False, overwrite=False):
+        """``a = f(z)``, caching ``z`` and ``a`` for the backward pass.
+
+        ``overwrite=True`` says the caller owns ``z`` and needs only ``a`` afterwards (an
+        Affine layer while training), so an activation whose derivative survives it (ReLU)
+        may write ``a`` over ``z``; the others ignore it.
+        """
         self.z = z
         self.a = self.function(z)
         return self.a
@@ -51,7 +57,7 @@ class Identity(Activation):
 
     name = "identity"
 
-    def forward(self, z, training=False):
+    def forward(self, z, training=False, overwrite=False):
         self.z = self.a = z
         return z
 
@@ -123,6 +129,13 @@ class ReLU(Activation):
 
     name = "relu"
     uses = "input"
+
+    def forward(self, z, training=False, overwrite=False):
+        self.z = z
+        # Overwriting z saves allocating and writing a new array the size of z per batch;
+        # the derivative needs only the sign, and (a > 0) is (z > 0).
+        self.a = np.maximum(z, 0, out=z if overwrite else None)
+        return self.a
 
     def function(self, z):
         return np.maximum(z, 0)

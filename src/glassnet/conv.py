@@ -353,7 +353,7 @@ class Conv2D(Affine):
                 z[:, :, start:start + step] = part.reshape(self.filters, out_h * out_w, -1)
             self.x_col = None
         self.z = _batch_first(z.reshape(self.filters, out_h, out_w, n))
-        self.a = self.activation.forward(self.z, training)
+        self.a = self.activation.forward(self.z, training, overwrite=training)
         return self.a
 
     def _linear(self, x):
@@ -515,14 +515,26 @@ class MaxPool2D(Layer):
         self.a = _batch_first(_max_of(self._taps(self.column_max, axis=2)))
         return self.a
 
-    def backward(self, grad_out):
-        """``dL/dx``: ``grad_out`` sent to the position of each window's maximum."""
+    def backward(self, grad_out, relu_input=False):
+        """``dL/dx``: ``grad_out`` sent to the position of each window's maximum.
+
+        ``relu_input=True`` (the model passes it when the layer below ends in a ReLU) returns
+        ``dL/dz`` for an input ``x = relu(z)`` instead, so the ReLU's own backward pass is
+        skipped. ReLU is increasing, so ``max(relu(z)) = relu(max(z))`` and the window's
+        winner is the same: its gradient is ``g * 1[a > 0]``, and every other input gets 0
+        either way. The mask is applied to the pooled gradient, ``ph * pw`` times smaller
+        than the two full-size passes (mask, multiply) of a separate ReLU backward.
+        """
         if not self.needs_input_grad:
             return None
         n = grad_out.shape[0]
         channels, height, width = self.input_shape
         g = _channel_major(grad_out)
-        if not g.flags.c_contiguous:
+        if relu_input:
+            winner_positive = _channel_major(self.a) > 0    # (c, out_h, out_w, n), C order
+            g = np.multiply(g, winner_positive,                # also the contiguous copy
+                            out=np.empty(winner_positive.shape, dtype=grad_out.dtype))
+        elif not g.flags.c_contiguous:
             # A batch-first gradient (from Flatten): one copy of this small array here
             # spares every pass below from reading it across the grain.
             g = np.ascontiguousarray(g)

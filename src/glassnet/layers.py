@@ -211,7 +211,7 @@ class Dense(Affine):
         if self.use_bias:
             z += self.params["b"]                    # in place: no second (n, units) array
         self.z = z
-        self.a = self.activation.forward(z, training)
+        self.a = self.activation.forward(z, training, overwrite=training)
         return self.a
 
     def backward_linear(self, delta):
