@@ -29,3 +29,4 @@ def test_quick_benchmark_runs_and_reports(tmp_path):
     report = markdown.read_text(encoding="utf-8")
     assert "| workload | implementation |" in report
     assert "glassnet" in report and "Command:" in report and "BLAS" in report
+    assert "meeting it needs" in report and "x the limit" in report

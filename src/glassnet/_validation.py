@@ -116,6 +116,10 @@ def all_finite(arr: np.ndarray) -> bool:
     makes the sum NaN or infinite. Only when the sum itself overflows (huge but finite
     values) is every element checked.
     """
+    if arr.size <= 4096:
+        # A small array (one row to predict): the direct test is cheaper than entering
+        # np.errstate, and its temporary is small.
+        return bool(np.isfinite(arr).all())
     with np.errstate(over="ignore", invalid="ignore"):
         if np.isfinite(np.add.reduce(arr, axis=None)):
             return True
