@@ -227,15 +227,16 @@ def test_model_checkpoint_keeps_the_best_epoch(tmp_path):
                                                                       rel=1e-5)
 
 
-def test_finite_check_needs_no_copy_and_handles_huge_values():
+@pytest.mark.parametrize("rows", [4, 3000])            # the small-array path, the sum path
+def test_finite_check_needs_no_copy_and_handles_huge_values(rows):
     from glassnet._validation import all_finite
 
-    huge = np.full((4, 3), 3e38, dtype=np.float32)      # the sum overflows; every value is fine
+    huge = np.full((rows, 3), 3e38, dtype=np.float32)   # the sum overflows; every value is fine
     assert all_finite(huge)
     huge[2, 1] = np.inf
     assert not all_finite(huge)
-    nan = np.zeros((5, 2))
-    nan[4, 0] = np.nan
+    nan = np.zeros((rows, 2))
+    nan[rows - 1, 0] = np.nan
     assert not all_finite(nan)
 
 
