@@ -30,3 +30,13 @@ def test_quick_benchmark_runs_and_reports(tmp_path):
     assert "| workload | implementation |" in report
     assert "glassnet" in report and "Command:" in report and "BLAS" in report
     assert "meeting it needs" in report and "x the limit" in report
+
+
+def test_optimizer_step_script_runs():
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "optimizer_step.py"), "--steps", "3"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "glassnet SGD step" in done.stdout and "glassnet Adam step" in done.stdout
+    assert "more per epoch" in done.stdout
