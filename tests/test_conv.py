@@ -565,3 +565,22 @@ def test_maxpool_backward_with_relu_input_masks_the_pooled_gradient(rng):
     g = rng.standard_normal((2, 1, 2, 2))
     expected = pool.backward(g) * (z > 0)
     np.testing.assert_array_equal(pool.backward(g, relu_input=True), expected)
+
+
+@pytest.mark.parametrize("pool", [2, (2, 3), 3])
+@pytest.mark.parametrize("relu_input", [False, True])
+def test_tiled_maxpool_backward_equals_the_two_step_route(pool, relu_input, rng, monkeypatch):
+    """Exact tiling takes a one-step route; it must send every gradient where the general
+    two-step route does, ties included (a constant region ties every window)."""
+    layer = built(MaxPool2D(pool), (3, 6, 6))
+    z = rng.standard_normal((4, 3, 6, 6))
+    z[:, :, :3] = 0.25                                 # ties at a positive value
+    z[:, :, 3:, :3] = 0.1                              # and a tie between two inputs that
+    z[:, :, 4, 1] = z[:, :, 5, 0] = 0.9                # row-by-row order would rank apart
+    z[0, 0] = -1.0                                     # a channel whose maxima are all 0
+    layer.forward(np.maximum(z, 0))
+    g = rng.standard_normal((4, *layer.output_shape))
+    assert layer._tiles()
+    one_step = layer.backward(g, relu_input=relu_input)
+    monkeypatch.setattr(MaxPool2D, "_tiles", lambda self: False)
+    np.testing.assert_array_equal(one_step, layer.backward(g, relu_input=relu_input))

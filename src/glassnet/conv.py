@@ -527,6 +527,8 @@ class MaxPool2D(Layer):
         """
         if not self.needs_input_grad:
             return None
+        if self._tiles():
+            return self._route_tiles(grad_out, relu_input)
         n = grad_out.shape[0]
         channels, height, width = self.input_shape
         g = _channel_major(grad_out)
@@ -546,6 +548,43 @@ class MaxPool2D(Layer):
         dx = self._route(
             self._taps(_channel_major(self.x), axis=1), self.column_max, d_column_max,
             (channels, height, width, n), axis=1)
+        return _batch_first(dx)
+
+    def _tiles(self) -> bool:
+        """True when the windows tile the input exactly: stride == pool size and both sides
+        divisible, so every input lies in exactly one window (the common 2x2 case)."""
+        return self.stride == self.pool_size and all(
+            self.input_shape[axis] == self.pool_size[axis - 1] * self.output_shape[axis]
+            for axis in (1, 2))
+
+    def _route_tiles(self, grad_out, relu_input):
+        """Backward for exact tiling, in one step: each window's gradient goes to its first
+        input equal to the maximum, taking the inputs column by column (the winner of the
+        separable max of ``forward``), written straight into its place in ``dx``.
+
+        ``claimed`` marks the windows whose gradient has been sent; with ``relu_input`` it
+        starts as the windows whose maximum is 0, which send nothing (see ``backward``).
+        The bookkeeping is on booleans, a quarter of the memory of the float passes of the
+        two-step route that the other cases use.
+        """
+        channels, height, width = self.input_shape
+        (ph, pw), (_, out_h, out_w) = self.pool_size, self.output_shape
+        n = grad_out.shape[0]
+        g, a = _channel_major(grad_out), _channel_major(self.a)
+        x_taps = _channel_major(self.x).reshape(channels, out_h, ph, out_w, pw, n)
+        dx = np.empty((channels, height, width, n), dtype=grad_out.dtype)
+        dx_taps = dx.reshape(channels, out_h, ph, out_w, pw, n)       # views, no copies
+        claimed = np.less_equal(a, 0) if relu_input else np.zeros(a.shape, dtype=bool)
+        wins = np.empty(a.shape, dtype=bool)
+        order = [(i, j) for j in range(pw) for i in range(ph)]
+        for i, j in order[:-1]:
+            np.equal(x_taps[:, :, i, :, j], a, out=wins)
+            np.greater(wins, claimed, out=wins)            # equal to the max, and first
+            np.logical_or(claimed, wins, out=claimed)
+            np.multiply(g, wins, out=dx_taps[:, :, i, :, j])
+        i, j = order[-1]                                   # the last input takes the rest
+        np.logical_not(claimed, out=wins)
+        np.multiply(g, wins, out=dx_taps[:, :, i, :, j])
         return _batch_first(dx)
 
     def _route(self, taps, maximum, g, shape, axis):
