@@ -240,6 +240,31 @@ def test_conv_gradients_match_central_differences(stride, padding, shape, activa
     assert set(errors) == {"x", "W", "b"}
 
 
+@pytest.mark.parametrize("channels", [1, 5])     # X_col of 10 rows (stacked dL/dW), 46 rows
+def test_conv_gradients_on_both_ways_of_summing_dW(channels, rng):
+    from glassnet import conv as conv_module
+
+    conv = built(Conv2D(3, 3, padding="same", activation="tanh"), (channels, 6, 5))
+    assert (conv.x_col_rows <= conv_module.FEW_ROWS) == (channels == 1)
+    x = rng.standard_normal((3, channels, 6, 5))
+    errors = check_layer_gradients(conv, x, rng)
+    assert set(errors) == {"x", "W", "b"}
+
+
+def test_stacked_and_single_products_give_the_same_dW(rng, monkeypatch):
+    from glassnet import conv as conv_module
+
+    conv = built(Conv2D(4, 3, padding="same"), (1, 8, 6))
+    x, delta = rng.standard_normal((5, 1, 8, 6)), rng.standard_normal((5, 4, 8, 6))
+    conv.forward(x, training=True)
+    conv.backward_linear(delta)
+    stacked = {k: g.copy() for k, g in conv.grads.items()}
+    monkeypatch.setattr(conv_module, "FEW_ROWS", 0)
+    conv.backward_linear(delta)
+    for k, g in conv.grads.items():
+        np.testing.assert_allclose(g, stacked[k], rtol=1e-12, atol=1e-12)
+
+
 def test_conv_gradients_without_bias_and_with_an_even_kernel(rng):
     conv = built(Conv2D(2, (2, 3), stride=(1, 2), padding="same", use_bias=False),
                  (3, 5, 7))
