@@ -607,5 +607,8 @@ def test_tiled_maxpool_backward_equals_the_two_step_route(pool, relu_input, rng,
     g = rng.standard_normal((4, *layer.output_shape))
     assert layer._tiles()
     one_step = layer.backward(g, relu_input=relu_input)
+    a = layer.a.copy()
     monkeypatch.setattr(MaxPool2D, "_tiles", lambda self: False)
+    layer.forward(np.maximum(z, 0))                    # the two-step forward keeps its
+    np.testing.assert_array_equal(layer.a, a)          # column maxima for the route
     np.testing.assert_array_equal(one_step, layer.backward(g, relu_input=relu_input))

@@ -524,6 +524,15 @@ class MaxPool2D(Layer):
         x = _check_batch(self, x, self.input_shape)
         self.x = x
         xc = _channel_major(x)                               # (c, h, w, n) view
+        if self._tiles():
+            # Exact tiling: the max of the ph * pw tap views, with no intermediate array
+            # (the one-step backward needs only x and a).
+            (ph, pw), (channels, out_h, out_w) = self.pool_size, self.output_shape
+            taps = xc.reshape(channels, out_h, ph, out_w, pw, x.shape[0])
+            self.column_max = None
+            self.a = _batch_first(_max_of([taps[:, :, i, :, j] for i in range(ph)
+                                           for j in range(pw)]))
+            return self.a
         rows = self._taps(xc, axis=1)
         self.column_max = _max_of(rows)                      # (c, out_h, w, n)
         self.a = _batch_first(_max_of(self._taps(self.column_max, axis=2)))
