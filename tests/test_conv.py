@@ -557,6 +557,57 @@ def test_model_gradcheck_through_the_fused_relu_maxpool_step(standalone_relu, tr
     assert result.max_error < 1e-6, str(result)
 
 
+@pytest.mark.parametrize("layers, image", [
+    # pools that do not tile the input: overlapping windows, rows and columns left over
+    (lambda gn: [Conv2D(3, 3, padding="same", activation="relu"), MaxPool2D(3, stride=2)],
+     (2, 9, 8)),
+    (lambda gn: [Conv2D(3, 3, padding="same", activation="relu"), MaxPool2D(2)], (2, 9, 7)),
+    # a ReLU layer first: the fused step ends the backward pass
+    (lambda gn: [gn.ReLU(), MaxPool2D(2)], (2, 8, 8)),
+])
+def test_fused_step_gradcheck_for_pools_that_do_not_tile_and_a_relu_first(layers, image, rng):
+    gn = pytest.importorskip("glassnet")
+    model = gn.Sequential([*layers(gn), Flatten(), Dense(3, activation="softmax")],
+                          dtype="float64")
+    X = rng.standard_normal((4, *image))
+    result = gn.gradcheck(model, X, np.array([0, 1, 2, 1]), loss="cross_entropy",
+                          training=True)
+    assert result.max_error < 1e-6, str(result)
+
+
+def test_subclasses_of_relu_and_maxpool_are_not_fused_or_shortcut(rng):
+    """A ReLU subclass may redefine the function (here ReLU6), and a MaxPool2D subclass may
+    override backward with the plain signature: both keep working, unfused."""
+    gn = pytest.importorskip("glassnet")
+
+    class ReLU6(gn.ReLU):
+        def function(self, z):
+            return np.minimum(np.maximum(z, 0), 6)
+
+        def derivative(self):
+            return ((self.z > 0) & (self.z < 6)).astype(self.z.dtype)
+
+        def backward(self, grad_out):
+            return grad_out * self.derivative()
+
+    class MyPool(MaxPool2D):
+        def backward(self, grad_out):
+            return super().backward(grad_out)
+
+    dense = gn.Dense(2, activation=ReLU6())
+    dense.build((1,), rng, np.float64)
+    dense.params["W"][...] = 10.0
+    np.testing.assert_array_equal(dense.forward(np.ones((1, 1)), training=True), [[6, 6]])
+
+    X = rng.standard_normal((4, 2, 8, 8)) * 4              # some z above 6
+    for activation, pool in ((ReLU6(), MaxPool2D(2)), ("relu", MyPool(2))):
+        model = gn.Sequential([Conv2D(3, 3, padding="same", activation=activation), pool,
+                               Flatten(), Dense(3, activation="softmax")], dtype="float64")
+        result = gn.gradcheck(model, X, np.array([0, 1, 2, 1]), loss="cross_entropy",
+                              training=True)
+        assert result.max_error < 1e-6, str(result)
+
+
 def test_the_fused_step_gives_the_same_gradients_as_the_separate_layers(rng):
     """Backward layer by layer (the ReLU's own pass after MaxPool2D's routing) and the
     model's fused step agree exactly: the mask is applied before instead of after the

@@ -136,3 +136,28 @@ def test_relu_overwrites_z_only_inside_a_training_affine_layer(rng):
     before = z.copy()
     relu.forward(z, training=True)
     np.testing.assert_array_equal(z, before)
+
+
+def test_a_custom_activation_with_its_own_forward_still_trains(rng):
+    """Activations written by users override forward(z, training=False); Affine layers call
+    them through forward_owned, whose default is that forward."""
+
+    class Swish(gn.activations.Activation):
+        name = "swish"
+
+        def forward(self, z, training=False):
+            self.z = z
+            self.s = 1 / (1 + np.exp(-z))
+            self.a = z * self.s
+            return self.a
+
+        def backward(self, grad_out):
+            return grad_out * (self.s + self.a * (1 - self.s))
+
+    X = rng.standard_normal((64, 3))
+    y = (X[:, 0] > 0).astype(int)
+    model = gn.Sequential([gn.Dense(8, activation=Swish()), gn.Dense(2, activation="softmax")],
+                          dtype="float64")
+    model.fit(X, y, loss="cross_entropy", epochs=2, verbose=0, rng=0)
+    result = gn.gradcheck(model, X[:5], y[:5], loss="cross_entropy", training=True)
+    assert result.max_error < 1e-6, str(result)

@@ -21,16 +21,16 @@ class Activation(Layer):
     name = "activation"
     uses = "input"
 
-    def forward(self, z, training=False, overwrite=False):
-        """``a = f(z)``, caching ``z`` and ``a`` for the backward pass.
-
-        ``overwrite=True`` says the caller owns ``z`` and needs only ``a`` afterwards (an
-        Affine layer while training), so an activation whose derivative survives it (ReLU)
-        may write ``a`` over ``z``; the others ignore it.
-        """
+    def forward(self, z, training=False):
         self.z = z
         self.a = self.function(z)
         return self.a
+
+    def forward_owned(self, z, training=False):
+        """``forward`` for a ``z`` that the caller owns and will not read again (an Affine
+        layer's fresh product while training): an activation may then write ``a`` over
+        ``z``. The default is plain ``forward``; ReLU overrides it."""
+        return self.forward(z, training)
 
     def backward(self, grad_out):
         """``dL/dz = dL/da * a'(z)`` (element-wise)."""
@@ -57,7 +57,7 @@ class Identity(Activation):
 
     name = "identity"
 
-    def forward(self, z, training=False, overwrite=False):
+    def forward(self, z, training=False):
         self.z = self.a = z
         return z
 
@@ -130,11 +130,13 @@ class ReLU(Activation):
     name = "relu"
     uses = "input"
 
-    def forward(self, z, training=False, overwrite=False):
-        self.z = z
-        # Overwriting z saves allocating and writing a new array the size of z per batch;
+    def forward_owned(self, z, training=False):
+        if type(self) is not ReLU:          # a subclass may redefine function(): no shortcut
+            return self.forward(z, training)
+        # Writing a over z saves allocating and writing a new array the size of z per batch;
         # the derivative needs only the sign, and (a > 0) is (z > 0).
-        self.a = np.maximum(z, 0, out=z if overwrite else None)
+        self.z = z
+        self.a = np.maximum(z, 0, out=z)
         return self.a
 
     def function(self, z):

@@ -356,7 +356,8 @@ class Conv2D(Affine):
                 z[:, :, start:start + step] = part.reshape(self.filters, out_h * out_w, -1)
             self.x_col = None
         self.z = _batch_first(z.reshape(self.filters, out_h, out_w, n))
-        self.a = self.activation.forward(self.z, training, overwrite=training)
+        self.a = self.activation.forward_owned(self.z, training) if training else \
+            self.activation.forward(self.z, training)
         return self.a
 
     def _linear(self, x):

@@ -211,7 +211,8 @@ class Dense(Affine):
         if self.use_bias:
             z += self.params["b"]                    # in place: no second (n, units) array
         self.z = z
-        self.a = self.activation.forward(z, training, overwrite=training)
+        self.a = self.activation.forward_owned(z, training) if training else \
+            self.activation.forward(z, training)
         return self.a
 
     def backward_linear(self, delta):

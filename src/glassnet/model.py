@@ -22,7 +22,7 @@ import numpy as np
 
 from . import callbacks as cb
 from ._validation import as_generator, check_array, check_int, check_real
-from .activations import Activation
+from .activations import Activation, ReLU
 from .conv import MaxPool2D
 from .layers import Affine, Layer
 from .losses import Loss, get_loss
@@ -33,15 +33,16 @@ def _backward_through(layers, grad) -> None:
     """Backpropagate ``grad`` (``dL/d(output of layers[-1])``) down to the first layer.
 
     One fusion: a ReLU followed by a MaxPool2D (``Conv2D(..., activation="relu")``, then
-    ``MaxPool2D``) is differentiated as one step, ``MaxPool2D.backward(g, relu_input=True)``,
-    which applies the ReLU's derivative to the pooled gradient (a quarter of the size for a
-    2x2 pool) instead of running the ReLU's own two full-size passes. Same numbers; the
-    gradient checks cover both paths.
+    ``MaxPool2D``; the classes themselves, not subclasses, which may redefine them) is
+    differentiated as one step, ``MaxPool2D.backward(g, relu_input=True)``, which applies the
+    ReLU's derivative to the pooled gradient (a quarter of the size for a 2x2 pool) instead of
+    running the ReLU's own two full-size passes. Same numbers; the gradient checks cover both
+    paths.
     """
     i = len(layers) - 1
     while i >= 0:
         layer, below = layers[i], layers[i - 1] if i > 0 else None
-        if isinstance(layer, MaxPool2D) and _ends_in_relu(below):
+        if type(layer) is MaxPool2D and _ends_in_relu(below):
             grad = layer.backward(grad, relu_input=True)
             grad = below.backward_linear(grad) if isinstance(below, Affine) else grad
             i -= 2
@@ -51,8 +52,10 @@ def _backward_through(layers, grad) -> None:
 
 
 def _ends_in_relu(layer) -> bool:
+    """A plain ReLU, as the layer itself or as its activation (a subclass may redefine the
+    function, so it is not fused)."""
     activation = layer.activation if isinstance(layer, Affine) else layer
-    return isinstance(activation, Activation) and activation.name == "relu"
+    return type(activation) is ReLU
 
 
 class TrainingDivergedError(FloatingPointError):
