@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from glassnet.conv import Conv2D, MaxPool2D
+from glassnet.gradcheck import numeric_gradient, relative_error
 from glassnet.layers import Dense, Flatten
 
 
@@ -183,27 +184,6 @@ def test_maxpool_forward_matches_loops(pool, stride, shape, out_hw, rng):
 
 
 # -- gradients by central differences --------------------------------------------------------------
-def numeric_gradient(f, array, eps=1e-6):
-    """d f / d array by central differences, one entry at a time (``array`` is restored)."""
-    grad = np.zeros_like(array)
-    flat, out = array.reshape(-1), grad.reshape(-1)
-    for k in range(flat.size):
-        saved = flat[k]
-        flat[k] = saved + eps
-        plus = f()
-        flat[k] = saved - eps
-        minus = f()
-        flat[k] = saved
-        out[k] = (plus - minus) / (2 * eps)
-    return grad
-
-
-def relative_error(analytic, numeric):
-    """``|a - n| / (|a| + |n|)`` over the whole array (Euclidean norms)."""
-    return np.linalg.norm(analytic - numeric) / max(
-        np.linalg.norm(analytic) + np.linalg.norm(numeric), 1e-300)
-
-
 def check_layer_gradients(layer, x, rng, tolerance=1e-6):
     """For L = sum(R * layer(x)) with a fixed random R, compare backward's dL/dx and dL/dp
     for every parameter p with central differences; return the errors by name."""
@@ -646,8 +626,9 @@ def test_maxpool_backward_with_relu_input_masks_the_pooled_gradient(rng):
 @pytest.mark.parametrize("pool", [2, (2, 3), 3])
 @pytest.mark.parametrize("relu_input", [False, True])
 def test_tiled_maxpool_backward_equals_the_two_step_route(pool, relu_input, rng, monkeypatch):
-    """Exact tiling takes a one-step route; it must send every gradient where the general
-    two-step route does, ties included (a constant region ties every window)."""
+    """Exact tiling writes each share into place; it must send every gradient where adding
+    the shares into zeros (the route for overlaps and leftovers) does, ties included (a
+    constant region ties every window)."""
     layer = built(MaxPool2D(pool), (3, 6, 6))
     z = rng.standard_normal((4, 3, 6, 6))
     z[:, :, :3] = 0.25                                 # ties at a positive value
@@ -660,6 +641,14 @@ def test_tiled_maxpool_backward_equals_the_two_step_route(pool, relu_input, rng,
     one_step = layer.backward(g, relu_input=relu_input)
     a = layer.a.copy()
     monkeypatch.setattr(MaxPool2D, "_tiles", lambda self: False)
-    layer.forward(np.maximum(z, 0))                    # the two-step forward keeps its
-    np.testing.assert_array_equal(layer.a, a)          # column maxima for the route
+    layer.forward(np.maximum(z, 0))
+    np.testing.assert_array_equal(layer.a, a)
     np.testing.assert_array_equal(one_step, layer.backward(g, relu_input=relu_input))
+
+
+def test_a_tied_window_sends_its_gradient_to_the_first_input_column_by_column():
+    """Which input of a tie gets the gradient is fixed: inputs are taken column by column."""
+    layer = built(MaxPool2D(2), (1, 2, 2))
+    layer.forward(np.array([[[[0.1, 0.9], [0.9, 0.2]]]]))        # (0, 1) and (1, 0) tie
+    dx = layer.backward(np.array([[[[1.0]]]]))
+    np.testing.assert_array_equal(dx[0, 0], [[0.0, 0.0], [1.0, 0.0]])

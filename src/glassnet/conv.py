@@ -486,13 +486,9 @@ class MaxPool2D(Layer):
 
     Notes
     -----
-    The max over a rectangle is separable: first the max over each column of ``ph`` rows,
-    then over ``pw`` of those column maxima. In channel-major memory (see the module's
-    docstring) the first step works on runs of ``width * n`` contiguous numbers, so it costs
-    about one pass over the input; the backward pass routes the gradient through the same two
-    steps. For the common case ``stride == pool_size`` the windows are a reshape of the
-    image (``(h, w)`` -> ``(h/ph, ph, w/pw, pw)``), each tap a view, and the gradient is
-    written directly (no zero-filling, no accumulation).
+    Each window offset ``(i, j)`` is a strided view of the channel-major input (see the
+    module's docstring), so the forward pass is ``ph * pw - 1`` element-wise maxima of
+    output-sized views, and the backward pass sends the gradient through the same views.
     """
 
     def __init__(self, pool_size=2, stride=None) -> None:
@@ -507,72 +503,15 @@ class MaxPool2D(Layer):
         out_w = _output_size(width, pw, sw, 0, "pool width", "MaxPool2D", "width")
         return (channels, out_h, out_w)
 
-    def _taps(self, x, axis):
-        """The ``p`` strided views of ``x`` (channel-major) along ``axis`` (1: rows, 2:
-        columns) whose element-wise max is the pooled axis: tap ``i`` holds the entries
-        ``h*s + i`` for every output index ``h``. In the non-overlapping case
-        (``s == p``) this is a reshape ``(.., out*p, ..) -> (.., out, p, ..)``."""
-        p, s = self.pool_size[axis - 1], self.stride[axis - 1]
-        out = self.output_shape[axis]
-        before = (slice(None),) * axis                  # the axes in front of ``axis``
-        if s == p:
-            x = x[before + (slice(0, out * p),)]        # drop the rows no window reaches
-            x = x.reshape(x.shape[:axis] + (out, p) + x.shape[axis + 1:])  # a view
-            return [x[before + (slice(None), i)] for i in range(p)]
-        return [x[before + (slice(i, i + s * (out - 1) + 1, s),)] for i in range(p)]
-
-    def forward(self, x, training=False):
-        x = _check_batch(self, x, self.input_shape)
-        self.x = x
-        xc = _channel_major(x)                               # (c, h, w, n) view
-        if self._tiles():
-            # Exact tiling: the max of the ph * pw tap views, with no intermediate array
-            # (the one-step backward needs only x and a).
-            (ph, pw), (channels, out_h, out_w) = self.pool_size, self.output_shape
-            taps = xc.reshape(channels, out_h, ph, out_w, pw, x.shape[0])
-            self.column_max = None
-            self.a = _batch_first(_max_of([taps[:, :, i, :, j] for i in range(ph)
-                                           for j in range(pw)]))
-            return self.a
-        rows = self._taps(xc, axis=1)
-        self.column_max = _max_of(rows)                      # (c, out_h, w, n)
-        self.a = _batch_first(_max_of(self._taps(self.column_max, axis=2)))
-        return self.a
-
-    def backward(self, grad_out, relu_input=False):
-        """``dL/dx``: ``grad_out`` sent to the position of each window's maximum.
-
-        ``relu_input=True`` (the model passes it when the layer below ends in a ReLU) returns
-        ``dL/dz`` for an input ``x = relu(z)`` instead, so the ReLU's own backward pass is
-        skipped. ReLU is increasing, so ``max(relu(z)) = relu(max(z))`` and the window's
-        winner is the same: its gradient is ``g * 1[a > 0]``, and every other input gets 0
-        either way. The mask is applied to the pooled gradient, ``ph * pw`` times smaller
-        than the two full-size passes (mask, multiply) of a separate ReLU backward.
-        """
-        if not self.needs_input_grad:
-            return None
-        if self._tiles():
-            return self._route_tiles(grad_out, relu_input)
-        n = grad_out.shape[0]
-        channels, height, width = self.input_shape
-        g = _channel_major(grad_out)
-        if relu_input:
-            winner_positive = _channel_major(self.a) > 0    # (c, out_h, out_w, n), C order
-            g = np.multiply(g, winner_positive,                # also the contiguous copy
-                            out=np.empty(winner_positive.shape, dtype=grad_out.dtype))
-        elif not g.flags.c_contiguous:
-            # A batch-first gradient (from Flatten): one copy of this small array here
-            # spares every pass below from reading it across the grain.
-            g = np.ascontiguousarray(g)
-        # Step 2 backward: from the output to the column maxima (c, out_h, width, n) ...
-        d_column_max = self._route(
-            self._taps(self.column_max, axis=2), _channel_major(self.a), g,
-            self.column_max.shape, axis=2)
-        # ... step 1 backward: from the column maxima to the input rows (c, h, w, n).
-        dx = self._route(
-            self._taps(_channel_major(self.x), axis=1), self.column_max, d_column_max,
-            (channels, height, width, n), axis=1)
-        return _batch_first(dx)
+    def _window_taps(self, xc):
+        """The ``ph * pw`` strided views of ``xc`` (channel-major ``(c, h, w, n)``) whose
+        element-wise max is the pooled output: tap ``(i, j)`` holds ``x[h*sh + i, w*sw + j]``
+        for every output ``(h, w)``, shape ``(c, out_h, out_w, n)``. Taken column by column
+        (``j`` outer), which fixes which input of a tied window wins."""
+        (ph, pw), (sh, sw) = self.pool_size, self.stride
+        _, out_h, out_w = self.output_shape
+        return [xc[:, i:i + sh * (out_h - 1) + 1:sh, j:j + sw * (out_w - 1) + 1:sw]
+                for j in range(pw) for i in range(ph)]
 
     def _tiles(self) -> bool:
         """True when the windows tile the input exactly: stride == pool size and both sides
@@ -581,65 +520,52 @@ class MaxPool2D(Layer):
             self.input_shape[axis] == self.pool_size[axis - 1] * self.output_shape[axis]
             for axis in (1, 2))
 
-    def _route_tiles(self, grad_out, relu_input):
-        """Backward for exact tiling, in one step: each window's gradient goes to its first
-        input equal to the maximum, taking the inputs column by column (the winner of the
-        separable max of ``forward``), written straight into its place in ``dx``.
+    def forward(self, x, training=False):
+        x = _check_batch(self, x, self.input_shape)
+        self.x = x
+        self.a = _batch_first(_max_of(self._window_taps(_channel_major(x))))
+        return self.a
 
-        ``claimed`` marks the windows whose gradient has been sent; with ``relu_input`` it
-        starts as the windows whose maximum is 0, which send nothing (see ``backward``).
-        The bookkeeping is on booleans, a quarter of the memory of the float passes of the
-        two-step route that the other cases use.
+    def backward(self, grad_out, relu_input=False):
+        """``dL/dx``: ``grad_out`` sent to the position of each window's maximum.
+
+        Each window's gradient goes to its first input (in ``_window_taps`` order) equal to
+        the maximum; ``claimed`` marks the windows whose gradient has been sent, so a tie
+        sends it once. The bookkeeping is on booleans, a quarter of the memory of float
+        passes. When the windows tile the input, each share is written straight into its
+        place in ``dx`` (no zero-filling); otherwise (overlaps, rows left over) the shares
+        are added into zeros.
+
+        ``relu_input=True`` (the model passes it when the layer below ends in a ReLU) returns
+        ``dL/dz`` for an input ``x = relu(z)`` instead, so the ReLU's own backward pass is
+        skipped. ReLU is increasing, so ``max(relu(z)) = relu(max(z))`` and the window's
+        winner is the same: its gradient is ``g * 1[a > 0]``, and every other input gets 0
+        either way. So the windows whose maximum is 0 start out claimed: they send nothing,
+        and the ReLU's two full-size passes (mask, multiply) are not needed.
         """
+        if not self.needs_input_grad:
+            return None
         channels, height, width = self.input_shape
-        (ph, pw), (_, out_h, out_w) = self.pool_size, self.output_shape
-        n = grad_out.shape[0]
         g, a = _channel_major(grad_out), _channel_major(self.a)
-        x_taps = _channel_major(self.x).reshape(channels, out_h, ph, out_w, pw, n)
-        dx = np.empty((channels, height, width, n), dtype=grad_out.dtype)
-        dx_taps = dx.reshape(channels, out_h, ph, out_w, pw, n)       # views, no copies
+        tiles = self._tiles()
+        shape = (channels, height, width, grad_out.shape[0])
+        dx = np.empty(shape, dtype=grad_out.dtype) if tiles else \
+            np.zeros(shape, dtype=grad_out.dtype)
+        x_taps, dx_taps = self._window_taps(_channel_major(self.x)), self._window_taps(dx)
         claimed = np.less_equal(a, 0) if relu_input else np.zeros(a.shape, dtype=bool)
         wins = np.empty(a.shape, dtype=bool)
-        order = [(i, j) for j in range(pw) for i in range(ph)]
-        for i, j in order[:-1]:
-            np.equal(x_taps[:, :, i, :, j], a, out=wins)
-            np.greater(wins, claimed, out=wins)            # equal to the max, and first
-            np.logical_or(claimed, wins, out=claimed)
-            np.multiply(g, wins, out=dx_taps[:, :, i, :, j])
-        i, j = order[-1]                                   # the last input takes the rest
-        np.logical_not(claimed, out=wins)
-        np.multiply(g, wins, out=dx_taps[:, :, i, :, j])
+        for k, (x_tap, dx_tap) in enumerate(zip(x_taps, dx_taps, strict=True)):
+            if k < len(x_taps) - 1:
+                np.equal(x_tap, a, out=wins)
+                np.greater(wins, claimed, out=wins)        # equal to the max, and first
+                np.logical_or(claimed, wins, out=claimed)
+            else:
+                np.logical_not(claimed, out=wins)          # the last input takes the rest
+            if tiles:
+                np.multiply(g, wins, out=dx_tap)
+            else:
+                dx_tap += g * wins
         return _batch_first(dx)
-
-    def _route(self, taps, maximum, g, shape, axis):
-        """The gradient of ``maximum = max(taps)`` (element-wise over ``p`` taps) w.r.t. the
-        array the taps are views of: ``g`` goes to the first tap equal to the maximum.
-
-        ``rest`` is the part of ``g`` no earlier tap has claimed: tap ``i`` takes
-        ``rest * (tap_i == maximum)`` and the last tap takes what is left, so each value of
-        ``g`` is sent exactly once, even when taps tie. (A multiply by the boolean mask, not
-        ``np.where``, which branches per element and is several times slower on the random
-        masks of real data.)
-        """
-        p, s = self.pool_size[axis - 1], self.stride[axis - 1]
-        # Exact tiling: each input is in exactly one window, so each tap's share is written
-        # straight into its slice of d (no zero-filling, no second pass). Otherwise (rows
-        # left over, gaps, or overlapping windows) the shares are added into zeros.
-        tiles = s == p and self.input_shape[axis] == p * self.output_shape[axis]
-        d = np.empty(shape, dtype=g.dtype) if tiles else np.zeros(shape, dtype=g.dtype)
-        d_taps = self._taps(d, axis)
-        rest = g
-        for i in range(p - 1):
-            share = np.multiply(rest, taps[i] == maximum, out=d_taps[i] if tiles else None)
-            if not tiles:
-                d_taps[i] += share
-            last_share = tiles and i == p - 2              # what is left is the last tap's
-            rest = np.subtract(rest, share, out=d_taps[-1] if last_share else None)
-        if not tiles:
-            d_taps[-1] += rest
-        elif p == 1:
-            d_taps[-1][...] = rest
-        return d
 
     def describe(self):
         return f"MaxPool2D({_compact(self.pool_size)})"

@@ -77,20 +77,35 @@ def gradcheck(model, X, y, loss="mse", *, eps: float = 1e-6, training: bool = Fa
     analytic = {name: g.copy() for name, _, g in m.slots()}
     result = GradcheckResult(max_error=0.0)
     for name, p, _ in m.slots():
-        numeric = np.zeros_like(p)
-        flat, out = p.reshape(-1), numeric.reshape(-1)
-        for i in range(flat.size):
-            original = flat[i]
-            flat[i] = original + eps
-            plus = evaluate()
-            flat[i] = original - eps
-            minus = evaluate()
-            flat[i] = original
-            out[i] = (plus - minus) / (2 * eps)
+        numeric = numeric_gradient(evaluate, p, eps)
         a = analytic[name]
-        denom = np.linalg.norm(a) + np.linalg.norm(numeric)
-        error = 0.0 if denom == 0 else float(np.linalg.norm(a - numeric) / denom)
+        error = relative_error(a, numeric)
         result.per_param[name] = error
         result.analytic[name], result.numeric[name] = a, numeric
         result.max_error = max(result.max_error, error)
     return result
+
+
+def numeric_gradient(f, array, eps: float = 1e-6) -> np.ndarray:
+    """``d f() / d array`` by central differences, one entry at a time.
+
+    ``f`` takes no argument and reads ``array``, which is changed in place (entry ``i`` to
+    ``a_i + eps``, then ``a_i - eps``) and restored exactly.
+    """
+    numeric = np.zeros_like(array)
+    flat, out = array.reshape(-1), numeric.reshape(-1)
+    for i in range(flat.size):
+        original = flat[i]
+        flat[i] = original + eps
+        plus = f()
+        flat[i] = original - eps
+        minus = f()
+        flat[i] = original
+        out[i] = (plus - minus) / (2 * eps)
+    return numeric
+
+
+def relative_error(analytic, numeric) -> float:
+    """``|a - n| / (|a| + |n|)`` over the whole array (Euclidean norms); 0 when both are 0."""
+    denom = np.linalg.norm(analytic) + np.linalg.norm(numeric)
+    return 0.0 if denom == 0 else float(np.linalg.norm(analytic - numeric) / denom)

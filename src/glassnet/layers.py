@@ -50,7 +50,7 @@ class Layer:
     #: buffers). Pickling or copying a layer leaves these out: after a prediction they hold
     #: that batch's activations — megabytes in a pickled scikit-learn estimator — and the
     #: next forward pass makes them again.
-    transient = ("x", "z", "a", "delta", "mask", "x_shape", "x_col", "column_max")
+    transient = ("x", "z", "a", "delta", "mask", "x_shape", "x_col")
 
     def __getstate__(self):
         state = {k: v for k, v in self.__dict__.items() if k not in self.transient}
