@@ -625,7 +625,7 @@ def test_maxpool_backward_with_relu_input_masks_the_pooled_gradient(rng):
 
 @pytest.mark.parametrize("pool", [2, (2, 3), 3])
 @pytest.mark.parametrize("relu_input", [False, True])
-def test_tiled_maxpool_backward_equals_the_two_step_route(pool, relu_input, rng, monkeypatch):
+def test_tiled_maxpool_backward_equals_adding_the_shares_into_zeros(pool, relu_input, rng, monkeypatch):
     """Exact tiling writes each share into place; it must send every gradient where adding
     the shares into zeros (the route for overlaps and leftovers) does, ties included (a
     constant region ties every window)."""
