@@ -46,46 +46,57 @@ sys.path.insert(0, str(ROOT / "src"))
 import numpy as np  # noqa: E402
 
 import glassnet as gn  # noqa: E402
-from glassnet.conv import Conv2D, MaxPool2D  # noqa: E402
 from glassnet.datasets import load_mnist  # noqa: E402
+from glassnet.nn.conv import Conv2D, MaxPool2D  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "mnist"
 
 
 def mlp():
-    return gn.Sequential([
-        gn.Dense(256, activation="relu"), gn.Dropout(0.2),
-        gn.Dense(128, activation="relu"), gn.Dropout(0.2),
-        gn.Dense(10, activation="softmax"),
-    ])
+    return gn.Sequential(
+        [
+            gn.Dense(256, activation="relu"),
+            gn.Dropout(0.2),
+            gn.Dense(128, activation="relu"),
+            gn.Dropout(0.2),
+            gn.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def cnn():
-    return gn.Sequential([
-        Conv2D(16, 3, padding="same", activation="relu"), MaxPool2D(2),
-        Conv2D(32, 3, padding="same", activation="relu"), MaxPool2D(2),
-        gn.Flatten(),
-        gn.Dense(128, activation="relu"), gn.Dropout(0.3),
-        gn.Dense(10, activation="softmax"),
-    ])
+    return gn.Sequential(
+        [
+            Conv2D(16, 3, padding="same", activation="relu"),
+            MaxPool2D(2),
+            Conv2D(32, 3, padding="same", activation="relu"),
+            MaxPool2D(2),
+            gn.Flatten(),
+            gn.Dense(128, activation="relu"),
+            gn.Dropout(0.3),
+            gn.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 @dataclass(frozen=True)
 class Spec:
     build: object
-    flatten: bool           # the MLP reads (784,) vectors, the CNN (1, 28, 28) images
+    flatten: bool  # the MLP reads (784,) vectors, the CNN (1, 28, 28) images
     epochs: int
     batch_size: int
     learning_rate: float
-    decay: float            # learning rate of epoch e (from 0): learning_rate * decay**e
+    decay: float  # learning rate of epoch e (from 0): learning_rate * decay**e
     target: float
 
 
 SPECS = {
-    "mlp": Spec(mlp, flatten=True, epochs=15, batch_size=128, learning_rate=1e-3, decay=0.85,
-                target=0.980),
-    "cnn": Spec(cnn, flatten=False, epochs=8, batch_size=64, learning_rate=1e-3, decay=0.7,
-                target=0.990),
+    "mlp": Spec(
+        mlp, flatten=True, epochs=15, batch_size=128, learning_rate=1e-3, decay=0.85, target=0.980
+    ),
+    "cnn": Spec(
+        cnn, flatten=False, epochs=8, batch_size=64, learning_rate=1e-3, decay=0.7, target=0.990
+    ),
 }
 
 
@@ -106,10 +117,13 @@ class EpochReport(gn.Callback):
         accuracy = float(np.mean(self.model.predict_classes(self.X_test) == self.y_test))
         self.accuracy.append(accuracy)
         lr = self.model.optimizer_.learning_rate
-        print(f"  epoch {epoch + 1:2d}/{self.epochs}  lr {lr:.2e}"
-              f"  train loss {logs['loss']:.4f}  train acc {logs['accuracy']:.4f}"
-              f"  test acc {accuracy:.4f}  {self.seconds[-1]:6.1f} s"
-              f"  (total {sum(self.seconds):7.1f} s)", flush=True)
+        print(
+            f"  epoch {epoch + 1:2d}/{self.epochs}  lr {lr:.2e}"
+            f"  train loss {logs['loss']:.4f}  train acc {logs['accuracy']:.4f}"
+            f"  test acc {accuracy:.4f}  {self.seconds[-1]:6.1f} s"
+            f"  (total {sum(self.seconds):7.1f} s)",
+            flush=True,
+        )
 
 
 def run(name: str, spec: Spec, data, *, epochs: int, seed: int) -> dict:
@@ -118,38 +132,62 @@ def run(name: str, spec: Spec, data, *, epochs: int, seed: int) -> dict:
         X_train, X_test = X_train.reshape(len(X_train), -1), X_test.reshape(len(X_test), -1)
     model = spec.build()
     report = EpochReport(spec, epochs, X_test, y_test)
-    print(f"\n== {name}: {len(X_train):,} training / {len(X_test):,} test digits, {epochs} "
-          f"epochs, batch {spec.batch_size}, Adam lr {spec.learning_rate:g} x "
-          f"{spec.decay:g}^epoch", flush=True)
-    model.fit(X_train, y_train, loss="cross_entropy",
-              optimizer=gn.Adam(learning_rate=spec.learning_rate), epochs=epochs,
-              batch_size=spec.batch_size, callbacks=[report], rng=seed)
+    print(
+        f"\n== {name}: {len(X_train):,} training / {len(X_test):,} test digits, {epochs} "
+        f"epochs, batch {spec.batch_size}, Adam lr {spec.learning_rate:g} x "
+        f"{spec.decay:g}^epoch",
+        flush=True,
+    )
+    model.fit(
+        X_train,
+        y_train,
+        loss="cross_entropy",
+        optimizer=gn.Adam(learning_rate=spec.learning_rate),
+        epochs=epochs,
+        batch_size=spec.batch_size,
+        callbacks=[report],
+        rng=seed,
+    )
     print(model.format_summary())
-    return {"name": name, "accuracy": report.accuracy[-1], "seconds": sum(report.seconds),
-            "per_epoch": report.accuracy, "target": spec.target, "epochs": epochs}
+    return {
+        "name": name,
+        "accuracy": report.accuracy[-1],
+        "seconds": sum(report.seconds),
+        "per_epoch": report.accuracy,
+        "target": spec.target,
+        "epochs": epochs,
+    }
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", default=None,
-                        help=f"folder with the MNIST files (default: {DEFAULT_DATA} if it "
-                             f"exists, else the cache)")
-    parser.add_argument("--only", action="append", choices=sorted(SPECS),
-                        help="run only this model (repeatable)")
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help=f"folder with the MNIST files (default: {DEFAULT_DATA} if it exists, else the cache)",
+    )
+    parser.add_argument(
+        "--only", action="append", choices=sorted(SPECS), help="run only this model (repeatable)"
+    )
     parser.add_argument("--epochs", type=int, default=None, help="override every model's epochs")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true",
-                        help="2,000 training / 1,000 test digits, 1 epoch: checks the script")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="2,000 training / 1,000 test digits, 1 epoch: checks the script",
+    )
     args = parser.parse_args(argv)
 
     data_dir = args.data_dir
     if data_dir is None and DEFAULT_DATA.is_dir():
         data_dir = DEFAULT_DATA
     load = getattr(os, "getloadavg", lambda: (float("nan"),) * 3)()
-    print(f"glassnet {gn.__version__}, numpy {np.__version__}, Python "
-          f"{platform.python_version()}, {os.cpu_count()} cores, load average "
-          f"{load[0]:.2f} (a busy machine makes the seconds longer, not the accuracy lower), "
-          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
+    print(
+        f"glassnet {gn.__version__}, numpy {np.__version__}, Python "
+        f"{platform.python_version()}, {os.cpu_count()} cores, load average "
+        f"{load[0]:.2f} (a busy machine makes the seconds longer, not the accuracy lower), "
+        f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}"
+    )
     print(f"command: python {' '.join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]])}")
     start = time.perf_counter()
     data = load_mnist(data_dir)
@@ -171,8 +209,10 @@ def main(argv=None) -> int:
         ok = r["accuracy"] >= r["target"]
         met &= ok
         verdict = "(quick run)" if args.quick else "met" if ok else "NOT met"
-        print(f"| {r['name']} | {r['epochs']} | {r['accuracy']:.2%} | {r['target']:.1%} "
-              f"{verdict} | {r['seconds']:.0f} |")
+        print(
+            f"| {r['name']} | {r['epochs']} | {r['accuracy']:.2%} | {r['target']:.1%} "
+            f"{verdict} | {r['seconds']:.0f} |"
+        )
     if args.quick:
         print("(--quick: a smoke run on little data; the targets do not apply)")
         return 0

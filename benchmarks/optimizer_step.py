@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-N_PARAMS = 784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10      # 235,146
-STEPS_PER_EPOCH = -(-60_000 // 128)                                 # 469
+N_PARAMS = 784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10  # 235,146
+STEPS_PER_EPOCH = -(-60_000 // 128)  # 469
 
 
 def per_call(fn, calls: int, blocks: int = 5) -> float:
@@ -51,7 +51,7 @@ def main(argv=None) -> int:
     p = rng.standard_normal(N_PARAMS, dtype=np.float32) * 0.05
     g = rng.standard_normal(N_PARAMS, dtype=np.float32) * np.float32(1e-3)
     q, out = p.copy(), np.empty_like(p)
-    v = np.abs(p) + np.float32(1e-3)                 # positive, like Adam's second moment
+    v = np.abs(p) + np.float32(1e-3)  # positive, like Adam's second moment
 
     def step_with(optimizer):
         slots = [("parameters", p, g)]
@@ -62,18 +62,24 @@ def main(argv=None) -> int:
         ("glassnet Adam step", per_call(step_with(gn.Adam(0.001)), args.steps)),
         ("one pass, in place: p *= c", per_call(lambda: np.multiply(p, 1.0, out=p), args.steps)),
         ("one pass, 2 arrays: q -= g", per_call(lambda: np.subtract(q, g, out=q), args.steps)),
-        ("one pass, 3 arrays: out = g * p", per_call(lambda: np.multiply(g, p, out=out),
-                                                     args.steps)),
+        (
+            "one pass, 3 arrays: out = g * p",
+            per_call(lambda: np.multiply(g, p, out=out), args.steps),
+        ),
         ("one pass, 2 arrays: out = sqrt(v)", per_call(lambda: np.sqrt(v, out=out), args.steps)),
     ]
-    print(f"{N_PARAMS:,} float32 parameters, {STEPS_PER_EPOCH} steps per epoch "
-          f"(the MLP of benchmarks/run.py)\n")
+    print(
+        f"{N_PARAMS:,} float32 parameters, {STEPS_PER_EPOCH} steps per epoch "
+        f"(the MLP of benchmarks/run.py)\n"
+    )
     print(f"{'':34s} {'per step':>10s} {'per epoch':>10s}")
     for name, seconds in rows:
         print(f"{name:34s} {seconds * 1e6:8.1f} µs {seconds * STEPS_PER_EPOCH:8.3f} s")
     sgd, adam = rows[0][1], rows[1][1]
-    print(f"\nAdam's step costs {adam / sgd:.1f}x SGD's: {(adam - sgd) * STEPS_PER_EPOCH:.3f} s "
-          f"more per epoch.")
+    print(
+        f"\nAdam's step costs {adam / sgd:.1f}x SGD's: {(adam - sgd) * STEPS_PER_EPOCH:.3f} s "
+        f"more per epoch."
+    )
     return 0
 
 

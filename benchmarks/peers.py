@@ -51,11 +51,16 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-THREADS = cpu_count()   # threads every peer is told to use (run.py --quick sets 1)
+THREADS = cpu_count()  # threads every peer is told to use (run.py --quick sets 1)
 
 
-def make_data(n_samples: int, n_features: int = 784, n_classes: int = 10, seed: int = 0,
-              label_noise: float = 0.1):
+def make_data(
+    n_samples: int,
+    n_features: int = 784,
+    n_classes: int = 10,
+    seed: int = 0,
+    label_noise: float = 0.1,
+):
     """Synthetic MNIST-like data: ``X`` float32 in [0, 1] of shape (n, 784), ``y`` int64.
 
     Like handwritten digits, most pixels are exactly 0: each class has its own random
@@ -76,8 +81,8 @@ def make_data(n_samples: int, n_features: int = 784, n_classes: int = 10, seed: 
     X = np.empty((n_samples, n_features), dtype=np.float32)
     block = 4096
     for start in range(0, n_samples, block):
-        rows = X[start:start + block]
-        lit = strokes[y[start:start + block]] ^ (rng.random(rows.shape) < 0.1)
+        rows = X[start : start + block]
+        lit = strokes[y[start : start + block]] ^ (rng.random(rows.shape) < 0.1)
         rng.random(out=rows, dtype=np.float32)
         rows *= lit
     noisy = rng.random(n_samples) < label_noise
@@ -93,6 +98,7 @@ def as_images(X: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # The limit: the float32 GEMM rate, and the matrix products of one MLP epoch
 # --------------------------------------------------------------------------------------------
+
 
 def time_large_gemm(n: int, repeats: int, seed: int = 0) -> list[float]:
     """Seconds for ``(n, n) @ (n, n)`` in float32, one per repeat (after one warm-up).
@@ -118,7 +124,7 @@ def epoch_gemm_flops(n_samples: int, sizes: tuple[int, ...]) -> int:
     """FLOPs of the matrix products of one MLP epoch (see :class:`GemmLimit`)."""
     flops = 0
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        products = 2 if i == 0 else 3           # x @ W, x.T @ delta (+ delta @ W.T)
+        products = 2 if i == 0 else 3  # x @ W, x.T @ delta (+ delta @ W.T)
         flops += products * 2 * n_samples * n_in * n_out
     return flops
 
@@ -138,18 +144,21 @@ class GemmLimit:
         rng = np.random.default_rng(seed)
         self.X, self.batch = X, spec.batch_size
         pairs = list(zip(spec.sizes[:-1], spec.sizes[1:], strict=True))
-        self.W = [(rng.standard_normal((i, o), dtype=np.float32) * np.sqrt(2 / i))
-                  .astype(np.float32) for i, o in pairs]
+        self.W = [
+            (rng.standard_normal((i, o), dtype=np.float32) * np.sqrt(2 / i)).astype(np.float32)
+            for i, o in pairs
+        ]
         self.dW = [np.empty_like(w) for w in self.W]
         self.z = [np.empty((self.batch, o), dtype=np.float32) for _, o in pairs]
         # Small normal values (no denormals, which would slow the products down).
-        self.delta = [rng.standard_normal((self.batch, o), dtype=np.float32) * 0.01
-                      for _, o in pairs]
+        self.delta = [
+            rng.standard_normal((self.batch, o), dtype=np.float32) * 0.01 for _, o in pairs
+        ]
 
     def epoch(self) -> None:
         n_layers = len(self.W)
         for start in range(0, len(self.X), self.batch):
-            x = self.X[start:start + self.batch]
+            x = self.X[start : start + self.batch]
             m = len(x)
             inputs = [x] + [z[:m] for z in self.z[:-1]]
             for a, w, z in zip(inputs, self.W, self.z, strict=True):
@@ -163,6 +172,7 @@ class GemmLimit:
 # --------------------------------------------------------------------------------------------
 # The reference: a minimal hand-vectorised NumPy MLP
 # --------------------------------------------------------------------------------------------
+
 
 class NumpyMLP:
     """The shortest reasonable NumPy training loop: what glassnet's abstractions are
@@ -200,12 +210,12 @@ class NumpyMLP:
     def epoch(self) -> None:
         order = self.rng.permutation(len(self.X))
         for start in range(0, len(order), self.batch):
-            idx = order[start:start + self.batch]
+            idx = order[start : start + self.batch]
             self.train_step(self.X[idx], self.y[idx])
 
     def train_step(self, x, y) -> None:
         acts = self.forward(x)
-        delta = acts[-1]                                   # softmax(z) - onehot(y), / m
+        delta = acts[-1]  # softmax(z) - onehot(y), / m
         delta -= delta.max(axis=1, keepdims=True)
         np.exp(delta, out=delta)
         delta /= delta.sum(axis=1, keepdims=True)
@@ -217,7 +227,7 @@ class NumpyMLP:
             grads[2 * i + 1] = delta.sum(axis=0)
             if i > 0:
                 delta = delta @ self.params[2 * i].T
-                delta *= acts[i] > 0                       # ReLU'(z) from its output
+                delta *= acts[i] > 0  # ReLU'(z) from its output
         self.adam(grads) if self.optimizer == "adam" else self.sgd(grads)
 
     def sgd(self, grads) -> None:
@@ -239,6 +249,7 @@ class NumpyMLP:
 # --------------------------------------------------------------------------------------------
 # glassnet
 # --------------------------------------------------------------------------------------------
+
 
 def import_glassnet(*names: str):
     """``import glassnet``, checking it has ``names`` (parts may still be being written)."""
@@ -264,13 +275,23 @@ class GlassnetTrainer:
         self.X, self.y = X, y
         self.model = gn.Sequential(layers)
         lr = LEARNING_RATE[optimizer]
-        self.optimizer = gn.SGD(learning_rate=lr) if optimizer == "sgd" else gn.Adam(
-            learning_rate=lr)
+        self.optimizer = (
+            gn.SGD(learning_rate=lr) if optimizer == "sgd" else gn.Adam(learning_rate=lr)
+        )
         self.batch_size = batch_size
 
     def epoch(self) -> None:
-        self.model.fit(self.X, self.y, loss="cross_entropy", optimizer=self.optimizer,
-                       epochs=1, batch_size=self.batch_size, shuffle=True, rng=0, verbose=0)
+        self.model.fit(
+            self.X,
+            self.y,
+            loss="cross_entropy",
+            optimizer=self.optimizer,
+            epochs=1,
+            batch_size=self.batch_size,
+            shuffle=True,
+            rng=0,
+            verbose=0,
+        )
 
     def predict(self, x):
         return self.model.predict(x)
@@ -286,9 +307,12 @@ def glassnet_mlp(X, y, spec: MLPSpec, optimizer: str) -> GlassnetTrainer:
 def glassnet_cnn(images, y, optimizer: str, batch_size: int) -> GlassnetTrainer:
     gn = import_glassnet("Sequential", "Dense", "Conv2D", "MaxPool2D", "Flatten", "SGD", "Adam")
     layers = [
-        gn.Conv2D(16, 3, padding="same", activation="relu"), gn.MaxPool2D(2),
-        gn.Conv2D(32, 3, padding="same", activation="relu"), gn.MaxPool2D(2),
-        gn.Flatten(), gn.Dense(10, activation="softmax"),
+        gn.Conv2D(16, 3, padding="same", activation="relu"),
+        gn.MaxPool2D(2),
+        gn.Conv2D(32, 3, padding="same", activation="relu"),
+        gn.MaxPool2D(2),
+        gn.Flatten(),
+        gn.Dense(10, activation="softmax"),
     ]
     return GlassnetTrainer(gn, layers, images, y, optimizer, batch_size)
 
@@ -296,6 +320,7 @@ def glassnet_cnn(images, y, optimizer: str, batch_size: int) -> GlassnetTrainer:
 # --------------------------------------------------------------------------------------------
 # PyTorch CPU (optional)
 # --------------------------------------------------------------------------------------------
+
 
 def import_torch():
     """``import torch``, told to use :data:`THREADS` threads (every core, normally)."""
@@ -325,7 +350,7 @@ class TorchTrainer:
         self.net.train()
         order = self.torch.randperm(len(self.X), generator=self.generator)
         for start in range(0, len(order), self.batch):
-            idx = order[start:start + self.batch]
+            idx = order[start : start + self.batch]
             self.optimizer.zero_grad(set_to_none=True)
             self.loss(self.net(self.X[idx]), self.y[idx]).backward()
             self.optimizer.step()
@@ -351,9 +376,14 @@ def torch_cnn(images, y, optimizer: str, batch_size: int) -> TorchTrainer:
     torch.manual_seed(0)
     nn = torch.nn
     net = nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(32 * 7 * 7, 10),
+        nn.Conv2d(1, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(32 * 7 * 7, 10),
     )
     return TorchTrainer(torch, net, images, y, optimizer, batch_size)
 
@@ -361,6 +391,7 @@ def torch_cnn(images, y, optimizer: str, batch_size: int) -> TorchTrainer:
 # --------------------------------------------------------------------------------------------
 # scikit-learn (optional)
 # --------------------------------------------------------------------------------------------
+
 
 class SklearnTrainer:
     """``MLPClassifier`` with ``max_iter=1``; each ``epoch()`` is one ``partial_fit`` over all
@@ -372,17 +403,24 @@ class SklearnTrainer:
             from sklearn.exceptions import ConvergenceWarning
             from sklearn.neural_network import MLPClassifier
         except ImportError as exc:
-            raise Unavailable("scikit-learn is not installed (pip install scikit-learn)") \
-                from exc
+            raise Unavailable("scikit-learn is not installed (pip install scikit-learn)") from exc
         self.ConvergenceWarning = ConvergenceWarning
         self.dtype = np.dtype(dtype)
         self.X, self.y = X.astype(self.dtype, copy=False), y
         self.classes = np.arange(spec.n_classes)
         extra = {"momentum": 0.0, "nesterovs_momentum": False} if optimizer == "sgd" else {}
         self.clf = MLPClassifier(
-            hidden_layer_sizes=spec.hidden, activation="relu", solver=optimizer, alpha=0.0,
-            batch_size=spec.batch_size, learning_rate_init=LEARNING_RATE[optimizer],
-            max_iter=1, shuffle=True, random_state=0, **extra)
+            hidden_layer_sizes=spec.hidden,
+            activation="relu",
+            solver=optimizer,
+            alpha=0.0,
+            batch_size=spec.batch_size,
+            learning_rate_init=LEARNING_RATE[optimizer],
+            max_iter=1,
+            shuffle=True,
+            random_state=0,
+            **extra,
+        )
 
     def epoch(self) -> None:
         with warnings.catch_warnings():
@@ -395,8 +433,10 @@ class SklearnTrainer:
 
 def sklearn_mlp(dtype):
     """A factory for :class:`SklearnTrainer` in ``dtype``, with the MLP factories' signature."""
+
     def make(X, y, spec: MLPSpec, optimizer: str) -> SklearnTrainer:
         return SklearnTrainer(X, y, spec, optimizer, dtype)
+
     return make
 
 

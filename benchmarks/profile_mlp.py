@@ -33,7 +33,7 @@ def main(argv=None) -> int:
 
     X, y = peers.make_data(args.samples)
     trainer = peers.glassnet_mlp(X, y, peers.MLPSpec(), "adam" if args.adam else "sgd")
-    trainer.epoch()                                   # warm-up: build, first allocations
+    trainer.epoch()  # warm-up: build, first allocations
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(args.epochs):

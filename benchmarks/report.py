@@ -22,6 +22,7 @@ OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 # Results
 # --------------------------------------------------------------------------------------------
 
+
 @dataclass
 class Entry:
     """One implementation's measurements in one workload (seconds), or why there are none."""
@@ -29,8 +30,8 @@ class Entry:
     key: str
     name: str
     times: list[float] = field(default_factory=list)
-    note: str = ""         # the reason it was skipped, or the error it raised
-    failed: bool = False   # True when it raised (the run then exits non-zero)
+    note: str = ""  # the reason it was skipped, or the error it raised
+    failed: bool = False  # True when it raised (the run then exits non-zero)
 
     @property
     def median(self) -> float | None:
@@ -42,9 +43,9 @@ class Workload:
     """A row group of the timing table: the same work done by every implementation."""
 
     title: str
-    unit: str                      # "s", "ms" or "us": how medians are shown
+    unit: str  # "s", "ms" or "us": how medians are shown
     entries: list[Entry]
-    detail: str = ""               # data size, batch, optimizer...
+    detail: str = ""  # data size, batch, optimizer...
 
     def median(self, key: str) -> float | None:
         entry = next((e for e in self.entries if e.key == key), None)
@@ -58,10 +59,10 @@ class Results:
     command: str
     repeats: int
     quick: bool
-    gemm: dict | None = None                    # large-GEMM rate and the epoch's FLOPs
+    gemm: dict | None = None  # large-GEMM rate and the epoch's FLOPs
     workloads: list[Workload] = field(default_factory=list)
     memory: list[dict] = field(default_factory=list)
-    scaling: list[Entry] = field(default_factory=list)   # one entry per sample count
+    scaling: list[Entry] = field(default_factory=list)  # one entry per sample count
     scaling_sizes: tuple[int, ...] = ()
     notes: list[str] = field(default_factory=list)
 
@@ -77,6 +78,7 @@ class Results:
 # --------------------------------------------------------------------------------------------
 # The machine
 # --------------------------------------------------------------------------------------------
+
 
 def cpu_model() -> str:
     try:
@@ -128,9 +130,11 @@ def blas_description() -> list[str]:
     lines = []
     for pool in threadpool_info():
         kernel = f", kernel {pool['architecture']}" if pool.get("architecture") else ""
-        lines.append(f"{pool['internal_api']} {pool.get('version') or ''} "
-                     f"({pool['user_api']}{kernel}), {pool['num_threads']} thread(s), "
-                     f"{os.path.basename(pool['filepath'])}")
+        lines.append(
+            f"{pool['internal_api']} {pool.get('version') or ''} "
+            f"({pool['user_api']}{kernel}), {pool['num_threads']} thread(s), "
+            f"{os.path.basename(pool['filepath'])}"
+        )
     return lines
 
 
@@ -145,14 +149,22 @@ def machine_lines(cores: int, load: LoadMonitor | None = None) -> list[str]:
         f"scikit-learn {version_of('sklearn')}",
     ]
     lines += [f"BLAS: {line}" for line in blas_description()]
-    torch = sys.modules.get("torch")     # described only if the run imported it
+    torch = sys.modules.get("torch")  # described only if the run imported it
     if torch is not None:
         blas = "MKL" if torch.backends.mkl.is_available() else "its own BLAS"
-        lines.append(f"PyTorch: {torch.get_num_threads()} thread(s), {blas}, "
-                     f"oneDNN {'on' if torch.backends.mkldnn.is_available() else 'off'}")
+        lines.append(
+            f"PyTorch: {torch.get_num_threads()} thread(s), {blas}, "
+            f"oneDNN {'on' if torch.backends.mkldnn.is_available() else 'off'}"
+        )
     set_vars = [f"{v}={os.environ[v]}" for v in OPENBLAS_VARS if v in os.environ]
-    lines.append("Environment: " + (", ".join(set_vars) + " SET (numbers are not comparable)"
-                                    if set_vars else "OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE unset"))
+    lines.append(
+        "Environment: "
+        + (
+            ", ".join(set_vars) + " SET (numbers are not comparable)"
+            if set_vars
+            else "OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE unset"
+        )
+    )
     if load is not None:
         lines.append(load.describe(cores))
     lines.append(f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
@@ -177,8 +189,10 @@ class LoadMonitor:
         """A warning if the machine is already busy as the benchmark starts."""
         if self.loadavg is None or self.loadavg < 0.5 * cores:
             return None
-        return (f"WARNING: the machine is busy (load average {self.loadavg:.1f} on {cores} "
-                f"cores): multi-threaded timings will be slow and noisy")
+        return (
+            f"WARNING: the machine is busy (load average {self.loadavg:.1f} on {cores} "
+            f"cores): multi-threaded timings will be slow and noisy"
+        )
 
     @staticmethod
     def _sample():
@@ -191,8 +205,7 @@ class LoadMonitor:
         t = os.times()
         own = t.user + t.system + t.children_user + t.children_system
         tick = os.sysconf("SC_CLK_TCK")
-        return ((user + nice + system + irq + softirq) / tick, steal / tick, own,
-                time.monotonic())
+        return ((user + nice + system + irq + softirq) / tick, steal / tick, own, time.monotonic())
 
     def describe(self, cores: int) -> str:
         end = self._sample()
@@ -202,9 +215,11 @@ class LoadMonitor:
         capacity = max(wall * cores, 1e-9)
         others = max(busy - own, 0.0) / capacity
         start = "" if self.loadavg is None else f"load average {self.loadavg:.1f} at start; "
-        return (f"Background load: {start}other processes used {others:.0%} of the "
-                f"{cores} cores during the run, hypervisor steal {steal / capacity:.0%} "
-                f"(both should be near 0% for trustworthy numbers)")
+        return (
+            f"Background load: {start}other processes used {others:.0%} of the "
+            f"{cores} cores during the run, hypervisor steal {steal / capacity:.0%} "
+            f"(both should be near 0% for trustworthy numbers)"
+        )
 
 
 def openblas_warning() -> str | None:
@@ -212,9 +227,11 @@ def openblas_warning() -> str | None:
     set_vars = [v for v in OPENBLAS_VARS if v in os.environ]
     if not set_vars:
         return None
-    return (f"WARNING: {' and '.join(set_vars)} set: OpenBLAS may run a slower kernel, so "
-            f"these numbers are not the machine's. Run: "
-            f"env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run.py")
+    return (
+        f"WARNING: {' and '.join(set_vars)} set: OpenBLAS may run a slower kernel, so "
+        f"these numbers are not the machine's. Run: "
+        f"env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run.py"
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -242,14 +259,16 @@ def fmt_ratio(num: float | None, den: float | None) -> str:
 def table(headers: list[str], rows: list[list[str]], markdown: bool) -> str:
     """A table as aligned plain text, or as Markdown."""
     if markdown:
-        lines = ["| " + " | ".join(headers) + " |",
-                 "|" + "|".join(" --- " for _ in headers) + "|"]
-        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |"
-                  for row in rows]
+        lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(" --- " for _ in headers) + "|"]
+        lines += [
+            "| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows
+        ]
         return "\n".join(lines)
     widths = [max(len(str(c)) for c in col) for col in zip(headers, *rows, strict=True)]
+
     def line(cells):
         return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
     return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
 
@@ -259,10 +278,21 @@ def timing_rows(results: Results) -> list[list[str]]:
     for w in results.workloads:
         limit, glassnet = w.median("limit"), w.median("glassnet")
         for e in w.entries:
-            note = e.note or (f"n={len(e.times)}, min {fmt_time(min(e.times), w.unit)}"
-                              if len(e.times) > 1 else "")
-            rows.append([w.title, e.name, fmt_time(e.median, w.unit),
-                         fmt_ratio(e.median, limit), fmt_ratio(e.median, glassnet), note])
+            note = e.note or (
+                f"n={len(e.times)}, min {fmt_time(min(e.times), w.unit)}"
+                if len(e.times) > 1
+                else ""
+            )
+            rows.append(
+                [
+                    w.title,
+                    e.name,
+                    fmt_time(e.median, w.unit),
+                    fmt_ratio(e.median, limit),
+                    fmt_ratio(e.median, glassnet),
+                    note,
+                ]
+            )
     return rows
 
 
@@ -273,12 +303,16 @@ def memory_rows(results: Results) -> list[list[str]]:
             rows.append([m["name"], "-", "-", "-", "-", m.get("error") or m["skipped"]])
             continue
         within = m["rss_extra_mb"] <= 100
-        rows.append([
-            m["name"], f"{m['dataset_mb']:.0f} MB", f"{m['rss_extra_mb']:.0f} MB",
-            "-" if m["traced_mb"] is None else f"{m['traced_mb']:.0f} MB",
-            f"{m['dataset_mb'] + m['rss_extra_mb']:.0f} MB",
-            "within dataset + 100 MB" if within else "over dataset + 100 MB",
-        ])
+        rows.append(
+            [
+                m["name"],
+                f"{m['dataset_mb']:.0f} MB",
+                f"{m['rss_extra_mb']:.0f} MB",
+                "-" if m["traced_mb"] is None else f"{m['traced_mb']:.0f} MB",
+                f"{m['dataset_mb'] + m['rss_extra_mb']:.0f} MB",
+                "within dataset + 100 MB" if within else "over dataset + 100 MB",
+            ]
+        )
     return rows
 
 
@@ -293,14 +327,23 @@ def scaling_rows(results: Results) -> list[list[str]]:
         for n, e in zip(results.scaling_sizes, entries, strict=True):
             per_10k = None if e.median is None else e.median / n * 10_000
             base = base if base is not None else per_10k
-            rows.append([e.name, f"{n:,}", fmt_time(e.median, "s"), fmt_time(per_10k, "s"),
-                         fmt_ratio(per_10k, base), e.note])
+            rows.append(
+                [
+                    e.name,
+                    f"{n:,}",
+                    fmt_time(e.median, "s"),
+                    fmt_time(per_10k, "s"),
+                    fmt_ratio(per_10k, base),
+                    e.note,
+                ]
+            )
     return rows
 
 
 # --------------------------------------------------------------------------------------------
 # The targets of issue 5 (reported, never asserted)
 # --------------------------------------------------------------------------------------------
+
 
 def target_rows(results: Results) -> list[list[str]]:
     """One row per target: what was measured, whether it is met, and what meeting it would
@@ -327,39 +370,61 @@ def target_rows(results: Results) -> list[list[str]]:
 
     if sgd:
         r = ratio(sgd.median("glassnet"), limit)
-        add("MLP SGD epoch <= 1.3x the limit", "-" if r is None else f"{r:.2f}x", r and r <= 1.3,
-            needs(None if limit is None else 1.3 * limit))
-        for key, name in (("torch", "PyTorch CPU"), ("sklearn32", "scikit-learn float32"),
-                          ("sklearn64", "scikit-learn float64")):
+        add(
+            "MLP SGD epoch <= 1.3x the limit",
+            "-" if r is None else f"{r:.2f}x",
+            r and r <= 1.3,
+            needs(None if limit is None else 1.3 * limit),
+        )
+        for key, name in (
+            ("torch", "PyTorch CPU"),
+            ("sklearn32", "scikit-learn float32"),
+            ("sklearn64", "scikit-learn float64"),
+        ):
             peer = sgd.median(key)
             r = ratio(peer, sgd.median("glassnet"))
-            add(f"glassnet >= 2x faster than {name} (SGD)",
-                "-" if r is None else f"{r:.2f}x", None if r is None else r >= 2,
-                needs(None if peer is None else peer / 2))
+            add(
+                f"glassnet >= 2x faster than {name} (SGD)",
+                "-" if r is None else f"{r:.2f}x",
+                None if r is None else r >= 2,
+                needs(None if peer is None else peer / 2),
+            )
     if sgd and adam:
         r = ratio(adam.median("glassnet"), sgd.median("glassnet"))
         sgd_time = sgd.median("glassnet")
-        add("Adam within 10% of SGD", "-" if r is None else f"{r:.2f}x",
+        add(
+            "Adam within 10% of SGD",
+            "-" if r is None else f"{r:.2f}x",
             None if r is None else r <= 1.1,
-            "" if sgd_time is None else f"Adam epoch <= {1.1 * sgd_time:.3f} s")
+            "" if sgd_time is None else f"Adam epoch <= {1.1 * sgd_time:.3f} s",
+        )
     cnn = results.workload("CNN")
     if cnn:
         r = ratio(cnn.median("glassnet"), cnn.median("torch"))
         torch_time = cnn.median("torch")
-        add("CNN epoch no slower than PyTorch CPU", "-" if r is None else f"{r:.2f}x torch",
+        add(
+            "CNN epoch no slower than PyTorch CPU",
+            "-" if r is None else f"{r:.2f}x torch",
             None if r is None else r <= 1.0,
-            "" if torch_time is None else f"glassnet <= {torch_time:.3f} s")
+            "" if torch_time is None else f"glassnet <= {torch_time:.3f} s",
+        )
     for m in results.memory:
         if m["key"] == "glassnet" and "rss_extra_mb" in m:
-            add("fit peak memory <= dataset + 100 MB", f"+{m['rss_extra_mb']:.0f} MB",
-                m["rss_extra_mb"] <= 100)
+            add(
+                "fit peak memory <= dataset + 100 MB",
+                f"+{m['rss_extra_mb']:.0f} MB",
+                m["rss_extra_mb"] <= 100,
+            )
     glassnet_scaling = [e for e in results.scaling if e.key == "glassnet"]
     if len(glassnet_scaling) > 1 and all(e.median for e in glassnet_scaling):
         first, last = glassnet_scaling[0], glassnet_scaling[-1]
         n0, n1 = results.scaling_sizes[0], results.scaling_sizes[-1]
         r = (last.median / n1) / (first.median / n0)
-        add("time linear in samples (per-sample time, largest / smallest <= 1.2)",
-            f"{r:.2f}x", r <= 1.2)
+        add(
+            "time linear in samples (per-sample time, largest / smallest <= 1.2)",
+            f"{r:.2f}x",
+            r <= 1.2,
+        )
     latency = results.workload("predict 1 row, small net 10-32-32-3")
     if latency and latency.median("glassnet") is not None:
         us = latency.median("glassnet") * 1e6
@@ -371,58 +436,96 @@ def target_rows(results: Results) -> list[list[str]]:
 # The whole report
 # --------------------------------------------------------------------------------------------
 
+
 def gemm_lines(results: Results) -> list[str]:
     g = results.gemm
     if not g:
         return []
-    lines = [f"float32 GEMM rate: {g['gflops']:.1f} GFLOP/s (median, "
-             f"({g['n']}x{g['n']}) @ ({g['n']}x{g['n']}))"]
+    lines = [
+        f"float32 GEMM rate: {g['gflops']:.1f} GFLOP/s (median, "
+        f"({g['n']}x{g['n']}) @ ({g['n']}x{g['n']}))"
+    ]
     if g.get("epoch_gflop"):
         at_rate = g["epoch_gflop"] / g["gflops"]
-        lines.append(f"MLP epoch: {g['epoch_gflop']:.1f} GFLOP of matrix products = "
-                     f"{at_rate:.3f} s at that rate")
+        lines.append(
+            f"MLP epoch: {g['epoch_gflop']:.1f} GFLOP of matrix products = "
+            f"{at_rate:.3f} s at that rate"
+        )
     if g.get("limit_s"):
-        lines.append(f"the limit (those products timed at their real shapes, batch "
-                     f"{g['batch']}): {g['limit_s']:.3f} s = "
-                     f"{g['epoch_gflop'] / g['limit_s']:.1f} GFLOP/s")
+        lines.append(
+            f"the limit (those products timed at their real shapes, batch "
+            f"{g['batch']}): {g['limit_s']:.3f} s = "
+            f"{g['epoch_gflop'] / g['limit_s']:.1f} GFLOP/s"
+        )
     return lines
 
 
 def render(results: Results, machine: list[str], markdown: bool) -> str:
     """The full report as plain text or Markdown."""
+
     def heading(text):
         return f"## {text}" if markdown else f"{text}\n{'=' * len(text)}"
 
     def bullets(lines):
         return "\n".join(f"- {line}" if markdown else f"  {line}" for line in lines)
 
-    title = "glassnet benchmark" + (" (--quick: checks the script, not the speed)"
-                                    if results.quick else "")
-    parts = [f"# {title}" if markdown else title,
-             ("Command: `" + results.command + "`") if markdown
-             else "Command: " + results.command,
-             heading("Machine"), bullets(machine)]
+    title = "glassnet benchmark" + (
+        " (--quick: checks the script, not the speed)" if results.quick else ""
+    )
+    parts = [
+        f"# {title}" if markdown else title,
+        ("Command: `" + results.command + "`") if markdown else "Command: " + results.command,
+        heading("Machine"),
+        bullets(machine),
+    ]
     if results.gemm:
         parts += [heading("The limit"), bullets(gemm_lines(results))]
     if results.workloads:
-        parts += [heading(f"Time (median of {results.repeats} runs after a warm-up; "
-                          f"x limit = time / limit, x glassnet = time / glassnet's time)"),
-                  bullets([f"{w.title}: {w.detail}" for w in results.workloads if w.detail]),
-                  table(["workload", "implementation", "median", "x limit", "x glassnet",
-                         "note"], timing_rows(results), markdown)]
+        parts += [
+            heading(
+                f"Time (median of {results.repeats} runs after a warm-up; "
+                f"x limit = time / limit, x glassnet = time / glassnet's time)"
+            ),
+            bullets([f"{w.title}: {w.detail}" for w in results.workloads if w.detail]),
+            table(
+                ["workload", "implementation", "median", "x limit", "x glassnet", "note"],
+                timing_rows(results),
+                markdown,
+            ),
+        ]
     if results.memory:
-        parts += [heading("Peak memory of fit (one epoch from a fresh model, fresh process)"),
-                  table(["implementation", "dataset", "peak RSS growth", "NumPy allocations",
-                         "peak total", "target"], memory_rows(results), markdown)]
+        parts += [
+            heading("Peak memory of fit (one epoch from a fresh model, fresh process)"),
+            table(
+                [
+                    "implementation",
+                    "dataset",
+                    "peak RSS growth",
+                    "NumPy allocations",
+                    "peak total",
+                    "target",
+                ],
+                memory_rows(results),
+                markdown,
+            ),
+        ]
     if results.scaling:
-        parts += [heading("Scaling: one SGD epoch of the MLP at growing sample counts"),
-                  table(["implementation", "samples", "epoch", "per 10k samples",
-                         "vs smallest", "note"], scaling_rows(results), markdown)]
+        parts += [
+            heading("Scaling: one SGD epoch of the MLP at growing sample counts"),
+            table(
+                ["implementation", "samples", "epoch", "per 10k samples", "vs smallest", "note"],
+                scaling_rows(results),
+                markdown,
+            ),
+        ]
     targets = target_rows(results)
     if targets:
-        parts += [heading("Targets of issue 5 (reported, not asserted)"),
-                  table(["target", "measured", "status", "meeting it needs (this run)"],
-                        targets, markdown)]
+        parts += [
+            heading("Targets of issue 5 (reported, not asserted)"),
+            table(
+                ["target", "measured", "status", "meeting it needs (this run)"], targets, markdown
+            ),
+        ]
     if results.notes:
         parts += [heading("Notes"), bullets(results.notes)]
     return "\n\n".join(parts) + "\n"

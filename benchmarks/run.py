@@ -86,9 +86,17 @@ class Config:
     quick: bool = False
 
 
-QUICK = Config(n_samples=512, cnn_samples=128, predict_rows=128, latency_calls=10,
-               memory_samples=512, scaling_sizes=(128, 256, 512), gemm_size=256,
-               repeats=1, quick=True)
+QUICK = Config(
+    n_samples=512,
+    cnn_samples=128,
+    predict_rows=128,
+    latency_calls=10,
+    memory_samples=512,
+    scaling_sizes=(128, 256, 512),
+    gemm_size=256,
+    repeats=1,
+    quick=True,
+)
 
 
 START = time.perf_counter()
@@ -102,6 +110,7 @@ def progress(message: str) -> None:
 # --------------------------------------------------------------------------------------------
 # Running one implementation safely
 # --------------------------------------------------------------------------------------------
+
 
 def attempt(entry: Entry, fn, *args):
     """``fn(*args)``, or None after recording on ``entry`` why it could not run.
@@ -167,15 +176,22 @@ def time_epochs(factories: dict, cfg: Config) -> list[Entry]:
 # The workloads
 # --------------------------------------------------------------------------------------------
 
+
 def measure_gemm(cfg: Config, n_samples: int) -> dict:
     """The float32 GEMM rate of a large square product, and the FLOPs of an MLP epoch."""
-    progress(f"GEMM rate: ({cfg.gemm_size}, {cfg.gemm_size}) @ ({cfg.gemm_size}, "
-             f"{cfg.gemm_size}) float32")
+    progress(
+        f"GEMM rate: ({cfg.gemm_size}, {cfg.gemm_size}) @ ({cfg.gemm_size}, "
+        f"{cfg.gemm_size}) float32"
+    )
     n = cfg.gemm_size
     seconds = float(np.median(peers.time_large_gemm(n, max(cfg.repeats, 3))))
     spec = MLPSpec()
-    return {"n": n, "gflops": 2 * n**3 / seconds / 1e9, "batch": spec.batch_size,
-            "epoch_gflop": peers.epoch_gemm_flops(n_samples, spec.sizes) / 1e9}
+    return {
+        "n": n,
+        "gflops": 2 * n**3 / seconds / 1e9,
+        "batch": spec.batch_size,
+        "epoch_gflop": peers.epoch_gemm_flops(n_samples, spec.sizes) / 1e9,
+    }
 
 
 def mlp_workload(X, y, optimizer: str, cfg: Config) -> Workload:
@@ -187,9 +203,12 @@ def mlp_workload(X, y, optimizer: str, cfg: Config) -> Workload:
     for key, make in peers.MLP_TRAINERS.items():
         factories[key] = lambda make=make: make(X, y, spec, optimizer)
     return Workload(
-        f"MLP, {label}", "s", time_epochs(factories, cfg),
+        f"MLP, {label}",
+        "s",
+        time_epochs(factories, cfg),
         f"one epoch of 784-256-128-10 ReLU + softmax/cross-entropy, {len(X):,} x 784 "
-        f"float32, batch {spec.batch_size}, {label} lr {peers.LEARNING_RATE[optimizer]}")
+        f"float32, batch {spec.batch_size}, {label} lr {peers.LEARNING_RATE[optimizer]}",
+    )
 
 
 def cnn_workload(X, y, cfg: Config) -> Workload:
@@ -197,13 +216,18 @@ def cnn_workload(X, y, cfg: Config) -> Workload:
     n = min(cfg.cnn_samples, len(X))
     images, labels = peers.as_images(X[:n]), y[:n]
     progress(f"CNN: {n:,} images, batch {cfg.cnn_batch}")
-    factories = {key: (lambda make=make: make(images, labels, "sgd", cfg.cnn_batch))
-                 for key, make in peers.CNN_TRAINERS.items()}
+    factories = {
+        key: (lambda make=make: make(images, labels, "sgd", cfg.cnn_batch))
+        for key, make in peers.CNN_TRAINERS.items()
+    }
     return Workload(
-        "CNN, SGD", "s", time_epochs(factories, cfg),
+        "CNN, SGD",
+        "s",
+        time_epochs(factories, cfg),
         f"one epoch of conv(16,3x3,same)-relu-maxpool2-conv(32,3x3,same)-relu-maxpool2-"
         f"flatten-dense(10), {n:,} samples of 1x28x28 (fewer than the MLP's, to keep the run "
-        f"short), batch {cfg.cnn_batch}, SGD lr 0.01")
+        f"short), batch {cfg.cnn_batch}, SGD lr 0.01",
+    )
 
 
 def predict_workloads(X, y, cfg: Config) -> list[Workload]:
@@ -212,8 +236,14 @@ def predict_workloads(X, y, cfg: Config) -> list[Workload]:
     the "< 50 µs for a small network" target is about."""
     big = _predict_workloads(X, y, cfg, MLPSpec(), "")
     small_spec = MLPSpec(n_features=10, hidden=(32, 32), n_classes=3)
-    small = _predict_workloads(np.ascontiguousarray(X[:, :10]), y % 3, cfg, small_spec,
-                               ", small net 10-32-32-3", bulk=False)
+    small = _predict_workloads(
+        np.ascontiguousarray(X[:, :10]),
+        y % 3,
+        cfg,
+        small_spec,
+        ", small net 10-32-32-3",
+        bulk=False,
+    )
     return big + small
 
 
@@ -237,21 +267,22 @@ def _predict_workloads(X, y, cfg: Config, spec, label, bulk=True) -> list[Worklo
             models[key] = trainer
         many.note, many.failed = one.note, one.failed
 
-    row, rows = X[:1], X[:cfg.predict_rows]
+    row, rows = X[:1], X[: cfg.predict_rows]
     for entry, many in zip(latency, bulk_entries, strict=True):
         if entry.key not in models:
             continue
         predict = models[entry.key].predict
-        progress(f"  {entry.name}: {cfg.latency_calls} one-row calls, "
-                 f"{cfg.repeats} x {len(rows):,} rows")
-        for _ in range(max(10, cfg.latency_calls // 20)):          # warm-up
+        progress(
+            f"  {entry.name}: {cfg.latency_calls} one-row calls, {cfg.repeats} x {len(rows):,} rows"
+        )
+        for _ in range(max(10, cfg.latency_calls // 20)):  # warm-up
             attempt(entry, predict, row)
         for _ in range(cfg.latency_calls):
             seconds = attempt(entry, timed, predict, row)
             if seconds is None:
                 break
             entry.times.append(seconds)
-        attempt(many, predict, rows)                               # warm-up
+        attempt(many, predict, rows)  # warm-up
         for _ in range(cfg.repeats if bulk else 0):
             seconds = attempt(many, timed, predict, rows)
             if seconds is None:
@@ -262,13 +293,23 @@ def _predict_workloads(X, y, cfg: Config, spec, label, bulk=True) -> list[Worklo
         if many.times:
             many.note = f"{len(rows) / many.median:,.0f} rows/s"
     workloads = [
-        Workload(f"predict 1 row{label}", "us", latency,
-                 "latency of predict(X[:1]) (predict_proba for scikit-learn), median of "
-                 f"{cfg.latency_calls} calls"),
+        Workload(
+            f"predict 1 row{label}",
+            "us",
+            latency,
+            "latency of predict(X[:1]) (predict_proba for scikit-learn), median of "
+            f"{cfg.latency_calls} calls",
+        ),
     ]
     if bulk:
-        workloads.append(Workload(f"predict {len(rows):,} rows", "ms", bulk_entries,
-                                  f"throughput: one predict call on {len(rows):,} rows"))
+        workloads.append(
+            Workload(
+                f"predict {len(rows):,} rows",
+                "ms",
+                bulk_entries,
+                f"throughput: one predict call on {len(rows):,} rows",
+            )
+        )
     return workloads
 
 
@@ -290,7 +331,7 @@ def scaling_entries(X, y, cfg: Config) -> list[Entry]:
 # --------------------------------------------------------------------------------------------
 
 MEMORY_PEERS = ("glassnet", "numpy", "torch", "sklearn32")
-QUICK_MEMORY_PEERS = ("glassnet", "numpy")      # --quick: the code path, without slow imports
+QUICK_MEMORY_PEERS = ("glassnet", "numpy")  # --quick: the code path, without slow imports
 
 
 def _status_bytes(field: str) -> int:
@@ -314,15 +355,19 @@ def fit_memory(key: str, n_samples: int) -> dict:
     trainer = peers.MLP_TRAINERS[key](X, y, MLPSpec(), "sgd")
     gc.collect()
     with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")                     # resets VmHWM (the peak RSS) to the current RSS
+        f.write("5")  # resets VmHWM (the peak RSS) to the current RSS
     before = _status_bytes("VmRSS")
     tracemalloc.start()
     seconds = timed(trainer.epoch)
     traced = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     peak = _status_bytes("VmHWM")
-    return {"dataset_mb": (X.nbytes + y.nbytes) / MB, "rss_extra_mb": (peak - before) / MB,
-            "traced_mb": None if key == "torch" else traced / MB, "seconds": seconds}
+    return {
+        "dataset_mb": (X.nbytes + y.nbytes) / MB,
+        "rss_extra_mb": (peak - before) / MB,
+        "traced_mb": None if key == "torch" else traced / MB,
+        "seconds": seconds,
+    }
 
 
 def memory_results(cfg: Config) -> list[dict]:
@@ -330,12 +375,19 @@ def memory_results(cfg: Config) -> list[dict]:
     results = []
     for key in QUICK_MEMORY_PEERS if cfg.quick else MEMORY_PEERS:
         progress(f"memory: {NAMES[key]}, fit on {cfg.memory_samples:,} samples, fresh process")
-        command = [sys.executable, str(Path(__file__).resolve()), "--memory-child", key,
-                   "--samples", str(cfg.memory_samples)]
+        command = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--memory-child",
+            key,
+            "--samples",
+            str(cfg.memory_samples),
+        ]
         row = {"key": key, "name": NAMES[key]}
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=1200,
-                                  check=False)
+            done = subprocess.run(
+                command, capture_output=True, text=True, timeout=1200, check=False
+            )
         except subprocess.TimeoutExpired:
             row.update(error="FAILED: timed out", failed=True)
         else:
@@ -364,12 +416,19 @@ def memory_child(key: str, n_samples: int) -> int:
 # The command line
 # --------------------------------------------------------------------------------------------
 
+
 def command_line() -> str:
     """The command that reproduces this run (with the OpenBLAS overrides unset if they were)."""
-    args = ["python", os.path.relpath(__file__) if not os.path.isabs(sys.argv[0])
-            else sys.argv[0], *sys.argv[1:]]
-    prefix = "" if any(v in os.environ for v in OPENBLAS_VARS) else \
-        "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "
+    args = [
+        "python",
+        os.path.relpath(__file__) if not os.path.isabs(sys.argv[0]) else sys.argv[0],
+        *sys.argv[1:],
+    ]
+    prefix = (
+        ""
+        if any(v in os.environ for v in OPENBLAS_VARS)
+        else "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "
+    )
     return prefix + shlex.join(args)
 
 
@@ -377,17 +436,35 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="glassnet vs the GEMM limit, a NumPy loop, PyTorch CPU and scikit-learn.",
         epilog="For real numbers: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "
-               "python benchmarks/run.py --markdown bench.md")
-    parser.add_argument("--quick", action="store_true",
-                        help="tiny data and 1 repeat: checks the script works (seconds)")
-    parser.add_argument("--markdown", metavar="FILE", type=Path,
-                        help="also write the report as Markdown to FILE")
-    parser.add_argument("--repeats", type=int, metavar="N",
-                        help="timed runs per measurement (default 5, 1 with --quick)")
-    parser.add_argument("--threads", type=int, metavar="N",
-                        help="threads for every library (default: every core; 1 with --quick)")
-    parser.add_argument("--only", action="append", choices=WORKLOADS, metavar="WORKLOAD",
-                        help=f"run only this workload (repeatable): {', '.join(WORKLOADS)}")
+        "python benchmarks/run.py --markdown bench.md",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny data and 1 repeat: checks the script works (seconds)",
+    )
+    parser.add_argument(
+        "--markdown", metavar="FILE", type=Path, help="also write the report as Markdown to FILE"
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        metavar="N",
+        help="timed runs per measurement (default 5, 1 with --quick)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="threads for every library (default: every core; 1 with --quick)",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=WORKLOADS,
+        metavar="WORKLOAD",
+        help=f"run only this workload (repeatable): {', '.join(WORKLOADS)}",
+    )
     parser.add_argument("--memory-child", choices=MEMORY_PEERS, help=argparse.SUPPRESS)
     parser.add_argument("--samples", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -404,18 +481,19 @@ def limit_threads(n: int) -> None:
     timings swing by 10x; on one thread each the comparison between implementations still
     holds. (--quick checks the script, not the speed, so it takes one thread and stays fast.)
     """
-    peers.THREADS = n                   # PyTorch
+    peers.THREADS = n  # PyTorch
     # Read by the BLAS and OpenMP libraries loaded from now on (scikit-learn's, PyTorch's)
     # and by the memory subprocesses.
-    os.environ.update(OMP_NUM_THREADS=str(n), OPENBLAS_NUM_THREADS=str(n),
-                      MKL_NUM_THREADS=str(n))
+    os.environ.update(OMP_NUM_THREADS=str(n), OPENBLAS_NUM_THREADS=str(n), MKL_NUM_THREADS=str(n))
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
-        progress("WARNING: threadpoolctl is not installed, so NumPy's BLAS keeps its threads; "
-                 f"set OPENBLAS_NUM_THREADS={n} in the command instead")
+        progress(
+            "WARNING: threadpoolctl is not installed, so NumPy's BLAS keeps its threads; "
+            f"set OPENBLAS_NUM_THREADS={n} in the command instead"
+        )
         return
-    threadpool_limits(n)                # the pools already loaded (NumPy's OpenBLAS)
+    threadpool_limits(n)  # the pools already loaded (NumPy's OpenBLAS)
 
 
 def use_working_tree() -> None:
@@ -443,7 +521,8 @@ def run(cfg: Config, only: set[str]) -> Results:
         results.scaling, results.scaling_sizes = scaling_entries(X, y, cfg), sizes
     results.notes.append(
         "Data: synthetic MNIST-like float32 (per-class random strokes, 10% of pixels "
-        "flipped, 10% of labels random; np.random.default_rng(0)); no download.")
+        "flipped, 10% of labels random; np.random.default_rng(0)); no download."
+    )
     threads = f"{peers.THREADS} thread" + ("s" if peers.THREADS > 1 else "")
     results.notes.append(f"Every implementation runs on {threads}.")
     return results

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from glassnet.callbacks import Callback
+from glassnet.training.callbacks import Callback
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -31,7 +31,6 @@ def python_blocks(path, section=None):
 def ecosystem_blocks(section):
     """The python blocks of one section of docs/ecosystem.md."""
     return python_blocks(ROOT / "docs" / "ecosystem.md", section)
-
 
 
 class Interrupt(Callback):

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet.activations import ACTIVATIONS, get_activation, sigmoid
-from glassnet.gradcheck import numeric_gradient, relative_error
+from glassnet.glassbox.gradcheck import numeric_gradient, relative_error
+from glassnet.nn.activations import ACTIVATIONS, get_activation, sigmoid
 
 ALL = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "softmax"]
 
@@ -16,7 +16,7 @@ def test_sigmoid_matches_textbook_formula_bit_for_bit():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_sigmoid_and_softmax_never_overflow(dtype):
     z = np.array([[-1e4, -800.0, 0.0, 800.0, 1e4]], dtype=dtype)
-    s = sigmoid(z)                         # the suite turns NumPy warnings into errors
+    s = sigmoid(z)  # the suite turns NumPy warnings into errors
     assert s.dtype == dtype
     assert np.all(np.isfinite(s)) and s[0, 0] < 1e-30 and s[0, -1] == 1.0 and s[0, 2] == 0.5
     p = gn.Softmax().forward(z)
@@ -29,7 +29,7 @@ def test_derivatives_say_what_they_use():
     assert gn.ReLU.uses == "input" and gn.LeakyReLU.uses == "input"
     s = gn.Sigmoid()
     s.forward(np.array([0.0]))
-    assert s.derivative()[0] == 0.25          # a (1 - a) = 0.5 * 0.5
+    assert s.derivative()[0] == 0.25  # a (1 - a) = 0.5 * 0.5
     r = gn.LeakyReLU(alpha=0.1)
     r.forward(np.array([-2.0, 3.0]))
     assert np.array_equal(r.derivative(), [0.1, 1.0])
@@ -39,7 +39,7 @@ def test_derivatives_say_what_they_use():
 def test_backward_matches_finite_differences(name, rng):
     act = get_activation(name)
     z = rng.normal(size=(4, 5))
-    z[np.abs(z) < 1e-3] = 0.5                 # keep away from the ReLU kink
+    z[np.abs(z) < 1e-3] = 0.5  # keep away from the ReLU kink
     g = rng.normal(size=z.shape)
     act.forward(z)
     analytic = act.backward(g)

@@ -15,16 +15,32 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_quick_benchmark_runs_and_reports(tmp_path):
     markdown = tmp_path / "bench.md"
     done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick",
-         "--markdown", str(markdown)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "run.py"),
+            "--quick",
+            "--markdown",
+            str(markdown),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     table = done.stdout
     assert "glassnet" in table
     assert "limit" in table
-    for workload in ("MLP, SGD", "MLP, Adam", "CNN", "predict 1 row", "Peak memory",
-                     "Scaling", "GFLOP/s"):
+    for workload in (
+        "MLP, SGD",
+        "MLP, Adam",
+        "CNN",
+        "predict 1 row",
+        "Peak memory",
+        "Scaling",
+        "GFLOP/s",
+    ):
         assert workload in table, workload
     report = markdown.read_text(encoding="utf-8")
     assert "| workload | implementation |" in report
@@ -35,7 +51,11 @@ def test_quick_benchmark_runs_and_reports(tmp_path):
 def test_optimizer_step_script_runs():
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "optimizer_step.py"), "--steps", "3"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "glassnet SGD step" in done.stdout and "glassnet Adam step" in done.stdout

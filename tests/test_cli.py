@@ -62,19 +62,35 @@ def write(path, text):
 @pytest.fixture(scope="module")
 def penguin_model(tmp_path_factory):
     out = tmp_path_factory.mktemp("model") / "penguins.safetensors"
-    assert main(["train", "penguins.csv", "--target", "species", "--impute", "mean",
-                 "--out", str(out), *FAST]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "penguins.csv",
+                "--target",
+                "species",
+                "--impute",
+                "mean",
+                "--out",
+                str(out),
+                *FAST,
+            ]
+        )
+        == 0
+    )
     return out
 
 
 # --------------------------------------------------------------------------- the round trips
 
+
 def test_gender_round_trip(capsys, in_tmp):
-    code, out, err = run(capsys, "train", "gender.csv", "--target", "Gender", "--ignore",
-                         "Name", "-q")
+    code, out, err = run(
+        capsys, "train", "gender.csv", "--target", "Gender", "--ignore", "Name", "-q"
+    )
     assert code == 0, err
     assert "no validation split was made" in out
-    assert "model written to gender.safetensors" in out        # here: gender.csv is shipped
+    assert "model written to gender.safetensors" in out  # here: gender.csv is shipped
     assert (in_tmp / "gender.safetensors").is_file()
 
     code, out, err = run(capsys, "predict", "gender.safetensors", "gender-new.csv", "--proba")
@@ -90,9 +106,20 @@ def test_gender_round_trip(capsys, in_tmp):
 
 
 def test_penguins_round_trip_with_plots(capsys, in_tmp):
-    code, out, err = run(capsys, "train", "penguins.csv", "--target", "species",
-                         "--impute", "mean", "--plot", "train.png", "--out", "p.safetensors",
-                         *FAST)
+    code, out, err = run(
+        capsys,
+        "train",
+        "penguins.csv",
+        "--target",
+        "species",
+        "--impute",
+        "mean",
+        "--plot",
+        "train.png",
+        "--out",
+        "p.safetensors",
+        *FAST,
+    )
     assert code == 0, err
     assert "task: classification, 3 classes (Adelie, Chinstrap, Gentoo)" in out
     assert "split: 275 training rows, 69 validation rows (stratified), seed 0" in out
@@ -101,20 +128,24 @@ def test_penguins_round_trip_with_plots(capsys, in_tmp):
     assert accuracy >= 0.95 and f1 >= 0.95
     assert "plot written to train.png" in out
 
-    code, out, err = run(capsys, "predict", "p.safetensors", "penguins.csv", "--out",
-                         "pred.csv", "--proba")
+    code, out, err = run(
+        capsys, "predict", "p.safetensors", "penguins.csv", "--out", "pred.csv", "--proba"
+    )
     assert code == 0, err
     assert out == "" and "344 predictions written to pred.csv" in err
     import pandas as pd
 
     pred = pd.read_csv("pred.csv")
-    assert list(pred.columns[-4:]) == ["predicted_species", "P(Adelie)", "P(Chinstrap)",
-                                       "P(Gentoo)"]
+    assert list(pred.columns[-4:]) == [
+        "predicted_species",
+        "P(Adelie)",
+        "P(Chinstrap)",
+        "P(Gentoo)",
+    ]
     assert set(pred["predicted_species"]) == {"Adelie", "Chinstrap", "Gentoo"}
     assert (pred["predicted_species"] == pred["species"]).mean() >= 0.95
 
-    code, out, err = run(capsys, "evaluate", "p.safetensors", "penguins.csv", "--plot",
-                         "cm.png")
+    code, out, err = run(capsys, "evaluate", "p.safetensors", "penguins.csv", "--plot", "cm.png")
     assert code == 0, err
     assert "344 rows, target 'species' (classification)" in out
     assert "true \\ predicted" in out and "Chinstrap" in out
@@ -124,27 +155,49 @@ def test_penguins_round_trip_with_plots(capsys, in_tmp):
 
 
 def test_regression_round_trip(capsys, in_tmp):
-    code, out, err = run(capsys, "train", "penguins.csv", "--target", "body_mass_g",
-                         "--drop-missing", "--out", "mass.safetensors", "--plot", "r.png",
-                         *FAST)
+    code, out, err = run(
+        capsys,
+        "train",
+        "penguins.csv",
+        "--target",
+        "body_mass_g",
+        "--drop-missing",
+        "--out",
+        "mass.safetensors",
+        "--plot",
+        "r.png",
+        *FAST,
+    )
     assert code == 0, err
     assert "note: dropped 11 of 344 rows with missing values" in out
     assert "RMSE" in out and "R²" in out
-    code, out, err = run(capsys, "evaluate", "mass.safetensors", "penguins.csv",
-                         "--drop-missing", "--plot", "pt.png")
+    code, out, err = run(
+        capsys, "evaluate", "mass.safetensors", "penguins.csv", "--drop-missing", "--plot", "pt.png"
+    )
     assert code == 0, err
     assert "left out 11 of 344 rows" in err
     assert "RMSE" in out and (in_tmp / "pt.png").stat().st_size > 5000
-    code, out, err = run(capsys, "predict", "mass.safetensors", "penguins.csv",
-                         "--drop-missing")
+    code, out, err = run(capsys, "predict", "mass.safetensors", "penguins.csv", "--drop-missing")
     assert code == 0
     first = out.splitlines()[1].split(",")
-    assert 2500 < float(first[-1]) < 6500                      # grams, not standardised
+    assert 2500 < float(first[-1]) < 6500  # grams, not standardised
 
 
 def test_decision_boundary_with_two_features(capsys, in_tmp):
-    code, out, err = run(capsys, "train", "xor.csv", "--target", "y", "--plot", "xor.png",
-                         "--out", "xor.safetensors", "--learning-rate", "0.01", "-q")
+    code, out, err = run(
+        capsys,
+        "train",
+        "xor.csv",
+        "--target",
+        "y",
+        "--plot",
+        "xor.png",
+        "--out",
+        "xor.safetensors",
+        "--learning-rate",
+        "0.01",
+        "-q",
+    )
     assert code == 0, err
     assert (in_tmp / "xor.png").stat().st_size > 5000
 
@@ -152,8 +205,18 @@ def test_decision_boundary_with_two_features(capsys, in_tmp):
 def test_default_model_path_is_next_to_the_data(capsys, in_tmp):
     (in_tmp / "data").mkdir()
     shutil.copy(tabular.tables.table_path("gender.csv"), in_tmp / "data" / "people.csv")
-    code, out, err = run(capsys, "train", "data/people.csv", "--target", "Gender",
-                         "--ignore", "Name", "--epochs", "5", "-q")
+    code, out, err = run(
+        capsys,
+        "train",
+        "data/people.csv",
+        "--target",
+        "Gender",
+        "--ignore",
+        "Name",
+        "--epochs",
+        "5",
+        "-q",
+    )
     assert code == 0, err
     assert (in_tmp / "data" / "people.safetensors").is_file()
 
@@ -163,8 +226,9 @@ def test_unknown_category_at_predict(capsys, in_tmp, penguin_model):
     code, out, err = run(capsys, "predict", penguin_model, "new.csv")
     assert code == 0, err
     assert out.splitlines()[1].endswith(",Gentoo")
-    assert "note: column 'island': 1 row with a category the model never saw " \
-           "(first 'Atlantis')" in err
+    assert (
+        "note: column 'island': 1 row with a category the model never saw (first 'Atlantis')" in err
+    )
 
 
 def test_extra_columns_are_ignored(capsys, in_tmp, penguin_model):
@@ -177,10 +241,15 @@ def test_extra_columns_are_ignored(capsys, in_tmp, penguin_model):
 def test_summary(capsys, penguin_model):
     code, out, err = run(capsys, "summary", penguin_model)
     assert code == 0, err
-    for part in ("Dense(64, relu)", "Dense(3, softmax)", "total parameters: 2,883",
-                 "island: one-hot, 3 categories (Biscoe, Dream, Torgersen)",
-                 "sex: one-hot, 2 categories (female, male); unknown -> all zeros, missing ->",
-                 "training history:", "kept the weights of epoch"):
+    for part in (
+        "Dense(64, relu)",
+        "Dense(3, softmax)",
+        "total parameters: 2,883",
+        "island: one-hot, 3 categories (Biscoe, Dream, Torgersen)",
+        "sex: one-hot, 2 categories (female, male); unknown -> all zeros, missing ->",
+        "training history:",
+        "kept the weights of epoch",
+    ):
         assert part in out, part
 
 
@@ -193,11 +262,23 @@ def test_datasets_and_demo_listing(capsys):
 
 # --------------------------------------------------------------------------- Ctrl-C
 
+
 def test_ctrl_c_saves_the_best_model_and_says_where(capsys, in_tmp, monkeypatch):
-    monkeypatch.setattr(tabular, "train",
-                        functools.partial(tabular.train, callbacks=[Interrupt(at=4)]))
-    code, out, err = run(capsys, "train", "penguins.csv", "--target", "species",
-                         "--impute", "mean", "--out", "m.safetensors", "-q")
+    monkeypatch.setattr(
+        tabular, "train", functools.partial(tabular.train, callbacks=[Interrupt(at=4)])
+    )
+    code, out, err = run(
+        capsys,
+        "train",
+        "penguins.csv",
+        "--target",
+        "species",
+        "--impute",
+        "mean",
+        "--out",
+        "m.safetensors",
+        "-q",
+    )
     assert code == 130
     assert "epochs: 4 (interrupted by Ctrl-C)" in out
     assert "best model so far written to m.safetensors" in out
@@ -210,12 +291,10 @@ def test_ctrl_c_before_any_epoch(capsys, in_tmp, monkeypatch):
         def on_epoch_begin(self, epoch, logs=None):
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(tabular, "train", functools.partial(tabular.train,
-                                                            callbacks=[AtOnce()]))
+    monkeypatch.setattr(tabular, "train", functools.partial(tabular.train, callbacks=[AtOnce()]))
     code, out, err = run(capsys, "train", "xor.csv", "--target", "y", "-q")
     assert code == 130
-    assert err == "glassnet: interrupted before the first epoch finished: no model was " \
-                  "written\n"
+    assert err == "glassnet: interrupted before the first epoch finished: no model was written\n"
     assert list(in_tmp.iterdir()) == []
 
 
@@ -225,77 +304,147 @@ TRAIN_OUT = ["--out", "m.safetensors", "--plot", "m.png", "-q"]
 
 
 def test_missing_file(capsys, in_tmp):
-    fails(capsys, in_tmp, ["train", "nope.csv", "--target", "y", *TRAIN_OUT],
-          "file not found: 'nope.csv' (tables shipped with glassnet: gender.csv")
+    fails(
+        capsys,
+        in_tmp,
+        ["train", "nope.csv", "--target", "y", *TRAIN_OUT],
+        "file not found: 'nope.csv' (tables shipped with glassnet: gender.csv",
+    )
 
 
 def test_unreadable_files(capsys, in_tmp):
     (in_tmp / "folder.csv").mkdir()
-    fails(capsys, in_tmp, ["train", "folder.csv", "--target", "y", *TRAIN_OUT],
-          "'folder.csv' is a folder, not a CSV file")
+    fails(
+        capsys,
+        in_tmp,
+        ["train", "folder.csv", "--target", "y", *TRAIN_OUT],
+        "'folder.csv' is a folder, not a CSV file",
+    )
     (in_tmp / "binary.csv").write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe")
-    fails(capsys, in_tmp, ["train", "binary.csv", "--target", "y", *TRAIN_OUT],
-          "'binary.csv' is not a UTF-8 text file")
+    fails(
+        capsys,
+        in_tmp,
+        ["train", "binary.csv", "--target", "y", *TRAIN_OUT],
+        "'binary.csv' is not a UTF-8 text file",
+    )
 
 
 def test_empty_file(capsys, in_tmp):
     write("empty.csv", "")
-    fails(capsys, in_tmp, ["train", "empty.csv", "--target", "y", *TRAIN_OUT],
-          "'empty.csv' is empty")
+    fails(
+        capsys, in_tmp, ["train", "empty.csv", "--target", "y", *TRAIN_OUT], "'empty.csv' is empty"
+    )
     write("header.csv", "x,y\n")
-    fails(capsys, in_tmp, ["train", "header.csv", "--target", "y", *TRAIN_OUT],
-          "'header.csv' has a header but no data rows")
+    fails(
+        capsys,
+        in_tmp,
+        ["train", "header.csv", "--target", "y", *TRAIN_OUT],
+        "'header.csv' has a header but no data rows",
+    )
 
 
 def test_target_column_absent_lists_columns(capsys, in_tmp):
-    fails(capsys, in_tmp, ["train", "gender.csv", "--target", "Sex", *TRAIN_OUT],
-          "'gender.csv' has no target column 'Sex'; its columns are: 'Name', 'Weight', "
-          "'Height', 'Gender'")
-    fails(capsys, in_tmp, ["train", "gender.csv", "--target", "Gender", "--ignore", "Nme",
-                           *TRAIN_OUT], "has no column to --ignore 'Nme'")
+    fails(
+        capsys,
+        in_tmp,
+        ["train", "gender.csv", "--target", "Sex", *TRAIN_OUT],
+        "'gender.csv' has no target column 'Sex'; its columns are: 'Name', 'Weight', "
+        "'Height', 'Gender'",
+    )
+    fails(
+        capsys,
+        in_tmp,
+        ["train", "gender.csv", "--target", "Gender", "--ignore", "Nme", *TRAIN_OUT],
+        "has no column to --ignore 'Nme'",
+    )
 
 
 def test_target_with_a_single_class(capsys, in_tmp):
     write("one.csv", "Weight,Height,Gender\n133,65,F\n120,60,F\n140,66,F\n")
-    fails(capsys, in_tmp, ["train", "one.csv", "--target", "Gender", *TRAIN_OUT],
-          "the target column 'Gender' has a single class ('F'): a classifier needs at least two")
+    fails(
+        capsys,
+        in_tmp,
+        ["train", "one.csv", "--target", "Gender", *TRAIN_OUT],
+        "the target column 'Gender' has a single class ('F'): a classifier needs at least two",
+    )
 
 
 def test_numeric_column_with_junk(capsys, in_tmp):
-    write("junk.csv", "Name,Weight,Height,Gender\nAlice,133,65,F\nBob,160,72,M\n"
-                      "Charlie,abc,70,M\nDiana,120,60,F\n")
-    fails(capsys, in_tmp, ["train", "junk.csv", "--target", "Gender", "--ignore", "Name",
-                           *TRAIN_OUT], "column 'Weight' holds numbers, but row 3 has 'abc'")
+    write(
+        "junk.csv",
+        "Name,Weight,Height,Gender\nAlice,133,65,F\nBob,160,72,M\n"
+        "Charlie,abc,70,M\nDiana,120,60,F\n",
+    )
+    fails(
+        capsys,
+        in_tmp,
+        ["train", "junk.csv", "--target", "Gender", "--ignore", "Name", *TRAIN_OUT],
+        "column 'Weight' holds numbers, but row 3 has 'abc'",
+    )
 
 
 def test_junk_at_predict_time(capsys, in_tmp, penguin_model):
-    write("new.csv", f"{PENGUIN_COLUMNS}\nDream,39,18,190,3600,female,2009\n"
-                     f"Dream,39,18,big,3600,female,2009\n")
-    fails(capsys, in_tmp, ["predict", penguin_model, "new.csv", "--out", "p.csv"],
-          "column 'flipper_length_mm' holds numbers, but row 2 has 'big'")
+    write(
+        "new.csv",
+        f"{PENGUIN_COLUMNS}\nDream,39,18,190,3600,female,2009\nDream,39,18,big,3600,female,2009\n",
+    )
+    fails(
+        capsys,
+        in_tmp,
+        ["predict", penguin_model, "new.csv", "--out", "p.csv"],
+        "column 'flipper_length_mm' holds numbers, but row 2 has 'big'",
+    )
 
 
 def test_missing_values_are_never_silent(capsys, in_tmp):
-    err = fails(capsys, in_tmp, ["train", "penguins.csv", "--target", "species", *TRAIN_OUT],
-                "column 'bill_length_mm' has 2 missing values (first in row 4)")
+    err = fails(
+        capsys,
+        in_tmp,
+        ["train", "penguins.csv", "--target", "species", *TRAIN_OUT],
+        "column 'bill_length_mm' has 2 missing values (first in row 4)",
+    )
     assert "--impute mean|median|most_frequent, or --drop-missing" in err
-    fails(capsys, in_tmp, ["train", "penguins.csv", "--target", "sex", "--impute", "mean",
-                           *TRAIN_OUT],
-          "the target column 'sex' has 11 missing values (first in row 4): use --drop-missing")
+    fails(
+        capsys,
+        in_tmp,
+        ["train", "penguins.csv", "--target", "sex", "--impute", "mean", *TRAIN_OUT],
+        "the target column 'sex' has 11 missing values (first in row 4): use --drop-missing",
+    )
 
 
 def test_an_empty_column_is_named(capsys, in_tmp):
-    write("trailing.csv", "x,y,\n1,a,\n2,b,\n3,a,\n")          # a trailing comma per line
-    fails(capsys, in_tmp, ["train", "trailing.csv", "--target", "y", *TRAIN_OUT],
-          "column 'Unnamed: 2' of 'trailing.csv' is empty: --ignore it")
+    write("trailing.csv", "x,y,\n1,a,\n2,b,\n3,a,\n")  # a trailing comma per line
+    fails(
+        capsys,
+        in_tmp,
+        ["train", "trailing.csv", "--target", "y", *TRAIN_OUT],
+        "column 'Unnamed: 2' of 'trailing.csv' is empty: --ignore it",
+    )
 
 
 def test_missing_values_at_predict_without_fill(capsys, in_tmp):
-    assert main(["train", "penguins.csv", "--target", "species", "--drop-missing",
-                 "--out", "d.safetensors", *FAST]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "penguins.csv",
+                "--target",
+                "species",
+                "--drop-missing",
+                "--out",
+                "d.safetensors",
+                *FAST,
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
-    err = fails(capsys, in_tmp, ["predict", "d.safetensors", "penguins.csv", "--out", "p.csv"],
-                "column 'bill_length_mm' has 2 missing values (first in row 4)")
+    err = fails(
+        capsys,
+        in_tmp,
+        ["predict", "d.safetensors", "penguins.csv", "--out", "p.csv"],
+        "column 'bill_length_mm' has 2 missing values (first in row 4)",
+    )
     assert "use --drop-missing, or train with --impute" in err
     code, out, err = run(capsys, "predict", "d.safetensors", "penguins.csv", "--drop-missing")
     assert code == 0 and len(out.splitlines()) == 1 + 333
@@ -303,26 +452,43 @@ def test_missing_values_at_predict_without_fill(capsys, in_tmp):
 
 def test_prediction_file_missing_a_column(capsys, in_tmp, penguin_model):
     write("new.csv", "island,bill_length_mm,sex\nDream,39,female\n")
-    fails(capsys, in_tmp, ["predict", penguin_model, "new.csv", "--out", "p.csv"],
-          "'new.csv' has no column 'bill_depth_mm', which the model needs")
-    fails(capsys, in_tmp, ["evaluate", penguin_model, "new.csv", "--plot", "e.png"],
-          "has no column 'bill_depth_mm'")
+    fails(
+        capsys,
+        in_tmp,
+        ["predict", penguin_model, "new.csv", "--out", "p.csv"],
+        "'new.csv' has no column 'bill_depth_mm', which the model needs",
+    )
+    fails(
+        capsys,
+        in_tmp,
+        ["evaluate", penguin_model, "new.csv", "--plot", "e.png"],
+        "has no column 'bill_depth_mm'",
+    )
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda good: b"", "is not a glassnet model file (too short)"),
-    (lambda good: good[: len(good) // 2], "truncated"),
-    (lambda good: good[:9] + b"\x00" + good[10:], "is not a glassnet model file"),
-    (lambda good: b"Name,Weight\nAlice,133\n", "is not a glassnet model file"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda good: b"", "is not a glassnet model file (too short)"),
+        (lambda good: good[: len(good) // 2], "truncated"),
+        (lambda good: good[:9] + b"\x00" + good[10:], "is not a glassnet model file"),
+        (lambda good: b"Name,Weight\nAlice,133\n", "is not a glassnet model file"),
+    ],
+)
 def test_bad_model_files(capsys, in_tmp, penguin_model, make, message):
     (in_tmp / "bad.safetensors").write_bytes(make(penguin_model.read_bytes()))
-    for argv in (["predict", "bad.safetensors", "gender-new.csv", "--out", "p.csv"],
-                 ["evaluate", "bad.safetensors", "penguins.csv", "--plot", "e.png"],
-                 ["summary", "bad.safetensors"]):
+    for argv in (
+        ["predict", "bad.safetensors", "gender-new.csv", "--out", "p.csv"],
+        ["evaluate", "bad.safetensors", "penguins.csv", "--plot", "e.png"],
+        ["summary", "bad.safetensors"],
+    ):
         fails(capsys, in_tmp, argv, message)
-    fails(capsys, in_tmp, ["predict", "missing.safetensors", "gender-new.csv"],
-          "model file not found: 'missing.safetensors'")
+    fails(
+        capsys,
+        in_tmp,
+        ["predict", "missing.safetensors", "gender-new.csv"],
+        "model file not found: 'missing.safetensors'",
+    )
 
 
 def test_a_model_without_table_preprocessing(capsys, in_tmp):
@@ -333,8 +499,12 @@ def test_a_model_without_table_preprocessing(capsys, in_tmp):
     model = gn.Sequential([gn.Dense(1, activation="sigmoid")])
     model.fit(np.zeros((4, 2)), np.array([0, 1, 0, 1]), loss="bce", epochs=1)
     model.save("plain.safetensors")
-    fails(capsys, in_tmp, ["predict", "plain.safetensors", "xor.csv"],
-          "the model file holds no table preprocessing (it was not made by `glassnet train`)")
+    fails(
+        capsys,
+        in_tmp,
+        ["predict", "plain.safetensors", "xor.csv"],
+        "the model file holds no table preprocessing (it was not made by `glassnet train`)",
+    )
     code, out, _ = run(capsys, "summary", "plain.safetensors")
     assert code == 0 and "preprocessing: none stored" in out
 
@@ -343,57 +513,123 @@ def test_a_failed_run_removes_nothing_that_existed(capsys, in_tmp, penguin_model
     write("p.csv", "keep me\n")
     write("m.safetensors", "an older model\n")
     write("new.csv", "island\nDream\n")
-    fails(capsys, in_tmp, ["predict", penguin_model, "new.csv", "--out", "p.csv"],
-          "has no column 'bill_length_mm'")
-    fails(capsys, in_tmp, ["train", "penguins.csv", "--target", "species", "--out",
-                           "m.safetensors", "-q"], "missing values")
+    fails(
+        capsys,
+        in_tmp,
+        ["predict", penguin_model, "new.csv", "--out", "p.csv"],
+        "has no column 'bill_length_mm'",
+    )
+    fails(
+        capsys,
+        in_tmp,
+        ["train", "penguins.csv", "--target", "species", "--out", "m.safetensors", "-q"],
+        "missing values",
+    )
     assert (in_tmp / "p.csv").read_text() == "keep me\n"
 
 
 def test_outputs_are_checked_before_any_work(capsys, in_tmp, penguin_model):
-    fails(capsys, in_tmp, ["train", "gender.csv", "--target", "Gender", "--out",
-                           "nowhere/m.safetensors", "-q"],
-          "cannot write the model to 'nowhere/m.safetensors': the folder 'nowhere' does not "
-          "exist")
+    fails(
+        capsys,
+        in_tmp,
+        ["train", "gender.csv", "--target", "Gender", "--out", "nowhere/m.safetensors", "-q"],
+        "cannot write the model to 'nowhere/m.safetensors': the folder 'nowhere' does not exist",
+    )
     write("mine.csv", "x,y\n1,a\n2,b\n")
-    fails(capsys, in_tmp, ["train", "mine.csv", "--target", "y", "--out", "mine.csv"],
-          "the model would overwrite the input file 'mine.csv'")
-    fails(capsys, in_tmp, ["predict", penguin_model, "mine.csv", "--out", "mine.csv"],
-          "the predictions would overwrite the input file 'mine.csv'")
-    fails(capsys, in_tmp, ["evaluate", penguin_model, "penguins.csv", "--plot", "no/e.png"],
-          "cannot write the plot to 'no/e.png'")
+    fails(
+        capsys,
+        in_tmp,
+        ["train", "mine.csv", "--target", "y", "--out", "mine.csv"],
+        "the model would overwrite the input file 'mine.csv'",
+    )
+    fails(
+        capsys,
+        in_tmp,
+        ["predict", penguin_model, "mine.csv", "--out", "mine.csv"],
+        "the predictions would overwrite the input file 'mine.csv'",
+    )
+    fails(
+        capsys,
+        in_tmp,
+        ["evaluate", penguin_model, "penguins.csv", "--plot", "no/e.png"],
+        "cannot write the plot to 'no/e.png'",
+    )
 
 
 def test_option_errors(capsys, in_tmp, penguin_model):
-    fails(capsys, in_tmp, ["train", "gender.csv", "--target", "Gender", "--hidden", "64,x",
-                           *TRAIN_OUT], "hidden must be sizes separated by commas")
-    fails(capsys, in_tmp, ["train", "gender.csv", "--target", "Gender", "--activation",
-                           "swish", *TRAIN_OUT], "unknown activation 'swish'")
-    fails(capsys, in_tmp, ["train", "gender.csv", "--target", "Gender", "--task",
-                           "regression", *TRAIN_OUT], "regression needs numbers")
-    fails(capsys, in_tmp, ["train", "gender.csv", "--target", "Name", *TRAIN_OUT],
-          "the target column 'Name' has a different value in every row")
-    fails(capsys, in_tmp, ["train", "gender.csv", "--target", "Gender", "--learning-rate",
-                           "-1", *TRAIN_OUT], "learning_rate must be > 0")
-    assert main(["train", "penguins.csv", "--target", "body_mass_g", "--drop-missing",
-                 "--out", "r.safetensors", "--epochs", "2", "-q"]) == 0
+    fails(
+        capsys,
+        in_tmp,
+        ["train", "gender.csv", "--target", "Gender", "--hidden", "64,x", *TRAIN_OUT],
+        "hidden must be sizes separated by commas",
+    )
+    fails(
+        capsys,
+        in_tmp,
+        ["train", "gender.csv", "--target", "Gender", "--activation", "swish", *TRAIN_OUT],
+        "unknown activation 'swish'",
+    )
+    fails(
+        capsys,
+        in_tmp,
+        ["train", "gender.csv", "--target", "Gender", "--task", "regression", *TRAIN_OUT],
+        "regression needs numbers",
+    )
+    fails(
+        capsys,
+        in_tmp,
+        ["train", "gender.csv", "--target", "Name", *TRAIN_OUT],
+        "the target column 'Name' has a different value in every row",
+    )
+    fails(
+        capsys,
+        in_tmp,
+        ["train", "gender.csv", "--target", "Gender", "--learning-rate", "-1", *TRAIN_OUT],
+        "learning_rate must be > 0",
+    )
+    assert (
+        main(
+            [
+                "train",
+                "penguins.csv",
+                "--target",
+                "body_mass_g",
+                "--drop-missing",
+                "--out",
+                "r.safetensors",
+                "--epochs",
+                "2",
+                "-q",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
-    fails(capsys, in_tmp, ["predict", "r.safetensors", "penguins.csv", "--proba",
-                           "--drop-missing"], "--proba needs a classification model")
+    fails(
+        capsys,
+        in_tmp,
+        ["predict", "r.safetensors", "penguins.csv", "--proba", "--drop-missing"],
+        "--proba needs a classification model",
+    )
     write("e.csv", f"{PENGUIN_COLUMNS},species\nDream,39,18,190,3600,female,2009,Emperor\n")
-    fails(capsys, in_tmp, ["evaluate", penguin_model, "e.csv"],
-          "the target column 'species' has the label 'Emperor' in row 1, which the model "
-          "never saw (it knows: Adelie, Chinstrap, Gentoo)")
+    fails(
+        capsys,
+        in_tmp,
+        ["evaluate", penguin_model, "e.csv"],
+        "the target column 'species' has the label 'Emperor' in row 1, which the model "
+        "never saw (it knows: Adelie, Chinstrap, Gentoo)",
+    )
 
 
 def test_argparse_misuse_exits_2(capsys):
     with pytest.raises(SystemExit) as info:
-        main(["train", "gender.csv"])                 # --target is required
+        main(["train", "gender.csv"])  # --target is required
     assert info.value.code == 2
     assert "--target" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------- other commands
+
 
 def test_image_prediction_hook(capsys, in_tmp, penguin_model, monkeypatch):
     calls = []
@@ -402,35 +638,44 @@ def test_image_prediction_hook(capsys, in_tmp, penguin_model, monkeypatch):
         calls.append(path)
         return 7, 0.93
 
-    monkeypatch.setitem(sys.modules, "glassnet.images",
-                        types.SimpleNamespace(predict_image=predict_image))
+    monkeypatch.setitem(
+        sys.modules, "glassnet.datasets.images", types.SimpleNamespace(predict_image=predict_image)
+    )
     (in_tmp / "digit.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     code, out, err = run(capsys, "predict", penguin_model, "digit.png")
     assert code == 0, err
     assert out == "digit: 7 (probability 0.930)\n" and calls == ["digit.png"]
     fails(capsys, in_tmp, ["predict", penguin_model, "other.jpg"], "image not found")
-    fails(capsys, in_tmp, ["predict", penguin_model, "digit.png", "--proba"],
-          "apply to CSV files, not images")
+    fails(
+        capsys,
+        in_tmp,
+        ["predict", penguin_model, "digit.png", "--proba"],
+        "apply to CSV files, not images",
+    )
 
 
 def test_export_without_onnx_says_how_to_install(capsys, in_tmp, penguin_model, monkeypatch):
-    monkeypatch.setitem(sys.modules, "glassnet.onnx", None)     # import fails
-    fails(capsys, in_tmp, ["export", penguin_model, "--onnx", "m.onnx"],
-          "ONNX export needs the onnx extra: pip install glassnet[onnx]")
+    monkeypatch.setitem(sys.modules, "glassnet.io.onnx", None)  # import fails
+    fails(
+        capsys,
+        in_tmp,
+        ["export", penguin_model, "--onnx", "m.onnx"],
+        "ONNX export needs the onnx extra: pip install glassnet[onnx]",
+    )
 
 
 def test_export_onnx(capsys, in_tmp, penguin_model):
     pytest.importorskip("onnx")
-    pytest.importorskip("glassnet.onnx")
+    pytest.importorskip("glassnet.io.onnx")
     fails(capsys, in_tmp, ["export", penguin_model, "--onnx", "m.onnx"], "--network-only")
-    code, out, err = run(capsys, "export", penguin_model, "--onnx", "m.onnx",
-                         "--network-only")
+    code, out, err = run(capsys, "export", penguin_model, "--onnx", "m.onnx", "--network-only")
     assert code == 0, err
     assert out.startswith("ONNX graph written to m.onnx") and (in_tmp / "m.onnx").is_file()
     assert [p.name for p in in_tmp.iterdir()] == ["m.onnx"]
 
 
 # --------------------------------------------------------------------------- the console script
+
 
 def console_script() -> str:
     here = Path(sys.executable).parent / ("glassnet.exe" if os.name == "nt" else "glassnet")
@@ -440,19 +685,33 @@ def console_script() -> str:
 
 
 def script(*argv, cwd):
-    return subprocess.run([console_script(), *map(str, argv)], cwd=cwd, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [console_script(), *map(str, argv)], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_console_script_round_trip(in_tmp):
-    done = script("train", "gender.csv", "--target", "Gender", "--ignore", "Name", "-q",
-                  "--out", "g.safetensors", cwd=in_tmp)
+    done = script(
+        "train",
+        "gender.csv",
+        "--target",
+        "Gender",
+        "--ignore",
+        "Name",
+        "-q",
+        "--out",
+        "g.safetensors",
+        cwd=in_tmp,
+    )
     assert done.returncode == 0, done.stderr
     assert "model written to g.safetensors" in done.stdout
     done = script("predict", "g.safetensors", "gender-new.csv", cwd=in_tmp)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["Name,Weight,Height,predicted_Gender",
-                                        "Emily,128,63,F", "Frank,155,68,M"]
+    assert done.stdout.splitlines() == [
+        "Name,Weight,Height,predicted_Gender",
+        "Emily,128,63,F",
+        "Frank,155,68,M",
+    ]
 
 
 def test_console_script_bad_input(in_tmp):
@@ -460,6 +719,8 @@ def test_console_script_bad_input(in_tmp):
     before = snapshot(in_tmp)
     done = script("train", "junk.csv", "--target", "a", "--plot", "p.png", cwd=in_tmp)
     assert done.returncode == 2
-    assert done.stderr == "glassnet: error: column 'b' holds numbers, but row 1 has 'x': fix " \
-                          "that value, or leave the cell empty to mark it missing\n"
+    assert (
+        done.stderr == "glassnet: error: column 'b' holds numbers, but row 1 has 'x': fix "
+        "that value, or leave the cell empty to mark it missing\n"
+    )
     assert done.stdout == "" and snapshot(in_tmp) == before

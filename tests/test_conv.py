@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from glassnet.conv import Conv2D, MaxPool2D
-from glassnet.gradcheck import numeric_gradient, relative_error
-from glassnet.layers import Dense, Flatten
+from glassnet.glassbox.gradcheck import numeric_gradient, relative_error
+from glassnet.nn.conv import Conv2D, MaxPool2D
+from glassnet.nn.layers import Dense, Flatten
 
 
 # -- references: the definitions, written as loops ------------------------------------------------
@@ -26,7 +26,7 @@ def reference_conv(x, W, b, stride, pads):
         for f in range(filters):
             for h in range(out_h):
                 for w in range(out_w):
-                    window = x_pad[s, :, h * sh:h * sh + kh, w * sw:w * sw + kw]
+                    window = x_pad[s, :, h * sh : h * sh + kh, w * sw : w * sw + kw]
                     z[s, f, h, w] = np.sum(window * W[f]) + (0.0 if b is None else b[f])
     return z
 
@@ -40,7 +40,7 @@ def reference_maxpool(x, pool, stride):
         for c in range(channels):
             for h in range(out_h):
                 for w in range(out_w):
-                    a[s, c, h, w] = x[s, c, h * sh:h * sh + ph, w * sw:w * sw + pw].max()
+                    a[s, c, h, w] = x[s, c, h * sh : h * sh + ph, w * sw : w * sw + pw].max()
     return a
 
 
@@ -60,30 +60,36 @@ CONV_CASES = [
     (3, 1, "valid", (2, 1, 7, 9), 4, (5, 7)),
     (3, 1, "same", (2, 3, 7, 9), 4, (7, 9)),
     (3, 2, "same", (2, 3, 7, 9), 2, (4, 5)),
-    (2, 1, "same", (1, 2, 5, 6), 3, (5, 6)),      # even kernel: extra zero at bottom/right
+    (2, 1, "same", (1, 2, 5, 6), 3, (5, 6)),  # even kernel: extra zero at bottom/right
     (3, 2, 1, (2, 3, 7, 8), 5, (4, 4)),
     (4, 3, "valid", (2, 2, 9, 11), 1, (2, 3)),
-    (1, 1, "valid", (3, 4, 5, 5), 2, (5, 5)),     # 1x1: a Dense layer over channels
+    (1, 1, "valid", (3, 4, 5, 5), 2, (5, 5)),  # 1x1: a Dense layer over channels
     ((2, 3), (1, 2), (2, 0), (2, 2, 5, 7), 3, (8, 3)),
-    (5, 1, 3, (1, 1, 3, 3), 2, (5, 5)),           # padding wider than the kernel's reach
-    (3, 3, 0, (2, 2, 7, 7), 2, (2, 2)),           # stride 3 skips a column: 7 = 2*3 + 1
-    (3, 3, 2, (2, 2, 1, 4), 2, (1, 2)),           # kernel offsets that only see padding
+    (5, 1, 3, (1, 1, 3, 3), 2, (5, 5)),  # padding wider than the kernel's reach
+    (3, 3, 0, (2, 2, 7, 7), 2, (2, 2)),  # stride 3 skips a column: 7 = 2*3 + 1
+    (3, 3, 2, (2, 2, 1, 4), 2, (1, 2)),  # kernel offsets that only see padding
 ]
 
 
 @pytest.mark.parametrize("use_bias", [True, False])
 @pytest.mark.parametrize("kernel, stride, padding, shape, filters, out_hw", CONV_CASES)
-def test_conv_forward_matches_loops(kernel, stride, padding, shape, filters, out_hw,
-                                    use_bias, rng):
-    conv = Conv2D(filters, kernel, stride=stride, padding=padding, use_bias=use_bias,
-                  bias_init=("uniform", {"low": -1.0, "high": 1.0}))
+def test_conv_forward_matches_loops(kernel, stride, padding, shape, filters, out_hw, use_bias, rng):
+    conv = Conv2D(
+        filters,
+        kernel,
+        stride=stride,
+        padding=padding,
+        use_bias=use_bias,
+        bias_init=("uniform", {"low": -1.0, "high": 1.0}),
+    )
     out_shape = built(conv, shape[1:]).output_shape
     assert out_shape == (filters, *out_hw)
     x = rng.standard_normal(shape)
     a = conv.forward(x)
     assert a.shape == (shape[0], *out_shape)
-    expected = reference_conv(x, conv.params["W"], conv.params.get("b"), conv.stride,
-                              conv._pads(*shape[2:]))
+    expected = reference_conv(
+        x, conv.params["W"], conv.params.get("b"), conv.stride, conv._pads(*shape[2:])
+    )
     np.testing.assert_allclose(a, expected, rtol=1e-12, atol=1e-12)
     assert ("b" in conv.params) == use_bias
 
@@ -129,8 +135,7 @@ def test_a_new_batch_size_gets_new_scratch_buffers(rng):
     conv = built(Conv2D(2, 3, padding="same"), (1, 5, 5))
     for n in (4, 7, 4):
         x = rng.standard_normal((n, 1, 5, 5))
-        expected = reference_conv(x, conv.params["W"], conv.params["b"], (1, 1),
-                                  ((1, 1), (1, 1)))
+        expected = reference_conv(x, conv.params["W"], conv.params["b"], (1, 1), ((1, 1), (1, 1)))
         np.testing.assert_allclose(conv.forward(x), expected, atol=1e-12)
 
 
@@ -145,29 +150,29 @@ def test_outputs_are_not_overwritten_by_the_next_batch(rng):
 
 
 def test_large_prediction_batches_are_computed_in_slices(rng, monkeypatch):
-    import glassnet.conv
+    import glassnet.nn.conv
 
     conv = built(Conv2D(3, 3, stride=2, padding="same", activation="tanh"), (2, 7, 6))
     x = rng.standard_normal((10, 2, 7, 6))
     whole = conv.forward(x, training=True).copy()
-    per_sample = conv.x_col_rows * 4 * 3 * 8               # rows * out_h * out_w * bytes
-    monkeypatch.setattr(glassnet.conv, "INFERENCE_SCRATCH_BYTES", 3 * per_sample)
-    sliced = conv.forward(x)                               # slices of 3, 3, 3 and 1 samples
+    per_sample = conv.x_col_rows * 4 * 3 * 8  # rows * out_h * out_w * bytes
+    monkeypatch.setattr(glassnet.nn.conv, "INFERENCE_SCRATCH_BYTES", 3 * per_sample)
+    sliced = conv.forward(x)  # slices of 3, 3, 3 and 1 samples
     np.testing.assert_allclose(sliced, whole, atol=1e-14)
     assert conv.x_col is None and conv._scratch["x_col"].shape[1] == 4 * 3 * 1
     with pytest.raises(RuntimeError, match="needs a forward pass with training=True"):
         conv.backward(np.ones_like(sliced))
-    conv.forward(x, training=True)                         # training always keeps X_col
+    conv.forward(x, training=True)  # training always keeps X_col
     assert conv.x_col.shape[1] == 4 * 3 * 10
 
 
 POOL_CASES = [
     # pool, stride, x shape, expected (out_h, out_w)
     (2, None, (2, 3, 6, 8), (3, 4)),
-    (2, None, (2, 3, 7, 9), (3, 4)),           # odd sizes: the last row/column is dropped
-    (3, 2, (2, 2, 7, 9), (3, 4)),              # overlapping windows
+    (2, None, (2, 3, 7, 9), (3, 4)),  # odd sizes: the last row/column is dropped
+    (3, 2, (2, 2, 7, 9), (3, 4)),  # overlapping windows
     (2, 1, (1, 2, 5, 5), (4, 4)),
-    (2, 3, (2, 2, 8, 7), (3, 2)),              # gaps between windows
+    (2, 3, (2, 2, 8, 7), (3, 2)),  # gaps between windows
     ((2, 3), (1, 2), (2, 2, 5, 7), (4, 3)),
     (1, None, (1, 2, 3, 4), (3, 4)),
 ]
@@ -196,33 +201,47 @@ def check_layer_gradients(layer, x, rng, tolerance=1e-6):
     loss()
     dx = layer.backward(R)
     analytic = {"x": dx, **{k: g.copy() for k, g in layer.grads.items()}}
-    numeric = {"x": numeric_gradient(loss, x),
-               **{k: numeric_gradient(loss, p) for k, p in layer.params.items()}}
+    numeric = {
+        "x": numeric_gradient(loss, x),
+        **{k: numeric_gradient(loss, p) for k, p in layer.params.items()},
+    }
     errors = {k: relative_error(analytic[k], numeric[k]) for k in analytic}
     assert max(errors.values()) < tolerance, errors
     return errors
 
 
-@pytest.mark.parametrize("stride, padding, shape", [
-    (1, "valid", (2, 3, 6, 7)),
-    (1, "same", (2, 3, 5, 7)),
-    (2, "same", (2, 3, 7, 6)),
-    (2, 1, (2, 3, 7, 9)),
-    (1, 1, (3, 3, 5, 5)),
-    ((2, 1), "valid", (2, 3, 7, 5)),
-    (3, 2, (2, 3, 1, 4)),
-])
+@pytest.mark.parametrize(
+    "stride, padding, shape",
+    [
+        (1, "valid", (2, 3, 6, 7)),
+        (1, "same", (2, 3, 5, 7)),
+        (2, "same", (2, 3, 7, 6)),
+        (2, 1, (2, 3, 7, 9)),
+        (1, 1, (3, 3, 5, 5)),
+        ((2, 1), "valid", (2, 3, 7, 5)),
+        (3, 2, (2, 3, 1, 4)),
+    ],
+)
 @pytest.mark.parametrize("activation", ["tanh", None])
 def test_conv_gradients_match_central_differences(stride, padding, shape, activation, rng):
-    conv = built(Conv2D(4, 3, stride=stride, padding=padding, activation=activation,
-                        bias_init=("uniform", {"low": -0.5, "high": 0.5})), shape[1:])
+    conv = built(
+        Conv2D(
+            4,
+            3,
+            stride=stride,
+            padding=padding,
+            activation=activation,
+            bias_init=("uniform", {"low": -0.5, "high": 0.5}),
+        ),
+        shape[1:],
+    )
     errors = check_layer_gradients(conv, rng.standard_normal(shape), rng)
     assert set(errors) == {"x", "W", "b"}
 
 
-@pytest.mark.parametrize("channels", [1, 5])     # X_col of 10 rows (stacked dL/dW), 46 rows
+@pytest.mark.parametrize("channels", [1, 5])  # X_col of 10 rows (stacked dL/dW), 46 rows
 def test_conv_gradients_on_both_ways_of_summing_dW(channels, rng):
-    from glassnet import conv as conv_module
+    from glassnet.nn import conv as conv_module
 
     conv = built(Conv2D(3, 3, padding="same", activation="tanh"), (channels, 6, 5))
     assert (conv.x_col_rows <= conv_module.FEW_ROWS) == (channels == 1)
@@ -232,7 +251,7 @@ def test_conv_gradients_on_both_ways_of_summing_dW(channels, rng):
 
 
 def test_stacked_and_single_products_give_the_same_dW(rng, monkeypatch):
-    from glassnet import conv as conv_module
+    from glassnet.nn import conv as conv_module
 
     conv = built(Conv2D(4, 3, padding="same"), (1, 8, 6))
     x, delta = rng.standard_normal((5, 1, 8, 6)), rng.standard_normal((5, 4, 8, 6))
@@ -246,8 +265,7 @@ def test_stacked_and_single_products_give_the_same_dW(rng, monkeypatch):
 
 
 def test_conv_gradients_without_bias_and_with_an_even_kernel(rng):
-    conv = built(Conv2D(2, (2, 3), stride=(1, 2), padding="same", use_bias=False),
-                 (3, 5, 7))
+    conv = built(Conv2D(2, (2, 3), stride=(1, 2), padding="same", use_bias=False), (3, 5, 7))
     errors = check_layer_gradients(conv, rng.standard_normal((2, 3, 5, 7)), rng)
     assert set(errors) == {"x", "W"}
 
@@ -256,7 +274,7 @@ def test_conv_gradients_with_relu_away_from_its_kink(rng):
     conv = built(Conv2D(3, 3, padding="same", activation="relu"), (2, 5, 5))
     x = rng.standard_normal((2, 2, 5, 5))
     conv.forward(x)
-    assert np.abs(conv.z).min() > 1e-4        # so that z +- eps stays on one side of 0
+    assert np.abs(conv.z).min() > 1e-4  # so that z +- eps stays on one side of 0
     check_layer_gradients(conv, x, rng)
 
 
@@ -273,28 +291,31 @@ def test_conv_gradients_for_a_channel_major_upstream_gradient(rng):
     np.testing.assert_allclose(conv.grads["W"], W_a, atol=1e-13)
 
 
-@pytest.mark.parametrize("pool, stride, shape", [
-    (2, None, (2, 3, 6, 8)),
-    (2, None, (2, 3, 7, 9)),          # odd sizes
-    (3, 2, (2, 2, 7, 9)),             # overlapping
-    (2, 3, (2, 2, 8, 7)),             # gaps
-    ((2, 3), (1, 2), (2, 2, 5, 7)),
-])
+@pytest.mark.parametrize(
+    "pool, stride, shape",
+    [
+        (2, None, (2, 3, 6, 8)),
+        (2, None, (2, 3, 7, 9)),  # odd sizes
+        (3, 2, (2, 2, 7, 9)),  # overlapping
+        (2, 3, (2, 2, 8, 7)),  # gaps
+        ((2, 3), (1, 2), (2, 2, 5, 7)),
+    ],
+)
 def test_maxpool_gradients_match_central_differences(pool, stride, shape, rng):
     layer = built(MaxPool2D(pool, stride), shape[1:])
-    x = rng.permutation(np.prod(shape)).reshape(shape) * 0.01   # distinct values: no ties
+    x = rng.permutation(np.prod(shape)).reshape(shape) * 0.01  # distinct values: no ties
     check_layer_gradients(layer, x.astype(np.float64), rng)
 
 
 @pytest.mark.parametrize("pool, stride", [(2, None), (3, 2), (2, 1)])
 def test_maxpool_sends_each_gradient_to_exactly_one_input_of_a_tied_window(pool, stride):
     layer = built(MaxPool2D(pool, stride), (1, 6, 6))
-    x = np.ones((1, 1, 6, 6))                     # every window is one big tie
+    x = np.ones((1, 1, 6, 6))  # every window is one big tie
     a = layer.forward(x, training=True)
     g = np.arange(1.0, a.size + 1).reshape(a.shape)
     dx = layer.backward(g)
     assert dx.sum() == g.sum()
-    if stride is None:                            # non-overlapping: one entry per window
+    if stride is None:  # non-overlapping: one entry per window
         windows = dx.reshape(1, 1, 3, 2, 3, 2)
         assert np.all(np.count_nonzero(windows, axis=(3, 5)) == 1)
         assert sorted(dx[dx != 0]) == sorted(g.ravel())
@@ -309,9 +330,10 @@ def test_maxpool_backward_for_a_batch_first_upstream_gradient(rng):
     dx = layer.backward(g)
     dx_cm = layer.backward(channel_major_copy(g))
     np.testing.assert_array_equal(dx, dx_cm)
-    window_max = (x == np.repeat(np.repeat(a, 2, axis=2), 2, axis=3))
-    np.testing.assert_array_equal(dx, np.where(window_max, np.repeat(
-        np.repeat(g, 2, axis=2), 2, axis=3), 0))
+    window_max = x == np.repeat(np.repeat(a, 2, axis=2), 2, axis=3)
+    np.testing.assert_array_equal(
+        dx, np.where(window_max, np.repeat(np.repeat(g, 2, axis=2), 2, axis=3), 0)
+    )
 
 
 def test_backward_linear_stores_delta_and_skips_dx_for_the_first_layer(rng):
@@ -335,7 +357,7 @@ def test_backward_linear_stores_delta_and_skips_dx_for_the_first_layer(rng):
 # -- construction, configuration, initialisation ---------------------------------------------------
 def test_conv_parameters_have_the_documented_shapes_and_initialisation():
     conv = Conv2D(16, 3, activation="relu")
-    assert conv.weight_init == "he_uniform"      # "auto" with ReLU
+    assert conv.weight_init == "he_uniform"  # "auto" with ReLU
     out = conv.build((3, 28, 28), np.random.default_rng(0), np.float32)
     assert out == (16, 26, 26)
     assert conv.params["W"].shape == (16, 3, 3, 3) and conv.params["b"].shape == (16,)
@@ -349,56 +371,105 @@ def test_conv_parameters_have_the_documented_shapes_and_initialisation():
 
 
 def test_config_round_trips_through_json():
-    conv = Conv2D(8, (3, 5), stride=2, padding=(1, 2), activation={"name": "leaky_relu",
-                  "alpha": 0.2}, use_bias=False, weight_init="he_normal")
+    conv = Conv2D(
+        8,
+        (3, 5),
+        stride=2,
+        padding=(1, 2),
+        activation={"name": "leaky_relu", "alpha": 0.2},
+        use_bias=False,
+        weight_init="he_normal",
+    )
     config = json.loads(json.dumps(conv.get_config()))
-    assert config == {"filters": 8, "kernel_size": [3, 5], "stride": 2, "padding": [1, 2],
-                      "activation": {"name": "leaky_relu", "alpha": 0.2},
-                      "use_bias": False, "weight_init": "he_normal", "bias_init": "zeros"}
+    assert config == {
+        "filters": 8,
+        "kernel_size": [3, 5],
+        "stride": 2,
+        "padding": [1, 2],
+        "activation": {"name": "leaky_relu", "alpha": 0.2},
+        "use_bias": False,
+        "weight_init": "he_normal",
+        "bias_init": "zeros",
+    }
     assert Conv2D(**config).get_config() == config
     same = Conv2D(4, 3, padding="SAME").get_config()
     assert same["padding"] == "same" and same["kernel_size"] == 3 and same["stride"] == 1
     pool = MaxPool2D(3, stride=2)
-    assert MaxPool2D(**json.loads(json.dumps(pool.get_config()))).get_config() == \
-        {"pool_size": 3, "stride": 2}
+    assert MaxPool2D(**json.loads(json.dumps(pool.get_config()))).get_config() == {
+        "pool_size": 3,
+        "stride": 2,
+    }
     assert repr(MaxPool2D(2)) == "MaxPool2D(pool_size=2, stride=2)"
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    ({"filters": 0, "kernel_size": 3}, ValueError, "filters must be >= 1, got 0"),
-    ({"filters": 2.0, "kernel_size": 3}, TypeError, "filters must be an integer, got 2.0"),
-    ({"filters": 2, "kernel_size": 0}, ValueError, "kernel_size must be >= 1, got 0"),
-    ({"filters": 2, "kernel_size": "3"}, TypeError,
-     "kernel_size must be an integer or a pair of integers, got '3'"),
-    ({"filters": 2, "kernel_size": (3, 3, 3)}, TypeError, r"kernel_size must be .*\(3, 3, 3\)"),
-    ({"filters": 2, "kernel_size": 3, "stride": 0}, ValueError, "stride must be >= 1, got 0"),
-    ({"filters": 2, "kernel_size": 3, "stride": True}, TypeError,
-     "stride must be an integer or a pair of integers, got True"),
-    ({"filters": 2, "kernel_size": 3, "padding": "full"}, ValueError,
-     "padding must be \"valid\", \"same\", an integer >= 0 or a pair of them, got 'full'"),
-    ({"filters": 2, "kernel_size": 3, "padding": -1}, ValueError,
-     "padding must be >= 0, got -1"),
-    ({"filters": 2, "kernel_size": 3, "padding": 1.5}, TypeError,
-     "padding must be an integer or a pair of integers, got 1.5"),
-    ({"filters": 2, "kernel_size": 3, "use_bias": 1}, TypeError,
-     "use_bias must be True or False, got 1"),
-    ({"filters": 2, "kernel_size": 3, "activation": "relux"}, ValueError,
-     "unknown activation 'relux'"),
-    ({"filters": 2, "kernel_size": 3, "weight_init": "he"}, ValueError,
-     "unknown initializer 'he'"),
-    ({"filters": 2, "kernel_size": 3, "input_shape": (28, 28)}, ValueError,
-     r"input_shape must be \(channels, height, width\), got \(28, 28\)"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"filters": 0, "kernel_size": 3}, ValueError, "filters must be >= 1, got 0"),
+        ({"filters": 2.0, "kernel_size": 3}, TypeError, "filters must be an integer, got 2.0"),
+        ({"filters": 2, "kernel_size": 0}, ValueError, "kernel_size must be >= 1, got 0"),
+        (
+            {"filters": 2, "kernel_size": "3"},
+            TypeError,
+            "kernel_size must be an integer or a pair of integers, got '3'",
+        ),
+        ({"filters": 2, "kernel_size": (3, 3, 3)}, TypeError, r"kernel_size must be .*\(3, 3, 3\)"),
+        ({"filters": 2, "kernel_size": 3, "stride": 0}, ValueError, "stride must be >= 1, got 0"),
+        (
+            {"filters": 2, "kernel_size": 3, "stride": True},
+            TypeError,
+            "stride must be an integer or a pair of integers, got True",
+        ),
+        (
+            {"filters": 2, "kernel_size": 3, "padding": "full"},
+            ValueError,
+            'padding must be "valid", "same", an integer >= 0 or a pair of them, got \'full\'',
+        ),
+        (
+            {"filters": 2, "kernel_size": 3, "padding": -1},
+            ValueError,
+            "padding must be >= 0, got -1",
+        ),
+        (
+            {"filters": 2, "kernel_size": 3, "padding": 1.5},
+            TypeError,
+            "padding must be an integer or a pair of integers, got 1.5",
+        ),
+        (
+            {"filters": 2, "kernel_size": 3, "use_bias": 1},
+            TypeError,
+            "use_bias must be True or False, got 1",
+        ),
+        (
+            {"filters": 2, "kernel_size": 3, "activation": "relux"},
+            ValueError,
+            "unknown activation 'relux'",
+        ),
+        (
+            {"filters": 2, "kernel_size": 3, "weight_init": "he"},
+            ValueError,
+            "unknown initializer 'he'",
+        ),
+        (
+            {"filters": 2, "kernel_size": 3, "input_shape": (28, 28)},
+            ValueError,
+            r"input_shape must be \(channels, height, width\), got \(28, 28\)",
+        ),
+    ],
+)
 def test_conv_rejects_bad_arguments(kwargs, error, message):
     with pytest.raises(error, match=message):
         Conv2D(**kwargs)
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    ({"pool_size": 0}, ValueError, "pool_size must be >= 1, got 0"),
-    ({"pool_size": 2.0}, TypeError, "pool_size must be an integer or a pair of integers"),
-    ({"pool_size": 2, "stride": -1}, ValueError, "stride must be >= 1, got -1"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"pool_size": 0}, ValueError, "pool_size must be >= 1, got 0"),
+        ({"pool_size": 2.0}, TypeError, "pool_size must be an integer or a pair of integers"),
+        ({"pool_size": 2, "stride": -1}, ValueError, "stride must be >= 1, got -1"),
+    ],
+)
 def test_maxpool_rejects_bad_arguments(kwargs, error, message):
     with pytest.raises(error, match=message):
         MaxPool2D(**kwargs)
@@ -406,15 +477,18 @@ def test_maxpool_rejects_bad_arguments(kwargs, error, message):
 
 def test_a_kernel_larger_than_the_padded_input_is_a_clear_error():
     rng = np.random.default_rng(0)
-    with pytest.raises(ValueError, match="Conv2D kernel height 5 is larger than the input "
-                                         "height 4"):
+    with pytest.raises(
+        ValueError, match="Conv2D kernel height 5 is larger than the input height 4"
+    ):
         Conv2D(1, 5).build((1, 4, 9), rng, np.float32)
-    with pytest.raises(ValueError, match="Conv2D kernel width 7 is larger than the padded "
-                                         "input width 6"):
+    with pytest.raises(
+        ValueError, match="Conv2D kernel width 7 is larger than the padded input width 6"
+    ):
         Conv2D(1, (3, 7), padding=1).build((1, 4, 4), rng, np.float32)
     assert Conv2D(1, 5, padding="same").build((1, 4, 4), rng, np.float32) == (1, 4, 4)
-    with pytest.raises(ValueError, match="MaxPool2D pool height 3 is larger than the input "
-                                         "height 2"):
+    with pytest.raises(
+        ValueError, match="MaxPool2D pool height 3 is larger than the input height 2"
+    ):
         MaxPool2D(3).build((1, 2, 8), rng, np.float32)
 
 
@@ -422,17 +496,26 @@ def test_a_kernel_larger_than_the_padded_input_is_a_clear_error():
 def test_inputs_of_the_wrong_shape_are_clear_errors(layer):
     name = type(layer).__name__
     rng = np.random.default_rng(0)
-    with pytest.raises(ValueError, match=rf"{name} expects inputs of shape \(n, channels, "
-                                         r"height, width\), got feature shape \(784,\)"):
+    with pytest.raises(
+        ValueError,
+        match=rf"{name} expects inputs of shape \(n, channels, "
+        r"height, width\), got feature shape \(784,\)",
+    ):
         layer.build((784,), rng, np.float32)
     with pytest.raises(RuntimeError, match=f"{name} is not built"):
         layer.forward(np.zeros((1, 1, 8, 8)))
     layer.build((1, 8, 8), rng, np.float32)
-    with pytest.raises(ValueError, match=rf"{name} expects inputs of shape \(n, channels, "
-                                         r"height, width\), got \(4, 8, 8\)"):
+    with pytest.raises(
+        ValueError,
+        match=rf"{name} expects inputs of shape \(n, channels, "
+        r"height, width\), got \(4, 8, 8\)",
+    ):
         layer.forward(np.zeros((4, 8, 8)))
-    with pytest.raises(ValueError, match=r"= \(n, 1, 8, 8\) as it was built, got "
-                                         r"\(4, 3, 8, 8\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"= \(n, 1, 8, 8\) as it was built, got "
+        r"\(4, 3, 8, 8\)",
+    ):
         layer.forward(np.zeros((4, 3, 8, 8)))
 
 
@@ -440,8 +523,14 @@ def test_inputs_of_the_wrong_shape_are_clear_errors(layer):
 def test_a_layer_stack_matches_the_loops_end_to_end(rng):
     """conv -> relu -> pool -> conv -> pool -> flatten -> dense, each layer's output fed
     to the next in the memory layout the previous one returned."""
-    layers = [Conv2D(3, 3, padding="same", activation="relu"), MaxPool2D(2),
-              Conv2D(4, 3, padding=1, activation="tanh"), MaxPool2D(2), Flatten(), Dense(2)]
+    layers = [
+        Conv2D(3, 3, padding="same", activation="relu"),
+        MaxPool2D(2),
+        Conv2D(4, 3, padding=1, activation="tanh"),
+        MaxPool2D(2),
+        Flatten(),
+        Dense(2),
+    ]
     shape = (2, 9, 8)
     for layer in layers:
         shape = built(layer, shape).output_shape
@@ -450,11 +539,9 @@ def test_a_layer_stack_matches_the_loops_end_to_end(rng):
     for layer in layers:
         out = layer.forward(out)
     c1, _, c2, _, _, dense = layers
-    ref = np.maximum(reference_conv(x, c1.params["W"], c1.params["b"], (1, 1),
-                                    ((1, 1), (1, 1))), 0)
+    ref = np.maximum(reference_conv(x, c1.params["W"], c1.params["b"], (1, 1), ((1, 1), (1, 1))), 0)
     ref = reference_maxpool(ref, (2, 2), (2, 2))
-    ref = np.tanh(reference_conv(ref, c2.params["W"], c2.params["b"], (1, 1),
-                                 ((1, 1), (1, 1))))
+    ref = np.tanh(reference_conv(ref, c2.params["W"], c2.params["b"], (1, 1), ((1, 1), (1, 1))))
     ref = reference_maxpool(ref, (2, 2), (2, 2)).reshape(3, -1)
     np.testing.assert_allclose(out, ref @ dense.params["W"] + dense.params["b"], atol=1e-12)
 
@@ -462,10 +549,17 @@ def test_a_layer_stack_matches_the_loops_end_to_end(rng):
 def test_model_gradcheck_of_a_small_cnn(rng):
     gn = pytest.importorskip("glassnet")
     if not hasattr(gn, "gradcheck") or not hasattr(gn, "Sequential"):
-        pytest.skip("glassnet.gradcheck / Sequential not available yet")
-    model = gn.Sequential([Conv2D(3, 3, padding="same", activation="tanh"), MaxPool2D(2),
-                           Conv2D(2, 2, stride=2, activation="sigmoid"), Flatten(),
-                           Dense(3, activation="softmax")], dtype="float64")
+        pytest.skip("glassnet.glassbox.gradcheck / Sequential not available yet")
+    model = gn.Sequential(
+        [
+            Conv2D(3, 3, padding="same", activation="tanh"),
+            MaxPool2D(2),
+            Conv2D(2, 2, stride=2, activation="sigmoid"),
+            Flatten(),
+            Dense(3, activation="softmax"),
+        ],
+        dtype="float64",
+    )
     X = rng.standard_normal((4, 2, 9, 8))
     y = np.array([0, 1, 2, 1])
     result = gn.gradcheck(model, X, y, loss="cross_entropy")
@@ -484,7 +578,7 @@ def bars(n, rng, size=8):
         elif y[k] == 1:
             X[k, 0, :, position[k]] += 1.0
         else:
-            X[k, 0] += np.eye(size)[:, ::rng.choice([1, -1])]
+            X[k, 0] += np.eye(size)[:, :: rng.choice([1, -1])]
     return X.astype(np.float32), y
 
 
@@ -493,10 +587,25 @@ def test_a_small_cnn_learns_bars(rng):
     if not hasattr(gn, "Sequential") or not hasattr(gn, "Adam"):
         pytest.skip("glassnet.Sequential / Adam not available yet")
     X, y = bars(300, rng)
-    model = gn.Sequential([Conv2D(4, 3, padding="same", activation="relu"), MaxPool2D(2),
-                           Flatten(), Dense(3, activation="softmax")], dtype="float32")
-    model.fit(X, y, loss="cross_entropy", optimizer=gn.Adam(1e-2), epochs=15, batch_size=32,
-              rng=0, verbose=0)
+    model = gn.Sequential(
+        [
+            Conv2D(4, 3, padding="same", activation="relu"),
+            MaxPool2D(2),
+            Flatten(),
+            Dense(3, activation="softmax"),
+        ],
+        dtype="float32",
+    )
+    model.fit(
+        X,
+        y,
+        loss="cross_entropy",
+        optimizer=gn.Adam(1e-2),
+        epochs=15,
+        batch_size=32,
+        rng=0,
+        verbose=0,
+    )
     X_test, y_test = bars(300, np.random.default_rng(1))
     accuracy = np.mean(model.predict(X_test).argmax(axis=1) == y_test)
     assert accuracy >= 0.95
@@ -519,11 +628,22 @@ def test_a_copy_leaves_the_scratch_buffers_behind_and_still_works(rng):
 # -- the fused ReLU -> MaxPool2D backward step ----------------------------------------------------
 def relu_cnn(gn, standalone_relu=False):
     """conv(relu) -> pool -> conv(relu) -> pool -> dense; or with the first ReLU as a layer."""
-    first = [Conv2D(3, 3, padding="same"), gn.ReLU()] if standalone_relu else \
-        [Conv2D(3, 3, padding="same", activation="relu")]
-    return gn.Sequential([*first, MaxPool2D(2), Conv2D(4, 3, padding=1, activation="relu"),
-                          MaxPool2D(2), Flatten(), Dense(3, activation="softmax")],
-                         dtype="float64")
+    first = (
+        [Conv2D(3, 3, padding="same"), gn.ReLU()]
+        if standalone_relu
+        else [Conv2D(3, 3, padding="same", activation="relu")]
+    )
+    return gn.Sequential(
+        [
+            *first,
+            MaxPool2D(2),
+            Conv2D(4, 3, padding=1, activation="relu"),
+            MaxPool2D(2),
+            Flatten(),
+            Dense(3, activation="softmax"),
+        ],
+        dtype="float64",
+    )
 
 
 @pytest.mark.parametrize("standalone_relu", [False, True])
@@ -532,26 +652,28 @@ def test_model_gradcheck_through_the_fused_relu_maxpool_step(standalone_relu, tr
     gn = pytest.importorskip("glassnet")
     model = relu_cnn(gn, standalone_relu)
     X = rng.standard_normal((4, 2, 8, 8))
-    result = gn.gradcheck(model, X, np.array([0, 1, 2, 1]), loss="cross_entropy",
-                          training=training)
+    result = gn.gradcheck(model, X, np.array([0, 1, 2, 1]), loss="cross_entropy", training=training)
     assert result.max_error < 1e-6, str(result)
 
 
-@pytest.mark.parametrize("layers, image", [
-    # pools that do not tile the input: overlapping windows, rows and columns left over
-    (lambda gn: [Conv2D(3, 3, padding="same", activation="relu"), MaxPool2D(3, stride=2)],
-     (2, 9, 8)),
-    (lambda gn: [Conv2D(3, 3, padding="same", activation="relu"), MaxPool2D(2)], (2, 9, 7)),
-    # a ReLU layer first: the fused step ends the backward pass
-    (lambda gn: [gn.ReLU(), MaxPool2D(2)], (2, 8, 8)),
-])
+@pytest.mark.parametrize(
+    "layers, image",
+    [
+        # pools that do not tile the input: overlapping windows, rows and columns left over
+        (
+            lambda gn: [Conv2D(3, 3, padding="same", activation="relu"), MaxPool2D(3, stride=2)],
+            (2, 9, 8),
+        ),
+        (lambda gn: [Conv2D(3, 3, padding="same", activation="relu"), MaxPool2D(2)], (2, 9, 7)),
+        # a ReLU layer first: the fused step ends the backward pass
+        (lambda gn: [gn.ReLU(), MaxPool2D(2)], (2, 8, 8)),
+    ],
+)
 def test_fused_step_gradcheck_for_pools_that_do_not_tile_and_a_relu_first(layers, image, rng):
     gn = pytest.importorskip("glassnet")
-    model = gn.Sequential([*layers(gn), Flatten(), Dense(3, activation="softmax")],
-                          dtype="float64")
+    model = gn.Sequential([*layers(gn), Flatten(), Dense(3, activation="softmax")], dtype="float64")
     X = rng.standard_normal((4, *image))
-    result = gn.gradcheck(model, X, np.array([0, 1, 2, 1]), loss="cross_entropy",
-                          training=True)
+    result = gn.gradcheck(model, X, np.array([0, 1, 2, 1]), loss="cross_entropy", training=True)
     assert result.max_error < 1e-6, str(result)
 
 
@@ -579,12 +701,18 @@ def test_subclasses_of_relu_and_maxpool_are_not_fused_or_shortcut(rng):
     dense.params["W"][...] = 10.0
     np.testing.assert_array_equal(dense.forward(np.ones((1, 1)), training=True), [[6, 6]])
 
-    X = rng.standard_normal((4, 2, 8, 8)) * 4              # some z above 6
+    X = rng.standard_normal((4, 2, 8, 8)) * 4  # some z above 6
     for activation, pool in ((ReLU6(), MaxPool2D(2)), ("relu", MyPool(2))):
-        model = gn.Sequential([Conv2D(3, 3, padding="same", activation=activation), pool,
-                               Flatten(), Dense(3, activation="softmax")], dtype="float64")
-        result = gn.gradcheck(model, X, np.array([0, 1, 2, 1]), loss="cross_entropy",
-                              training=True)
+        model = gn.Sequential(
+            [
+                Conv2D(3, 3, padding="same", activation=activation),
+                pool,
+                Flatten(),
+                Dense(3, activation="softmax"),
+            ],
+            dtype="float64",
+        )
+        result = gn.gradcheck(model, X, np.array([0, 1, 2, 1]), loss="cross_entropy", training=True)
         assert result.max_error < 1e-6, str(result)
 
 
@@ -603,7 +731,7 @@ def test_the_fused_step_gives_the_same_gradients_as_the_separate_layers(rng):
     _, delta = loss.from_logits(model.layers[-1].z, y)
     grad = model.layers[-1].backward_linear(delta)
     for layer in reversed(model.layers[:-1]):
-        grad = layer.backward(grad)                      # pool.backward without relu_input
+        grad = layer.backward(grad)  # pool.backward without relu_input
     for name, _, g in model.slots():
         np.testing.assert_array_equal(g, fused[name], err_msg=name)
     # and the windows whose maximum is 0 (all inputs <= 0) send nothing down
@@ -625,16 +753,18 @@ def test_maxpool_backward_with_relu_input_masks_the_pooled_gradient(rng):
 
 @pytest.mark.parametrize("pool", [2, (2, 3), 3])
 @pytest.mark.parametrize("relu_input", [False, True])
-def test_tiled_maxpool_backward_equals_adding_the_shares_into_zeros(pool, relu_input, rng, monkeypatch):
+def test_tiled_maxpool_backward_equals_adding_the_shares_into_zeros(
+    pool, relu_input, rng, monkeypatch
+):
     """Exact tiling writes each share into place; it must send every gradient where adding
     the shares into zeros (the route for overlaps and leftovers) does, ties included (a
     constant region ties every window)."""
     layer = built(MaxPool2D(pool), (3, 6, 6))
     z = rng.standard_normal((4, 3, 6, 6))
-    z[:, :, :3] = 0.25                                 # ties at a positive value
-    z[:, :, 3:, :3] = 0.1                              # and a tie between two inputs that
-    z[:, :, 4, 1] = z[:, :, 5, 0] = 0.9                # row-by-row order would rank apart
-    z[0, 0] = -1.0                                     # a channel whose maxima are all 0
+    z[:, :, :3] = 0.25  # ties at a positive value
+    z[:, :, 3:, :3] = 0.1  # and a tie between two inputs that
+    z[:, :, 4, 1] = z[:, :, 5, 0] = 0.9  # row-by-row order would rank apart
+    z[0, 0] = -1.0  # a channel whose maxima are all 0
     layer.forward(np.maximum(z, 0))
     g = rng.standard_normal((4, *layer.output_shape))
     assert layer._tiles()
@@ -649,6 +779,6 @@ def test_tiled_maxpool_backward_equals_adding_the_shares_into_zeros(pool, relu_i
 def test_a_tied_window_sends_its_gradient_to_the_first_input_column_by_column():
     """Which input of a tie gets the gradient is fixed: inputs are taken column by column."""
     layer = built(MaxPool2D(2), (1, 2, 2))
-    layer.forward(np.array([[[[0.1, 0.9], [0.9, 0.2]]]]))        # (0, 1) and (1, 0) tie
+    layer.forward(np.array([[[[0.1, 0.9], [0.9, 0.2]]]]))  # (0, 1) and (1, 0) tie
     dx = layer.backward(np.array([[[[1.0]]]]))
     np.testing.assert_array_equal(dx[0, 0], [[0.0, 0.0], [1.0, 0.0]])

@@ -30,14 +30,16 @@ def regressor_search():
     search = GridSearchCV(
         GlassNetRegressor(epochs=15, batch_size=32, random_state=0),
         {"hidden_layer_sizes": [(4,), (32, 32)], "learning_rate": [0.003, 0.03]},
-        cv=KFold(3, shuffle=True, random_state=0), n_jobs=-1)
+        cv=KFold(3, shuffle=True, random_state=0),
+        n_jobs=-1,
+    )
     return search, X, y
 
 
 def test_grid_search_on_a_dask_cluster_matches_the_sequential_search(tmp_path):
     prepare, connect, search_on_dask = ecosystem_blocks("Hyper-parameter search on Dask")
     doc = {}
-    exec(compile(prepare, "docs/ecosystem.md Dask block 1", "exec"), doc)   # + sequential fit
+    exec(compile(prepare, "docs/ecosystem.md Dask block 1", "exec"), doc)  # + sequential fit
     regressor, X, y = regressor_search()
     regressor_sequential = clone(regressor).set_params(n_jobs=1).fit(X, y)
 
@@ -58,11 +60,14 @@ def test_grid_search_on_a_dask_cluster_matches_the_sequential_search(tmp_path):
 
     assert len(workers) == 2
     ran_on = {task["worker"] for task in tasks.data}
-    assert tasks.data and ran_on <= workers           # the fits ran in the worker processes
+    assert tasks.data and ran_on <= workers  # the fits ran in the worker processes
     pairs = [(doc["sequential"], doc["search"]), (regressor_sequential, regressor)]
     for sequential, on_dask in pairs:
         assert on_dask.best_params_ == sequential.best_params_
-        np.testing.assert_allclose(on_dask.cv_results_["mean_test_score"],
-                                   sequential.cv_results_["mean_test_score"], rtol=1e-6)
+        np.testing.assert_allclose(
+            on_dask.cv_results_["mean_test_score"],
+            sequential.cv_results_["mean_test_score"],
+            rtol=1e-6,
+        )
         scores = sequential.cv_results_["mean_test_score"]
-        assert scores.max() > scores.min() + 0.05     # a search with a clear winner
+        assert scores.max() > scores.min() + 0.05  # a search with a clear winner

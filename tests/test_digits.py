@@ -16,6 +16,7 @@ from PIL import Image
 
 import glassnet as gn
 from glassnet.datasets import load_digits_subset
+from glassnet.datasets.images import predict_image
 from glassnet.digits import (
     FILES,
     IMAGE_PREPROCESSING,
@@ -24,7 +25,6 @@ from glassnet.digits import (
     digits_cnn,
     run_digits_demo,
 )
-from glassnet.images import predict_image
 
 MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -41,8 +41,15 @@ def trained(subset):
     core)."""
     X_train, y_train, _, _ = subset
     model = digits_cnn(filters=(8, 16))
-    model.fit(X_train[:8000], y_train[:8000], loss="cross_entropy",
-              optimizer=gn.Adam(learning_rate=0.002), epochs=2, batch_size=32, rng=0)
+    model.fit(
+        X_train[:8000],
+        y_train[:8000],
+        loss="cross_entropy",
+        optimizer=gn.Adam(learning_rate=0.002),
+        epochs=2,
+        batch_size=32,
+        rng=0,
+    )
     model.preprocessing = dict(IMAGE_PREPROCESSING)
     return model
 
@@ -71,8 +78,9 @@ def test_drawn_digits_are_read_correctly(subset, trained, tmp_path):
     for label in range(10):
         i = int(np.flatnonzero(y_test == label)[0])
         black_on_white = paint(X_test[i, 0], tmp_path / f"{label}.png")
-        white_on_black = paint(X_test[i, 0], tmp_path / f"{label}w.png", dark_on_light=False,
-                               mode="L")
+        white_on_black = paint(
+            X_test[i, 0], tmp_path / f"{label}w.png", dark_on_light=False, mode="L"
+        )
         for path in (black_on_white, white_on_black):
             answer, probability = predict_image(trained, path)
             assert answer == label, path.name
@@ -96,8 +104,11 @@ def test_wrong_model_input_shape(subset, tmp_path):
     _, _, X_test, _ = subset
     png = paint(X_test[0, 0], tmp_path / "seven.png")
     table = gn.Sequential([gn.Dense(3, activation="softmax")]).build((4,), rng=0)
-    with pytest.raises(ValueError, match=r"the model expects inputs of shape \(4,\), not a "
-                                         r"28x28 image"):
+    with pytest.raises(
+        ValueError,
+        match=r"the model expects inputs of shape \(4,\), not a "
+        r"28x28 image",
+    ):
         predict_image(table, png)
 
 
@@ -107,13 +118,12 @@ def test_demo_runs_end_to_end(subset, tmp_path, capsys):
     model file that loads, keeps its image preprocessing, and reads a drawn digit."""
     _, _, X_test, _ = subset
     lines = []
-    result = run_digits_demo(out=lines.append, out_dir=tmp_path, rng=1, epochs=1,
-                             n_train=1000)
+    result = run_digits_demo(out=lines.append, out_dir=tmp_path, rng=1, epochs=1, n_train=1000)
     report = "\n".join(lines)
     assert "1,000 training and 2,000 test images" in report
     assert f"Test accuracy: {result['accuracy']:.2%}" in report
     assert "glassnet predict" in report
-    assert "epoch 1/1" in capsys.readouterr().err                # the progress bar
+    assert "epoch 1/1" in capsys.readouterr().err  # the progress bar
     assert 0.5 < result["accuracy"] <= 1.0
     assert set(result["paths"]) == set(FILES)
     for name, path in result["paths"].items():
@@ -123,8 +133,9 @@ def test_demo_runs_end_to_end(subset, tmp_path, capsys):
             assert path.read_bytes()[:8] == PNG_SIGNATURE
     loaded = gn.load(result["paths"]["model"])
     assert loaded.preprocessing == IMAGE_PREPROCESSING
-    np.testing.assert_allclose(loaded.predict(X_test[:50]), result["model"].predict(X_test[:50]),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        loaded.predict(X_test[:50]), result["model"].predict(X_test[:50]), rtol=1e-5, atol=1e-6
+    )
     png = paint(X_test[0, 0], tmp_path / "mine.png")
     assert predict_image(loaded, png) == predict_image(result["model"], png)
 
@@ -145,15 +156,22 @@ def test_demo_is_registered_and_validates(tmp_path, monkeypatch):
         run_digits_demo(out=lines.append, out_dir=tmp_path, epochs=0)
     with pytest.raises(ValueError, match="n_train must be >= 1, got 0"):
         run_digits_demo(out=lines.append, out_dir=tmp_path, n_train=0)
-    assert lines == [] and not list(tmp_path.iterdir())          # nothing half-done
+    assert lines == [] and not list(tmp_path.iterdir())  # nothing half-done
 
 
-@pytest.mark.skipif(not MNIST_DIR.is_dir(), reason="../shared/data/mnist is not beside the "
-                                                   "checkout")
+@pytest.mark.skipif(
+    not MNIST_DIR.is_dir(), reason="../shared/data/mnist is not beside the checkout"
+)
 def test_demo_on_full_mnist_from_a_data_dir(tmp_path):
     lines = []
-    result = run_digits_demo(out=lines.append, out_dir=tmp_path, epochs=1, n_train=200,
-                             data_dir=str(MNIST_DIR), verbose=0)
+    result = run_digits_demo(
+        out=lines.append,
+        out_dir=tmp_path,
+        epochs=1,
+        n_train=200,
+        data_dir=str(MNIST_DIR),
+        verbose=0,
+    )
     assert "200 training and 10,000 test images from MNIST" in lines[0]
     assert 0.2 < result["accuracy"] <= 1.0
 
@@ -162,9 +180,10 @@ def test_the_picture_shows_mistakes_and_the_report_names_them():
     predicted = np.array([1, 2, 3, 4, 0, 6, 7, 8, 9, 9])
     true = np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 4])
     shown = _digits_to_show(predicted, true, n=4, max_mistakes=2)
-    assert shown.tolist() == [0, 1, 4, 9]                       # both mistakes, in order
+    assert shown.tolist() == [0, 1, 4, 9]  # both mistakes, in order
     matrix = np.zeros((10, 10), int)
     matrix[4, 9], matrix[5, 3], matrix[7, 1] = 5, 1, 2
-    assert _most_confused(matrix) == ("4 read as 9 (5 times), 7 read as 1 (2 times), "
-                                      "5 read as 3 (1 time)")
+    assert _most_confused(matrix) == (
+        "4 read as 9 (5 times), 7 read as 1 (2 times), 5 read as 3 (1 time)"
+    )
     assert _most_confused(np.eye(10, dtype=int)).startswith("nothing")

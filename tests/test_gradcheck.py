@@ -10,10 +10,18 @@ ACTIVATIONS = ["identity", "sigmoid", "tanh", "relu", "leaky_relu"]
 
 
 @pytest.mark.parametrize("hidden", ACTIVATIONS)
-@pytest.mark.parametrize("head,loss", [("identity", "mse"), ("identity", "sse"),
-                                       ("sigmoid", "mse"), ("sigmoid", "bce"),
-                                       ("softmax", "cross_entropy"), ("softmax", "mse"),
-                                       ("tanh", "sse")])
+@pytest.mark.parametrize(
+    "head,loss",
+    [
+        ("identity", "mse"),
+        ("identity", "sse"),
+        ("sigmoid", "mse"),
+        ("sigmoid", "bce"),
+        ("softmax", "cross_entropy"),
+        ("softmax", "mse"),
+        ("tanh", "sse"),
+    ],
+)
 def test_every_activation_and_loss(hidden, head, loss, rng):
     X = rng.normal(size=(6, 3))
     units = 1 if head == "sigmoid" and loss == "bce" else 3
@@ -23,11 +31,22 @@ def test_every_activation_and_loss(hidden, head, loss, rng):
         y = rng.integers(0, 2, size=6)
     else:
         y = rng.uniform(0, 1, size=(6, units))
-    model = gn.Sequential([gn.Dense(5, activation=hidden), gn.Dense(4, activation=hidden),
-                           gn.Dense(units, activation=head)])
+    model = gn.Sequential(
+        [
+            gn.Dense(5, activation=hidden),
+            gn.Dense(4, activation=hidden),
+            gn.Dense(units, activation=head),
+        ]
+    )
     result = gn.gradcheck(model, X, y, loss=loss, rng=1)
-    assert set(result.per_param) == {"layers.0.W", "layers.0.b", "layers.1.W", "layers.1.b",
-                                     "layers.2.W", "layers.2.b"}
+    assert set(result.per_param) == {
+        "layers.0.W",
+        "layers.0.b",
+        "layers.1.W",
+        "layers.1.b",
+        "layers.2.W",
+        "layers.2.b",
+    }
     assert result.max_error < 1e-6, str(result)
 
 
@@ -66,7 +85,7 @@ def test_a_wrong_backward_is_caught(rng, monkeypatch):
     monkeypatch.setattr(gn.Tanh, "derivative", lambda self: np.ones_like(self.a))
     result = gn.gradcheck(model, X, y)
     assert result.per_param["layers.0.W"] > 1e-2
-    assert result.per_param["layers.1.W"] < 1e-6           # the layer above is still right
+    assert result.per_param["layers.1.W"] < 1e-6  # the layer above is still right
 
 
 def test_gradcheck_leaves_the_model_alone(rng):

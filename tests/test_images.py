@@ -1,4 +1,4 @@
-"""glassnet.images: a drawn digit brought into MNIST's form, and the model's answer for it.
+"""glassnet.datasets.images: a drawn digit brought into MNIST's form, and the model's answer for it.
 
 The drawings are made here with Pillow from real MNIST test digits (the shipped subset),
 scaled up and painted the way a user would: dark ink on white paper, light on black, on a
@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 
 import glassnet as gn
 from glassnet.datasets import load_digits_subset
-from glassnet.images import load_digit_image, predict_image
+from glassnet.datasets.images import load_digit_image, predict_image
 
 
 @pytest.fixture(scope="module")
@@ -24,15 +24,25 @@ def digits():
     return X_test[:, 0], y_test
 
 
-def draw(digit, path, *, dark_on_light=True, scale=4, mode="RGB", paper=255, ink=0,
-         canvas=None, at=(0, 0)):
+def draw(
+    digit,
+    path,
+    *,
+    dark_on_light=True,
+    scale=4,
+    mode="RGB",
+    paper=255,
+    ink=0,
+    canvas=None,
+    at=(0, 0),
+):
     """Paint an MNIST digit (uint8, bright on black) as a user's drawing and save it.
 
     ``scale`` enlarges it (nearest neighbour: crisp pixels, as a paint program makes), the
     grey levels are mapped between ``paper`` and ``ink``, and the result is pasted at ``at``
     on a ``canvas`` (width, height) of paper.
     """
-    level = digit.astype(np.float64) / 255.0                       # 1 = full ink
+    level = digit.astype(np.float64) / 255.0  # 1 = full ink
     if not dark_on_light:
         paper, ink = 255 - paper, 255 - ink
     picture = np.round(paper + (ink - paper) * level).astype(np.uint8)
@@ -50,8 +60,11 @@ def correlation(a, b):
     rounds the centre of mass to whole pixels, so a re-made digit may sit one pixel off."""
     a = np.asarray(a, dtype=np.float64).reshape(28, 28)
     b = np.asarray(b, dtype=np.float64).reshape(28, 28)
-    return max(float(np.corrcoef(np.roll(a, (dy, dx), axis=(0, 1)).ravel(), b.ravel())[0, 1])
-               for dy in (-1, 0, 1) for dx in (-1, 0, 1))
+    return max(
+        float(np.corrcoef(np.roll(a, (dy, dx), axis=(0, 1)).ravel(), b.ravel())[0, 1])
+        for dy in (-1, 0, 1)
+        for dx in (-1, 0, 1)
+    )
 
 
 def centre_of_mass(x):
@@ -74,8 +87,7 @@ def test_dark_ink_on_white_rgb_gives_back_the_mnist_digit(digits, tmp_path):
 def test_light_on_dark_and_dark_on_light_give_the_same_image(digits, tmp_path):
     X, _ = digits
     dark_on_light = load_digit_image(draw(X[3], tmp_path / "a.png", mode="RGB"))
-    light_on_dark = load_digit_image(draw(X[3], tmp_path / "b.png", mode="L",
-                                          dark_on_light=False))
+    light_on_dark = load_digit_image(draw(X[3], tmp_path / "b.png", mode="L", dark_on_light=False))
     np.testing.assert_allclose(dark_on_light, light_on_dark, atol=1e-6)
     assert correlation(light_on_dark, X[3]) > 0.95
 
@@ -87,13 +99,13 @@ def test_transparent_layers(digits, tmp_path):
     reference = load_digit_image(draw(X[0], tmp_path / "ref.png"))
     big = np.kron(X[0], np.ones((4, 4), np.uint8))
     for colour in ((0, 0, 0), (255, 255, 255), (200, 30, 30)):
-        layer = np.zeros((112, 112, 4), np.uint8)             # transparent black
+        layer = np.zeros((112, 112, 4), np.uint8)  # transparent black
         layer[big > 0, :3] = colour
         layer[..., 3] = big
         Image.fromarray(layer).save(tmp_path / "layer.png")
         assert correlation(load_digit_image(tmp_path / "layer.png"), reference) > 0.98, colour
-    framed = np.zeros((160, 160, 4), np.uint8)                   # transparent margin
-    framed[24:136, 24:136, :3] = (255 - big)[..., None]          # black ink on white card
+    framed = np.zeros((160, 160, 4), np.uint8)  # transparent margin
+    framed[24:136, 24:136, :3] = (255 - big)[..., None]  # black ink on white card
     framed[24:136, 24:136, 3] = 255
     Image.fromarray(framed).save(tmp_path / "framed.png")
     assert correlation(load_digit_image(tmp_path / "framed.png"), reference) > 0.98
@@ -107,7 +119,7 @@ def test_grey_paper_jpeg_is_cleaned(digits, tmp_path):
     x = load_digit_image(path)[0, 0]
     assert correlation(x, X[5]) > 0.9
     assert x.max() == pytest.approx(1.0)
-    assert np.count_nonzero(x) < np.count_nonzero(X[5]) * 1.5   # no halo of noise
+    assert np.count_nonzero(x) < np.count_nonzero(X[5]) * 1.5  # no halo of noise
 
 
 def test_noisy_paper_does_not_stretch_the_digit(digits, tmp_path):
@@ -120,11 +132,11 @@ def test_noisy_paper_does_not_stretch_the_digit(digits, tmp_path):
     grey = 215 + (60 - 215) * level + rng.normal(0, 12, level.shape)
     Image.fromarray(np.clip(np.round(grey), 0, 255).astype(np.uint8)).save(tmp_path / "n.png")
     assert correlation(load_digit_image(tmp_path / "n.png"), X[5]) > 0.97
-    grey[3, 100] = 0                                                 # one black speck
+    grey[3, 100] = 0  # one black speck
     Image.fromarray(np.clip(np.round(grey), 0, 255).astype(np.uint8)).save(tmp_path / "s.png")
     assert correlation(load_digit_image(tmp_path / "s.png"), X[5]) > 0.97
     noise = np.clip(np.round(rng.normal(200, 12, (120, 120))), 0, 255).astype(np.uint8)
-    Image.fromarray(noise).save(tmp_path / "paper.png")              # no digit at all
+    Image.fromarray(noise).save(tmp_path / "paper.png")  # no digit at all
     with pytest.raises(ValueError, match="is blank"):
         load_digit_image(tmp_path / "paper.png")
 
@@ -135,9 +147,9 @@ def test_digit_anywhere_on_a_large_canvas_is_scaled_and_centred(digits, tmp_path
     x = load_digit_image(path)[0, 0]
     rows = np.flatnonzero(x.any(axis=1))
     cols = np.flatnonzero(x.any(axis=0))
-    assert max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1) == 20   # longer side: 20 px
+    assert max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1) == 20  # longer side: 20 px
     cy, cx = centre_of_mass(x)
-    assert abs(cy - 14) <= 0.5 and abs(cx - 14) <= 0.5          # whole-pixel shift to (14, 14)
+    assert abs(cy - 14) <= 0.5 and abs(cx - 14) <= 0.5  # whole-pixel shift to (14, 14)
     assert correlation(x, X[7]) > 0.9
 
 
@@ -153,7 +165,7 @@ def test_thin_pen_strokes_are_thickened_to_mnist_width(tmp_path):
     typical_mass = np.median(X_test.sum(axis=(1, 2, 3)))
     assert x.max() == pytest.approx(1.0)
     assert x.sum() > 0.35 * typical_mass
-    assert np.count_nonzero(x >= 0.5) > 25                       # not a faint grey thread
+    assert np.count_nonzero(x >= 0.5) > 25  # not a faint grey thread
 
 
 def test_a_large_sideways_photo_is_turned_upright_and_shrunk(digits, tmp_path):
@@ -161,9 +173,10 @@ def test_a_large_sideways_photo_is_turned_upright_and_shrunk(digits, tmp_path):
     degrees clockwise to view); larger than 1024 pixels, it is first shrunk by averaging."""
     X, _ = digits
     sheet = Image.new("L", (1500, 1200), 235)
-    sheet.paste(Image.fromarray(255 - X[0]).resize((980, 980), Image.Resampling.NEAREST),
-                (300, 110))
-    stored = sheet.transpose(Image.Transpose.ROTATE_90)          # as the sensor saw it
+    sheet.paste(
+        Image.fromarray(255 - X[0]).resize((980, 980), Image.Resampling.NEAREST), (300, 110)
+    )
+    stored = sheet.transpose(Image.Transpose.ROTATE_90)  # as the sensor saw it
     exif = Image.Exif()
     exif[0x0112] = 6
     stored.convert("RGB").save(tmp_path / "photo.jpg", exif=exif, quality=90)
@@ -215,7 +228,7 @@ def test_a_blank_image_is_an_error(tmp_path, colour):
 def test_a_single_speck_is_blank_not_a_crash(tmp_path):
     path = tmp_path / "speck.png"
     image = Image.new("L", (100, 100), 255)
-    image.putpixel((50, 50), 0)                       # stands out, then is removed as a speck
+    image.putpixel((50, 50), 0)  # stands out, then is removed as a speck
     image.save(path)
     with pytest.raises(ValueError, match=r"speck\.png' is blank: no digit"):
         load_digit_image(path)
@@ -239,8 +252,11 @@ def test_a_model_that_does_not_take_images_is_refused(digits, tmp_path):
     X, _ = digits
     png = draw(X[0], tmp_path / "d.png")
     table = built([gn.Dense(3, activation="softmax")], (4,))
-    with pytest.raises(ValueError, match=r"the model expects inputs of shape \(4,\), "
-                                         r"not a 28x28 image"):
+    with pytest.raises(
+        ValueError,
+        match=r"the model expects inputs of shape \(4,\), "
+        r"not a 28x28 image",
+    ):
         predict_image(table, png)
     other = built([gn.Flatten(), gn.Dense(3, activation="softmax")], (3, 32, 32))
     with pytest.raises(ValueError, match=r"shape \(3, 32, 32\), not a 28x28 image"):
@@ -274,14 +290,16 @@ def test_predict_image_feeds_the_model_what_it_expects(digits, tmp_path):
     assert label == int(p.argmax()) and isinstance(label, int)
     assert probability == pytest.approx(float(p.max()), rel=1e-6)
 
-    from glassnet.conv import Conv2D
+    from glassnet.nn.conv import Conv2D
 
     names = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-    conv = built([Conv2D(2, 3, activation="relu"), gn.Flatten(),
-                  gn.Dense(10, activation="softmax")], (1, 28, 28),
-                 {"kind": "image", "scale": 1, "classes": names})
+    conv = built(
+        [Conv2D(2, 3, activation="relu"), gn.Flatten(), gn.Dense(10, activation="softmax")],
+        (1, 28, 28),
+        {"kind": "image", "scale": 1, "classes": names},
+    )
     label, probability = predict_image(conv, png)
-    p = conv.predict(x * 255)[0]                                  # scale 1: raw 0-255 pixels
+    p = conv.predict(x * 255)[0]  # scale 1: raw 0-255 pixels
     assert label == names[int(p.argmax())]
     assert probability == pytest.approx(float(p.max()), rel=1e-5)
 

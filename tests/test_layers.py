@@ -32,7 +32,7 @@ def test_dense_shapes_and_lazy_build(rng):
     assert layer.params["W"].shape == (5, 3) and layer.params["b"].shape == (3,)
     assert layer.params["W"].dtype == np.float32
     assert np.all(layer.params["b"] == 0)
-    assert layer.weight_init == "he_uniform"          # auto: He for ReLU
+    assert layer.weight_init == "he_uniform"  # auto: He for ReLU
     assert gn.Dense(3, activation="tanh").weight_init == "glorot_uniform"
     no_bias = gn.Dense(2, use_bias=False)
     no_bias.build((4,), rng, np.float32)
@@ -44,11 +44,11 @@ def test_explicit_input_shape_builds_summary_before_fit(capsys):
     model.summary()
     text = capsys.readouterr().out
     assert "Dense(4, relu)" in text and "(None, 4)" in text and "total parameters: 26" in text
-    assert not model.built                           # summary did not fix the weights
+    assert not model.built  # summary did not fix the weights
 
 
 def test_initializers_scale_with_fan_in(rng):
-    from glassnet.initializers import initialize
+    from glassnet.nn.initializers import initialize
 
     w = initialize("he_normal", (1000, 500), fan_in=1000, fan_out=500, rng=rng)
     assert w.std() == pytest.approx(np.sqrt(2 / 1000), rel=0.02)
@@ -57,13 +57,15 @@ def test_initializers_scale_with_fan_in(rng):
     assert w.std() == pytest.approx(np.sqrt(2 / 1000), rel=0.02)
     w = initialize({"name": "uniform", "low": 0, "high": 1}, (100,), fan_in=1, fan_out=1, rng=rng)
     assert 0 <= w.min() and w.max() < 1
-    assert np.all(initialize(("constant", {"value": 0.5}), (3,), fan_in=1, fan_out=1, rng=rng)
-                  == 0.5)
+    assert np.all(
+        initialize(("constant", {"value": 0.5}), (3,), fan_in=1, fan_out=1, rng=rng) == 0.5
+    )
 
 
 def test_unknown_initializer_lists_valid_names():
-    with pytest.raises(ValueError, match="unknown initializer 'random'; valid names are: "
-                                         "constant, glorot_normal"):
+    with pytest.raises(
+        ValueError, match="unknown initializer 'random'; valid names are: constant, glorot_normal"
+    ):
         gn.Dense(2, weight_init="random")
 
 
@@ -88,12 +90,12 @@ def test_flatten_and_dropout(rng):
     drop = gn.Dropout(0.5)
     drop.build((1000,), np.random.default_rng(0), np.float32)
     x = np.ones((20, 1000), dtype=np.float32)
-    assert drop.forward(x, training=False) is x           # identity at prediction time
+    assert drop.forward(x, training=False) is x  # identity at prediction time
     y = drop.forward(x, training=True)
-    assert set(np.unique(y)) == {0.0, 2.0}                  # survivors scaled by 1/(1-0.5)
-    assert y.mean() == pytest.approx(1.0, abs=0.02)         # expectation unchanged
+    assert set(np.unique(y)) == {0.0, 2.0}  # survivors scaled by 1/(1-0.5)
+    assert y.mean() == pytest.approx(1.0, abs=0.02)  # expectation unchanged
     g = drop.backward(np.ones_like(x))
-    assert np.array_equal(g, y)                             # same mask backward
+    assert np.array_equal(g, y)  # same mask backward
     with pytest.raises(ValueError, match="rate must be < 1.0, got 1.0"):
         gn.Dropout(1.0)
 
@@ -103,8 +105,9 @@ def test_dropout_masks_follow_the_model_rng():
     y = (X[:, 0] > 0).astype(int)
 
     def train(seed):
-        model = gn.Sequential([gn.Dense(8, activation="relu"), gn.Dropout(0.3),
-                               gn.Dense(1, activation="sigmoid")])
+        model = gn.Sequential(
+            [gn.Dense(8, activation="relu"), gn.Dropout(0.3), gn.Dense(1, activation="sigmoid")]
+        )
         model.fit(X, y, loss="bce", epochs=3, batch_size=8, rng=seed)
         return model.get_weights()
 
@@ -142,7 +145,7 @@ def test_a_custom_activation_with_its_own_forward_still_trains(rng):
     """Activations written by users override forward(z, training=False); Affine layers call
     them through forward_owned, whose default is that forward."""
 
-    class Swish(gn.activations.Activation):
+    class Swish(gn.Activation):
         name = "swish"
 
         def forward(self, z, training=False):
@@ -156,8 +159,9 @@ def test_a_custom_activation_with_its_own_forward_still_trains(rng):
 
     X = rng.standard_normal((64, 3))
     y = (X[:, 0] > 0).astype(int)
-    model = gn.Sequential([gn.Dense(8, activation=Swish()), gn.Dense(2, activation="softmax")],
-                          dtype="float64")
+    model = gn.Sequential(
+        [gn.Dense(8, activation=Swish()), gn.Dense(2, activation="softmax")], dtype="float64"
+    )
     model.fit(X, y, loss="cross_entropy", epochs=2, verbose=0, rng=0)
     result = gn.gradcheck(model, X[:5], y[:5], loss="cross_entropy", training=True)
     assert result.max_error < 1e-6, str(result)

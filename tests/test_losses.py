@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet.gradcheck import numeric_gradient, relative_error
-from glassnet.losses import LOSSES, get_loss
+from glassnet.glassbox.gradcheck import numeric_gradient, relative_error
+from glassnet.nn.losses import LOSSES, get_loss
 
 
 def test_seed_002_mse_example():
@@ -13,8 +13,8 @@ def test_seed_002_mse_example():
 
 def test_sum_squared_error_sums_and_mse_averages():
     y_hat, y = np.array([[1.0], [3.0]]), np.array([[0.0], [0.0]])
-    assert gn.SumSquaredError()(y_hat, y) == 10.0          # 1 + 9
-    assert gn.MeanSquaredError()(y_hat, y) == 5.0          # (1 + 9) / 2
+    assert gn.SumSquaredError()(y_hat, y) == 10.0  # 1 + 9
+    assert gn.MeanSquaredError()(y_hat, y) == 5.0  # (1 + 9) / 2
 
 
 def test_seed_000_parkinson_loss_is_finite_from_logits():
@@ -23,7 +23,7 @@ def test_seed_000_parkinson_loss_is_finite_from_logits():
     z = np.array([[100 * 0.5 - 0.2]])
     loss, grad = gn.BinaryCrossEntropy().from_logits(z, np.array([[0.0]]))
     assert loss == pytest.approx(49.8, abs=1e-12)
-    assert grad[0, 0] == pytest.approx(1.0)                # sigmoid(49.8) - 0
+    assert grad[0, 0] == pytest.approx(1.0)  # sigmoid(49.8) - 0
 
 
 def test_seed_000_gradient_descent_step():
@@ -77,7 +77,8 @@ def test_loss_gradients_match_finite_differences(rng, weighted):
         loss.forward(y_hat, y, w)
         analytic = loss.backward()
         numeric = numeric_gradient(
-            lambda loss=loss, y_hat=y_hat, y=y: loss.forward(y_hat, y, w), y_hat)
+            lambda loss=loss, y_hat=y_hat, y=y: loss.forward(y_hat, y, w), y_hat
+        )
         assert relative_error(analytic, numeric) < 1e-6, loss.name
 
 
@@ -119,16 +120,18 @@ def test_cross_entropy_accepts_one_hot_and_checks_labels():
 
 
 def test_bce_needs_zero_one_labels():
-    with pytest.raises(ValueError,
-                       match=r"binary cross-entropy needs labels 0 or 1, got array\(\[2"):
+    with pytest.raises(
+        ValueError, match=r"binary cross-entropy needs labels 0 or 1, got array\(\[2"
+    ):
         gn.BinaryCrossEntropy().prepare_targets(np.array([0, 2]), 1, np.float32)
 
 
 def test_names_and_aliases():
     assert set(LOSSES) == {"mse", "sse", "bce", "cross_entropy"}
     assert isinstance(get_loss("categorical_crossentropy"), gn.CrossEntropy)
-    with pytest.raises(ValueError, match="unknown loss 'hinge'; valid names are: bce, "
-                                          "cross_entropy, mse, sse"):
+    with pytest.raises(
+        ValueError, match="unknown loss 'hinge'; valid names are: bce, cross_entropy, mse, sse"
+    ):
         get_loss("hinge")
     with pytest.raises(TypeError, match="loss must be a name or a Loss"):
         get_loss(3)

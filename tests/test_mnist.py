@@ -51,6 +51,7 @@ def need_real_mnist():
 
 # --------------------------------------------------------------------------- helpers
 
+
 def idx_bytes(array, code):
     """An IDX file written independently of glassnet: the oracle for the reader."""
     array = np.asarray(array)
@@ -99,22 +100,26 @@ def write_files(folder, files):
 
 def assert_loaded(result, arrays, *, kind="float32", flatten=False):
     X_train, y_train, X_test, y_test = result
-    for X, y, images, labels in ((X_train, y_train, arrays[0], arrays[1]),
-                                 (X_test, y_test, arrays[2], arrays[3])):
+    for X, y, images, labels in (
+        (X_train, y_train, arrays[0], arrays[1]),
+        (X_test, y_test, arrays[2], arrays[3]),
+    ):
         n = len(images)
         assert X.shape == ((n, 784) if flatten else (n, 1, 28, 28))
         assert y.dtype == np.int64
         np.testing.assert_array_equal(y, labels)
         if kind == "float32":
             assert X.dtype == np.float32
-            np.testing.assert_array_equal(X.reshape(images.shape) * np.float32(255),
-                                          images.astype(np.float32))
+            np.testing.assert_array_equal(
+                X.reshape(images.shape) * np.float32(255), images.astype(np.float32)
+            )
         else:
             assert X.dtype == np.uint8
             np.testing.assert_array_equal(X.reshape(images.shape), images)
 
 
 # --------------------------------------------------------------------------- fixtures
+
 
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch, tmp_path):
@@ -181,8 +186,7 @@ class FileServer:
                 pass
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,),
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
 
     def url(self, prefix):
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/{prefix}/"
@@ -217,6 +221,7 @@ def refused_url():
 
 # --------------------------------------------------------------------------- read_idx
 
+
 @pytest.mark.parametrize("gz", [False, True])
 def test_read_idx_reads_uint8_images_and_labels_from_paths_and_file_objects(tmp_path, gz):
     images, labels, _, _ = fake_mnist(0)
@@ -236,14 +241,17 @@ def test_read_idx_reads_uint8_images_and_labels_from_paths_and_file_objects(tmp_
         np.testing.assert_array_equal(read_idx(io.BytesIO(data)), array)
 
 
-@pytest.mark.parametrize("code, values", [
-    (0x08, np.array([0, 1, 200, 255], dtype=np.uint8)),
-    (0x09, np.array([[-128, -1], [0, 127]], dtype=np.int8)),
-    (0x0B, np.array([-32768, -2, 258, 32767], dtype=np.int16)),
-    (0x0C, np.array([[[-(2**31), 1], [65536, 2**31 - 1]]], dtype=np.int32)),
-    (0x0D, np.array([-1.5, 0.0, 3.25e-5, 1e30], dtype=np.float32)),
-    (0x0E, np.array([[np.pi, -np.e], [1e-300, 1e300]], dtype=np.float64)),
-])
+@pytest.mark.parametrize(
+    "code, values",
+    [
+        (0x08, np.array([0, 1, 200, 255], dtype=np.uint8)),
+        (0x09, np.array([[-128, -1], [0, 127]], dtype=np.int8)),
+        (0x0B, np.array([-32768, -2, 258, 32767], dtype=np.int16)),
+        (0x0C, np.array([[[-(2**31), 1], [65536, 2**31 - 1]]], dtype=np.int32)),
+        (0x0D, np.array([-1.5, 0.0, 3.25e-5, 1e30], dtype=np.float32)),
+        (0x0E, np.array([[np.pi, -np.e], [1e-300, 1e300]], dtype=np.float64)),
+    ],
+)
 def test_read_idx_reads_every_dtype_big_endian_into_native_order(tmp_path, code, values):
     path = tmp_path / "values.idx"
     path.write_bytes(idx_bytes(values, code))
@@ -253,12 +261,17 @@ def test_read_idx_reads_every_dtype_big_endian_into_native_order(tmp_path, code,
     np.testing.assert_array_equal(got, values)
 
 
-@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.float32,
-                                   np.float64])
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64])
 def test_write_idx_writes_what_an_independent_writer_writes(tmp_path, dtype):
     values = (np.arange(24).reshape(2, 3, 4) - 5).astype(dtype)
-    code = {np.uint8: 0x08, np.int8: 0x09, np.int16: 0x0B, np.int32: 0x0C, np.float32: 0x0D,
-            np.float64: 0x0E}[dtype]
+    code = {
+        np.uint8: 0x08,
+        np.int8: 0x09,
+        np.int16: 0x0B,
+        np.int32: 0x0C,
+        np.float32: 0x0D,
+        np.float64: 0x0E,
+    }[dtype]
     write_idx(tmp_path / "a.idx", values)
     assert (tmp_path / "a.idx").read_bytes() == idx_bytes(values, code)
     write_idx(tmp_path / "a.idx.gz", values)
@@ -276,16 +289,22 @@ def test_write_idx_rejects_a_dtype_idx_cannot_hold(tmp_path):
 def test_read_idx_wrong_magic_number_names_the_file_expected_and_found(tmp_path):
     path = tmp_path / "train-images-idx3-ubyte"
     path.write_bytes(idx_bytes(np.zeros(5, dtype=np.uint8), 0x08))  # a labels file: 2049
-    with pytest.raises(IDXFormatError, match=r"train-images-idx3-ubyte: wrong magic number, "
-                                             r"expected 2051 \(images\), found 2049"):
+    with pytest.raises(
+        IDXFormatError,
+        match=r"train-images-idx3-ubyte: wrong magic number, "
+        r"expected 2051 \(images\), found 2049",
+    ):
         read_idx(path, magic=2051)
 
 
 def test_read_idx_rejects_a_file_that_is_not_idx(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_bytes(b"hello, world")
-    with pytest.raises(IDXFormatError, match=r"notes.txt: not an IDX file, magic number "
-                                             r"1751477356 = 0x68656c6c"):
+    with pytest.raises(
+        IDXFormatError,
+        match=r"notes.txt: not an IDX file, magic number "
+        r"1751477356 = 0x68656c6c",
+    ):
         read_idx(path)
 
 
@@ -302,35 +321,48 @@ def test_read_idx_truncated_data_names_the_file_expected_and_found_sizes(tmp_pat
     data = full[: 16 + 2 * 784]  # the header says 3 images; only 2 are there
     path = tmp_path / ("short.idx" + (".gz" if gz else ""))
     path.write_bytes(gzip.compress(data) if gz else data)
-    with pytest.raises(IDXFormatError, match=r"short.idx(.gz)?: truncated data, expected 2352 "
-                                             r"bytes \(3 x 28 x 28 uint8\) after the 16-byte "
-                                             r"header, found 1568"):
+    with pytest.raises(
+        IDXFormatError,
+        match=r"short.idx(.gz)?: truncated data, expected 2352 "
+        r"bytes \(3 x 28 x 28 uint8\) after the 16-byte "
+        r"header, found 1568",
+    ):
         read_idx(path)
 
 
 def test_read_idx_truncated_header(tmp_path):
     path = tmp_path / "stub.idx"
     path.write_bytes(bytes([0, 0, 8, 3]) + struct.pack(">I", 10))
-    with pytest.raises(IDXFormatError, match=r"stub.idx: truncated IDX header, expected 16 "
-                                             r"bytes for 3 dimensions, found 8"):
+    with pytest.raises(
+        IDXFormatError,
+        match=r"stub.idx: truncated IDX header, expected 16 "
+        r"bytes for 3 dimensions, found 8",
+    ):
         read_idx(path)
 
 
 def test_read_idx_cut_gzip_stream_is_reported_as_truncated(tmp_path):
-    data = gzip.compress(idx_bytes(np.random.default_rng(1).integers(0, 256, (20, 28, 28),
-                                                                     dtype=np.uint8), 0x08))
+    data = gzip.compress(
+        idx_bytes(np.random.default_rng(1).integers(0, 256, (20, 28, 28), dtype=np.uint8), 0x08)
+    )
     path = tmp_path / "cut.gz"
     path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(IDXFormatError, match=r"cut.gz: truncated data, expected 15680 bytes .*"
-                                             r"found \d+ \(the gzip stream ends early\)"):
+    with pytest.raises(
+        IDXFormatError,
+        match=r"cut.gz: truncated data, expected 15680 bytes .*"
+        r"found \d+ \(the gzip stream ends early\)",
+    ):
         read_idx(path)
 
 
 def test_read_idx_rejects_data_beyond_what_the_header_declares(tmp_path):
     path = tmp_path / "long.idx"
     path.write_bytes(idx_bytes(np.zeros(4, dtype=np.uint8), 0x08) + b"\1\2")
-    with pytest.raises(IDXFormatError, match=r"long.idx: 2 bytes after the data, expected 4 "
-                                             r"bytes of data for shape \(4,\) and found 6"):
+    with pytest.raises(
+        IDXFormatError,
+        match=r"long.idx: 2 bytes after the data, expected 4 "
+        r"bytes of data for shape \(4,\) and found 6",
+    ):
         read_idx(path)
 
 
@@ -352,6 +384,7 @@ def test_read_idx_does_not_allocate_what_a_lying_header_claims(tmp_path):
 
 # --------------------------------------------------------------------------- load_mnist, local
 
+
 @pytest.mark.parametrize("gz", [True, False])
 def test_load_mnist_reads_a_folder_gzip_or_not(tmp_path, gz):
     arrays = fake_mnist(2)
@@ -359,18 +392,21 @@ def test_load_mnist_reads_a_folder_gzip_or_not(tmp_path, gz):
     folder = write_files(tmp_path / "mnist", files)
     checksums = checksums_of(files)
     assert_loaded(load_mnist(folder, checksums=checksums, download=False), arrays)
-    assert_loaded(load_mnist(folder, checksums=checksums, download=False, kind="uint8"),
-                  arrays, kind="uint8")
-    assert_loaded(load_mnist(folder, checksums=checksums, download=False, flatten=True),
-                  arrays, flatten=True)
+    assert_loaded(
+        load_mnist(folder, checksums=checksums, download=False, kind="uint8"), arrays, kind="uint8"
+    )
+    assert_loaded(
+        load_mnist(folder, checksums=checksums, download=False, flatten=True), arrays, flatten=True
+    )
 
 
 def test_load_mnist_float32_pixels_are_pixel_over_255(tmp_path):
     images = np.array([[[0, 1, 128, 255] * 7] * 28], dtype=np.uint8)
     arrays = (images, np.array([3], np.uint8), images, np.array([7], np.uint8))
     files = mnist_file_bytes(arrays)
-    X, y, _, _ = load_mnist(write_files(tmp_path, files), checksums=checksums_of(files),
-                            download=False)
+    X, y, _, _ = load_mnist(
+        write_files(tmp_path, files), checksums=checksums_of(files), download=False
+    )
     np.testing.assert_array_equal(X[0, 0, 0, :4], np.float32([0, 1 / 255, 128 / 255, 1]))
     assert X.min() == 0.0 and X.max() == 1.0
 
@@ -389,23 +425,32 @@ def test_load_mnist_checksum_mismatch_names_the_file_and_both_hashes(tmp_path):
     expected = "0" * 64
     checksums["t10k-labels-idx1-ubyte"] = {expected}
     found = hashlib.sha256(files["t10k-labels-idx1-ubyte.gz"]).hexdigest()
-    with pytest.raises(ChecksumError, match=rf"checksum mismatch for \S*t10k-labels-idx1-ubyte"
-                                            rf"\.gz: expected SHA-256 {expected}, found {found}"):
+    with pytest.raises(
+        ChecksumError,
+        match=rf"checksum mismatch for \S*t10k-labels-idx1-ubyte"
+        rf"\.gz: expected SHA-256 {expected}, found {found}",
+    ):
         load_mnist(write_files(tmp_path, files), checksums=checksums, download=False)
 
 
 def test_load_mnist_checks_the_real_mnist_checksums_by_default(tmp_path):
     files = mnist_file_bytes(fake_mnist(5))
-    with pytest.raises(ChecksumError, match=r"train-images-idx3-ubyte.gz: expected SHA-256 "
-                                            r"440fcabf73cc.* or ba891046e650.*, found"):
+    with pytest.raises(
+        ChecksumError,
+        match=r"train-images-idx3-ubyte.gz: expected SHA-256 "
+        r"440fcabf73cc.* or ba891046e650.*, found",
+    ):
         load_mnist(write_files(tmp_path, files), download=False)
 
 
 def test_load_mnist_image_and_label_counts_must_agree(tmp_path):
     images, labels, test_images, test_labels = fake_mnist(6, n_train=6)
     files = mnist_file_bytes((images, labels[:5], test_images, test_labels))
-    with pytest.raises(IDXFormatError, match=r"train-images-idx3-ubyte.gz has 6 images but "
-                                             r"\S*train-labels-idx1-ubyte.gz has 5 labels"):
+    with pytest.raises(
+        IDXFormatError,
+        match=r"train-images-idx3-ubyte.gz has 6 images but "
+        r"\S*train-labels-idx1-ubyte.gz has 5 labels",
+    ):
         load_mnist(write_files(tmp_path, files), checksums=checksums_of(files), download=False)
 
 
@@ -413,8 +458,11 @@ def test_load_mnist_wrong_magic_number_in_place_of_images(tmp_path):
     arrays = list(fake_mnist(7))
     files = mnist_file_bytes(arrays)
     files["t10k-images-idx3-ubyte.gz"] = files["t10k-labels-idx1-ubyte.gz"]  # swapped file
-    with pytest.raises(IDXFormatError, match=r"t10k-images-idx3-ubyte.gz: wrong magic number, "
-                                             r"expected 2051 \(images\), found 2049"):
+    with pytest.raises(
+        IDXFormatError,
+        match=r"t10k-images-idx3-ubyte.gz: wrong magic number, "
+        r"expected 2051 \(images\), found 2049",
+    ):
         load_mnist(write_files(tmp_path, files), checksums=checksums_of(files), download=False)
 
 
@@ -422,8 +470,11 @@ def test_load_mnist_images_must_be_28_by_28(tmp_path):
     arrays = list(fake_mnist(8))
     arrays[2] = np.zeros((4, 27, 28), dtype=np.uint8)
     files = mnist_file_bytes(arrays)
-    with pytest.raises(IDXFormatError, match=r"t10k-images-idx3-ubyte.gz: images must be 28 x 28 "
-                                             r"pixels, found 27 x 28"):
+    with pytest.raises(
+        IDXFormatError,
+        match=r"t10k-images-idx3-ubyte.gz: images must be 28 x 28 "
+        r"pixels, found 27 x 28",
+    ):
         load_mnist(write_files(tmp_path, files), checksums=checksums_of(files), download=False)
 
 
@@ -431,8 +482,11 @@ def test_load_mnist_labels_must_be_digits(tmp_path):
     arrays = list(fake_mnist(9))
     arrays[1] = np.array([0, 1, 2, 3, 4, 12], dtype=np.uint8)
     files = mnist_file_bytes(arrays)
-    with pytest.raises(IDXFormatError, match=r"train-labels-idx1-ubyte.gz: labels must be digits "
-                                             r"0-9, found 12"):
+    with pytest.raises(
+        IDXFormatError,
+        match=r"train-labels-idx1-ubyte.gz: labels must be digits "
+        r"0-9, found 12",
+    ):
         load_mnist(write_files(tmp_path, files), checksums=checksums_of(files), download=False)
 
 
@@ -469,57 +523,77 @@ def test_load_mnist_default_cache_is_glassnet_cache_mnist(tmp_path, monkeypatch)
 
 def test_load_mnist_missing_file_without_download_says_where_it_looked(tmp_path):
     cache = tmp_path / "cache"
-    with pytest.raises(DataNotFoundError, match=rf"MNIST file train-images-idx3-ubyte.gz "
-                                                rf"\(or train-images-idx3-ubyte\) is in none "
-                                                rf"of: {re.escape(str(tmp_path))} \(data_dir\), "
-                                                rf"{re.escape(str(cache))} \(cache\); "
-                                                rf"download=False\. To install by hand, put "
-                                                rf"train-images-idx3-ubyte\.gz, ") as info:
+    with pytest.raises(
+        DataNotFoundError,
+        match=rf"MNIST file train-images-idx3-ubyte.gz "
+        rf"\(or train-images-idx3-ubyte\) is in none "
+        rf"of: {re.escape(str(tmp_path))} \(data_dir\), "
+        rf"{re.escape(str(cache))} \(cache\); "
+        rf"download=False\. To install by hand, put "
+        rf"train-images-idx3-ubyte\.gz, ",
+    ) as info:
         load_mnist(tmp_path, cache_dir=cache, download=False)
     assert isinstance(info.value, ValueError) and isinstance(info.value, FileNotFoundError)
 
 
 def test_load_mnist_data_dir_must_exist(tmp_path):
-    with pytest.raises(DataNotFoundError, match=r"data_dir must be an existing folder, got "
-                                                r"'\S*nowhere'"):
+    with pytest.raises(
+        DataNotFoundError,
+        match=r"data_dir must be an existing folder, got "
+        r"'\S*nowhere'",
+    ):
         load_mnist(tmp_path / "nowhere")
 
 
 def test_load_mnist_argument_checks(tmp_path):
-    with pytest.raises(ValueError, match=r"unknown kind 'float64'; valid names are: float32, "
-                                         r"uint8"):
+    with pytest.raises(
+        ValueError,
+        match=r"unknown kind 'float64'; valid names are: float32, "
+        r"uint8",
+    ):
         load_mnist(tmp_path, kind="float64")
     with pytest.raises(ValueError, match=r"timeout must be > 0.0, got -1"):
         load_mnist(tmp_path, timeout=-1)
     with pytest.raises(TypeError, match=r"flatten must be True or False, got 'yes'"):
         load_mnist(tmp_path, flatten="yes")
     with pytest.raises(ValueError, match=r"checksums has no entry for 't10k-images-idx3-ubyte'"):
-        load_mnist(tmp_path, checksums={"train-images-idx3-ubyte": "0" * 64,
-                                        "train-labels-idx1-ubyte": "0" * 64})
+        load_mnist(
+            tmp_path,
+            checksums={"train-images-idx3-ubyte": "0" * 64, "train-labels-idx1-ubyte": "0" * 64},
+        )
     with pytest.raises(ValueError, match=r"mirrors must hold at least one URL"):
-        load_mnist(tmp_path, cache_dir=tmp_path / "cache", mirrors=[],
-                   checksums=checksums_of(mnist_file_bytes(fake_mnist(0))))
+        load_mnist(
+            tmp_path,
+            cache_dir=tmp_path / "cache",
+            mirrors=[],
+            checksums=checksums_of(mnist_file_bytes(fake_mnist(0))),
+        )
 
 
 # --------------------------------------------------------------------------- downloading
 
-def test_download_falls_back_from_a_corrupt_mirror_and_caches_only_verified_files(
-        tmp_path, server):
+
+def test_download_falls_back_from_a_corrupt_mirror_and_caches_only_verified_files(tmp_path, server):
     arrays = fake_mnist(11)
     files = mnist_file_bytes(arrays)
     corrupt = {stored: data[:-1] + bytes([data[-1] ^ 1]) for stored, data in files.items()}
     server.serve("bad", corrupt)
     server.serve("good", files)
     cache = tmp_path / "cache"
-    kwargs = dict(cache_dir=cache, checksums=checksums_of(files), timeout=5,
-                  mirrors=[server.url("bad"), server.url("good")])
+    kwargs = dict(
+        cache_dir=cache,
+        checksums=checksums_of(files),
+        timeout=5,
+        mirrors=[server.url("bad"), server.url("good")],
+    )
 
     assert_loaded(load_mnist(**kwargs), arrays)
     assert sorted(p.name for p in cache.iterdir()) == sorted(files)
     for stored, data in files.items():
         assert (cache / stored).read_bytes() == data
     assert sorted(server.paths_requested()) == sorted(
-        [f"/bad/{stored}" for stored in files] + [f"/good/{stored}" for stored in files])
+        [f"/bad/{stored}" for stored in files] + [f"/good/{stored}" for stored in files]
+    )
 
     # a second call reads the cache and makes no request at all
     n_requests = len(server.requests)
@@ -531,8 +605,12 @@ def test_download_mirror_url_may_omit_the_trailing_slash(tmp_path, server):
     arrays = fake_mnist(12)
     files = mnist_file_bytes(arrays)
     server.serve("m", files)
-    result = load_mnist(cache_dir=tmp_path, checksums=checksums_of(files), timeout=5,
-                        mirrors=server.url("m").rstrip("/"))
+    result = load_mnist(
+        cache_dir=tmp_path,
+        checksums=checksums_of(files),
+        timeout=5,
+        mirrors=server.url("m").rstrip("/"),
+    )
     assert_loaded(result, arrays)
 
 
@@ -544,19 +622,24 @@ def test_download_failing_on_every_mirror_names_every_url_and_why(tmp_path, serv
     name = "train-images-idx3-ubyte.gz"
     found = hashlib.sha256(b"not mnist").hexdigest()
     with pytest.raises(DownloadError) as info:
-        load_mnist(cache_dir=cache, checksums=checksums_of(files), timeout=5,
-                   mirrors=[bad, missing, refused])
+        load_mnist(
+            cache_dir=cache,
+            checksums=checksums_of(files),
+            timeout=5,
+            mirrors=[bad, missing, refused],
+        )
     message = str(info.value)
     assert "\n" not in message
     assert message.startswith(f"could not download {name} from any mirror: ")
     assert f"{bad}{name} (checksum mismatch: expected SHA-256 " in message
     assert f", found {found})" in message
     assert f"{missing}{name} (HTTP 404 Not Found)" in message
-    assert re.search(rf"{re.escape(refused + name)} \(\[Errno \d+\] Connection refused\)",
-                     message)
-    assert (f"To install by hand, put train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
-            f"t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz (gzip or uncompressed) in "
-            f"{cache} ") in message
+    assert re.search(rf"{re.escape(refused + name)} \(\[Errno \d+\] Connection refused\)", message)
+    assert (
+        f"To install by hand, put train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+        f"t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz (gzip or uncompressed) in "
+        f"{cache} "
+    ) in message
     assert isinstance(info.value, ValueError) and isinstance(info.value, OSError)
     assert list(cache.iterdir()) == []  # nothing unverified is left behind
 
@@ -571,8 +654,12 @@ def test_download_resumes_an_interrupted_download_with_a_range_request(tmp_path,
     half = len(files[name]) // 2
     (cache / (name + ".part")).write_bytes(files[name][:half])
 
-    assert_loaded(load_mnist(cache_dir=cache, checksums=checksums_of(files), timeout=5,
-                             mirrors=[server.url("good")]), arrays)
+    assert_loaded(
+        load_mnist(
+            cache_dir=cache, checksums=checksums_of(files), timeout=5, mirrors=[server.url("good")]
+        ),
+        arrays,
+    )
     assert (f"/good/{name}", f"bytes={half}-") in server.requests
     assert sorted(p.name for p in cache.iterdir()) == sorted(files)
 
@@ -586,8 +673,15 @@ def test_download_cut_off_by_one_mirror_is_finished_by_the_next(tmp_path, server
     server.cut.add(f"/cut/{name}")
     cache = tmp_path / "cache"
 
-    assert_loaded(load_mnist(cache_dir=cache, checksums=checksums_of(files), timeout=5,
-                             mirrors=[server.url("cut"), server.url("good")]), arrays)
+    assert_loaded(
+        load_mnist(
+            cache_dir=cache,
+            checksums=checksums_of(files),
+            timeout=5,
+            mirrors=[server.url("cut"), server.url("good")],
+        ),
+        arrays,
+    )
     half = len(files[name]) // 2
     assert server.requests[:2] == [(f"/cut/{name}", None), (f"/good/{name}", f"bytes={half}-")]
     assert sorted(p.name for p in cache.iterdir()) == sorted(files)
@@ -600,10 +694,14 @@ def test_download_cut_off_everywhere_keeps_the_part_file_for_next_time(tmp_path,
     server.serve("m", files)
     server.cut.add(f"/m/{name}")
     cache = tmp_path / "cache"
-    kwargs = dict(cache_dir=cache, checksums=checksums_of(files), timeout=5,
-                  mirrors=[server.url("m")])
-    with pytest.raises(DownloadError, match=rf"/m/{name} \(ConnectionError: connection closed "
-                                            rf"after \d+ of \d+ bytes\)"):
+    kwargs = dict(
+        cache_dir=cache, checksums=checksums_of(files), timeout=5, mirrors=[server.url("m")]
+    )
+    with pytest.raises(
+        DownloadError,
+        match=rf"/m/{name} \(ConnectionError: connection closed "
+        rf"after \d+ of \d+ bytes\)",
+    ):
         load_mnist(**kwargs)
     assert (cache / (name + ".part")).is_file()
 
@@ -613,7 +711,8 @@ def test_download_cut_off_everywhere_keeps_the_part_file_for_next_time(tmp_path,
     half = len(files[name]) // 2
     # the labels file was resumed where the first call stopped, not restarted
     assert [r for r in server.requests[first_call:] if r[0] == f"/m/{name}"] == [
-        (f"/m/{name}", f"bytes={half}-")]
+        (f"/m/{name}", f"bytes={half}-")
+    ]
     assert sorted(p.name for p in cache.iterdir()) == sorted(files)
 
 
@@ -626,10 +725,16 @@ def test_download_discards_a_resumed_file_that_fails_its_checksum(tmp_path, serv
     name = "t10k-images-idx3-ubyte.gz"
     (cache / (name + ".part")).write_bytes(b"garbage from some other download")
 
-    assert_loaded(load_mnist(cache_dir=cache, checksums=checksums_of(files), timeout=5,
-                             mirrors=[server.url("good")]), arrays)
+    assert_loaded(
+        load_mnist(
+            cache_dir=cache, checksums=checksums_of(files), timeout=5, mirrors=[server.url("good")]
+        ),
+        arrays,
+    )
     assert [r for r in server.requests if r[0] == f"/good/{name}"] == [
-        (f"/good/{name}", "bytes=32-"), (f"/good/{name}", None)]
+        (f"/good/{name}", "bytes=32-"),
+        (f"/good/{name}", None),
+    ]
     assert sorted(p.name for p in cache.iterdir()) == sorted(files)
 
 
@@ -645,12 +750,17 @@ def test_download_restarts_when_the_partial_file_cannot_be_resumed(tmp_path, ser
     part = files[name][:10] if server.ignore_range else files[name] + b"extra bytes"
     (cache / (name + ".part")).write_bytes(part)
 
-    assert_loaded(load_mnist(cache_dir=cache, checksums=checksums_of(files), timeout=5,
-                             mirrors=[server.url("good")]), arrays)
+    assert_loaded(
+        load_mnist(
+            cache_dir=cache, checksums=checksums_of(files), timeout=5, mirrors=[server.url("good")]
+        ),
+        arrays,
+    )
     assert sorted(p.name for p in cache.iterdir()) == sorted(files)
 
 
 # --------------------------------------------------------------------------- the real files
+
 
 def test_real_mnist_loads_with_its_published_counts():
     need_real_mnist()
@@ -673,13 +783,15 @@ def test_real_t10k_files_pass_the_real_checksums_through_the_download_path(tmp_p
             os.symlink(REAL_MNIST / (name + ".gz"), data_dir / (name + ".gz"))
         except OSError:  # no symlinks (Windows without the privilege): copy
             shutil.copyfile(REAL_MNIST / (name + ".gz"), data_dir / (name + ".gz"))
-    test_files = {name + ".gz": (REAL_MNIST / (name + ".gz")).read_bytes()
-                  for name in MNIST_FILES[2:]}
+    test_files = {
+        name + ".gz": (REAL_MNIST / (name + ".gz")).read_bytes() for name in MNIST_FILES[2:]
+    }
     server.serve("mnist", test_files)
     cache = tmp_path / "cache"
 
-    _, _, X_test, y_test = load_mnist(data_dir, cache_dir=cache, kind="uint8", timeout=5,
-                                      mirrors=[server.url("mnist")])
+    _, _, X_test, y_test = load_mnist(
+        data_dir, cache_dir=cache, kind="uint8", timeout=5, mirrors=[server.url("mnist")]
+    )
     assert X_test.shape == (10000, 1, 28, 28) and X_test.dtype == np.uint8
     np.testing.assert_array_equal(np.bincount(y_test, minlength=10), REAL_TEST_COUNTS)
     assert sorted(server.paths_requested()) == sorted(f"/mnist/{s}" for s in test_files)
@@ -688,6 +800,7 @@ def test_real_t10k_files_pass_the_real_checksums_through_the_download_path(tmp_p
 
 # --------------------------------------------------------------------------- the shipped subset
 
+
 def test_digits_subset_loads_offline_with_every_digit():
     X_train, y_train, X_test, y_test = load_digits_subset()
     assert X_train.shape == (12000, 1, 28, 28) and X_test.shape == (2000, 1, 28, 28)
@@ -695,10 +808,12 @@ def test_digits_subset_loads_offline_with_every_digit():
     assert 0.0 == X_train.min() and X_train.max() == 1.0
     for y in (y_train, y_test):
         assert set(np.unique(y)) == set(range(10))
-    np.testing.assert_array_equal(np.bincount(y_train), [1184, 1353, 1195, 1299, 1109, 1078,
-                                                         1221, 1240, 1175, 1146])
-    np.testing.assert_array_equal(np.bincount(y_test), [189, 222, 212, 242, 196, 186, 158, 215,
-                                                        193, 187])
+    np.testing.assert_array_equal(
+        np.bincount(y_train), [1184, 1353, 1195, 1299, 1109, 1078, 1221, 1240, 1175, 1146]
+    )
+    np.testing.assert_array_equal(
+        np.bincount(y_test), [189, 222, 212, 242, 196, 186, 158, 215, 193, 187]
+    )
     X8, y8, _, _ = load_digits_subset(kind="uint8", flatten=True)
     assert X8.shape == (12000, 784) and X8.dtype == np.uint8
     np.testing.assert_array_equal(X8, np.round(X_train.reshape(12000, 784) * 255))
@@ -718,8 +833,11 @@ def test_digits_subset_checksums_are_verified(monkeypatch):
     table = dict(mnist.SUBSET_SHA256)
     table["mnist-subset-t10k-labels-idx1-ubyte"] = ("f" * 64,)
     monkeypatch.setattr(mnist, "SUBSET_SHA256", table)
-    with pytest.raises(ChecksumError, match=r"mnist-subset-t10k-labels-idx1-ubyte.gz: expected "
-                                            rf"SHA-256 {'f' * 64}, found a61618755f7c"):
+    with pytest.raises(
+        ChecksumError,
+        match=r"mnist-subset-t10k-labels-idx1-ubyte.gz: expected "
+        rf"SHA-256 {'f' * 64}, found a61618755f7c",
+    ):
         load_digits_subset()
 
 
@@ -733,8 +851,14 @@ def test_digits_subset_is_every_fifth_image_of_the_real_mnist():
 
 def test_digits_subset_ships_its_attribution():
     text = (Path(mnist.__file__).parent / "data" / "MNIST-ATTRIBUTION.md").read_text()
-    for needed in ("Yann LeCun", "Corinna Cortes", "Christopher J.C. Burges", "CC BY-SA 3.0",
-                   "tools/make_digits_subset.py", "0, 5, 10, ..., 59995"):
+    for needed in (
+        "Yann LeCun",
+        "Corinna Cortes",
+        "Christopher J.C. Burges",
+        "CC BY-SA 3.0",
+        "tools/make_digits_subset.py",
+        "0, 5, 10, ..., 59995",
+    ):
         assert needed in text
 
 

@@ -8,12 +8,13 @@ from glassnet import datasets
 def test_design_example_gender():
     X, y = datasets.gender()
     model = gn.Sequential([gn.Dense(2, activation="sigmoid"), gn.Dense(1, activation="sigmoid")])
-    history = model.fit(X, y, loss="mse", optimizer=gn.SGD(learning_rate=0.1), epochs=1000,
-                        batch_size=1, rng=0)
+    history = model.fit(
+        X, y, loss="mse", optimizer=gn.SGD(learning_rate=0.1), epochs=1000, batch_size=1, rng=0
+    )
     emily, frank = model.predict(np.array([[-7, -3], [20, 2]]))[:, 0]
     assert emily > 0.8 and frank < 0.2
     assert len(history.loss) == 1000 and history.loss[-1] < history.loss[0] / 10
-    assert history.accuracy == []            # mse is a regression loss: no accuracy recorded
+    assert history.accuracy == []  # mse is a regression loss: no accuracy recorded
 
 
 def test_same_rng_gives_identical_weights_and_training():
@@ -43,10 +44,22 @@ def test_interleaved_two_class_problems_reach_95_percent(maker):
     else:
         X, y = datasets.make_spirals(600, noise=0.1, rng=1)
     X_test, y_test = X[400:], y[400:]
-    model = gn.Sequential([gn.Dense(32, activation="relu"), gn.Dense(32, activation="relu"),
-                           gn.Dense(2, activation="softmax")])
-    model.fit(X[:400], y[:400], loss="cross_entropy", optimizer=gn.Adam(0.01), epochs=300,
-              batch_size=32, rng=0)
+    model = gn.Sequential(
+        [
+            gn.Dense(32, activation="relu"),
+            gn.Dense(32, activation="relu"),
+            gn.Dense(2, activation="softmax"),
+        ]
+    )
+    model.fit(
+        X[:400],
+        y[:400],
+        loss="cross_entropy",
+        optimizer=gn.Adam(0.01),
+        epochs=300,
+        batch_size=32,
+        rng=0,
+    )
     assert model.evaluate(X_test, y_test)["accuracy"] >= 0.95
 
 
@@ -55,8 +68,7 @@ def test_regression_with_mse():
     X = rng.uniform(-1, 1, size=(300, 2))
     y = np.sin(2 * X[:, :1]) + X[:, 1:] ** 2
     model = gn.Sequential([gn.Dense(32, activation="tanh"), gn.Dense(1)])
-    history = model.fit(X, y, loss="mse", optimizer=gn.Adam(0.01), epochs=200, batch_size=32,
-                        rng=0)
+    history = model.fit(X, y, loss="mse", optimizer=gn.Adam(0.01), epochs=200, batch_size=32, rng=0)
     assert history.loss[-1] < 0.01
     assert "accuracy" not in history.history
 
@@ -70,7 +82,7 @@ def test_fit_continues_with_the_same_optimizer_state():
     model.fit(X, y, epochs=3, batch_size=16)
     assert model.optimizer_ is optimizer and optimizer.iterations == iterations + 12
     assert model.history.epochs == 5
-    model.fit(X, y, optimizer="adam", epochs=1, batch_size=16)   # same name: same state
+    model.fit(X, y, optimizer="adam", epochs=1, batch_size=16)  # same name: same state
     assert model.optimizer_ is optimizer
     model.fit(X, y, optimizer="sgd", epochs=1)
     assert isinstance(model.optimizer_, gn.SGD)
@@ -80,8 +92,9 @@ def test_continued_training_equals_one_long_run():
     X, y = datasets.make_moons(64, rng=0)
 
     def model():
-        return gn.Sequential([gn.Dense(4, activation="tanh"), gn.Dense(1, activation="sigmoid")],
-                             dtype="float64")
+        return gn.Sequential(
+            [gn.Dense(4, activation="tanh"), gn.Dense(1, activation="sigmoid")], dtype="float64"
+        )
 
     a, b = model(), model()
     a.fit(X, y, loss="bce", optimizer=gn.SGD(0.1, momentum=0.9), epochs=4, batch_size=16, rng=3)
@@ -99,25 +112,39 @@ def test_validation_split_is_shuffled_and_stratified():
     model.rng_ = np.random.default_rng(0)
     model.build((2,))
     train_idx, (X_val, y_val, _) = model._split(X, y, 0.2, None)
-    assert len(y_val) == 20 and np.bincount(y_val) .tolist() == [14, 6]   # 20% of each class
+    assert len(y_val) == 20 and np.bincount(y_val).tolist() == [14, 6]  # 20% of each class
     assert len(train_idx) == 80 and not np.isin(X_val[:, 0] // 2, train_idx).any()
     assert not np.array_equal(np.sort(X_val[:, 0] // 2), np.arange(80, 100))
 
 
 def test_validation_data_and_early_stopping_restore_best_weights():
     X, y = datasets.make_moons(200, noise=0.3, rng=0)
-    model = gn.Sequential([gn.Dense(64, activation="relu"), gn.Dense(64, activation="relu"),
-                           gn.Dense(1, activation="sigmoid")])
+    model = gn.Sequential(
+        [
+            gn.Dense(64, activation="relu"),
+            gn.Dense(64, activation="relu"),
+            gn.Dense(1, activation="sigmoid"),
+        ]
+    )
     stop = gn.EarlyStopping(patience=3, restore_best_weights=True)
-    history = model.fit(X[:40], y[:40], loss="bce", optimizer=gn.Adam(0.05), epochs=300,
-                        batch_size=8, validation_data=(X[100:], y[100:]), callbacks=[stop],
-                        rng=0)
+    history = model.fit(
+        X[:40],
+        y[:40],
+        loss="bce",
+        optimizer=gn.Adam(0.05),
+        epochs=300,
+        batch_size=8,
+        validation_data=(X[100:], y[100:]),
+        callbacks=[stop],
+        rng=0,
+    )
     assert stop.stopped_epoch is not None and history.epochs < 300
     assert len(history.val_loss) == history.epochs and len(history.val_accuracy) == history.epochs
     best = int(np.argmin(history.val_loss))
     assert best == stop.best_epoch
-    assert model.evaluate(X[100:], y[100:])["loss"] == pytest.approx(history.val_loss[best],
-                                                                      rel=1e-5)
+    assert model.evaluate(X[100:], y[100:])["loss"] == pytest.approx(
+        history.val_loss[best], rel=1e-5
+    )
 
 
 def test_validation_split_records_val_metrics():
@@ -130,15 +157,34 @@ def test_validation_split_records_val_metrics():
 def test_sample_weight_zero_ignores_samples():
     X, y = datasets.make_moons(80, rng=0)
     w = np.r_[np.ones(40), np.zeros(40)]
-    a = gn.Sequential([gn.Dense(4, activation="tanh"), gn.Dense(1, activation="sigmoid")],
-                      dtype="float64")
-    b = gn.Sequential([gn.Dense(4, activation="tanh"), gn.Dense(1, activation="sigmoid")],
-                      dtype="float64")
-    a.fit(X, y, loss="bce", optimizer=gn.SGD(0.5), epochs=5, batch_size=None, shuffle=False,
-          sample_weight=w, rng=0)
+    a = gn.Sequential(
+        [gn.Dense(4, activation="tanh"), gn.Dense(1, activation="sigmoid")], dtype="float64"
+    )
+    b = gn.Sequential(
+        [gn.Dense(4, activation="tanh"), gn.Dense(1, activation="sigmoid")], dtype="float64"
+    )
+    a.fit(
+        X,
+        y,
+        loss="bce",
+        optimizer=gn.SGD(0.5),
+        epochs=5,
+        batch_size=None,
+        shuffle=False,
+        sample_weight=w,
+        rng=0,
+    )
     # the same run on the first 40 rows, scaled: the loss divides by the batch size (80 vs 40)
-    b.fit(X[:40], y[:40], loss="bce", optimizer=gn.SGD(0.25), epochs=5, batch_size=None,
-          shuffle=False, rng=0)
+    b.fit(
+        X[:40],
+        y[:40],
+        loss="bce",
+        optimizer=gn.SGD(0.25),
+        epochs=5,
+        batch_size=None,
+        shuffle=False,
+        rng=0,
+    )
     assert np.allclose(a.layers[0].params["W"], b.layers[0].params["W"], atol=1e-12)
     with pytest.raises(ValueError, match="sample_weight must be >= 0, got -1.0"):
         a.fit(X, y, sample_weight=-w)
@@ -205,8 +251,9 @@ def test_bad_input_messages():
     with pytest.raises(ValueError, match="X must be 2-D"):
         model.predict(np.ones(2))
     with pytest.raises(ValueError, match="class label 2 does not fit a network with 2 outputs"):
-        gn.Sequential([gn.Dense(2, activation="softmax")]).fit(X, [0, 1, 2, 0],
-                                                               loss="cross_entropy")
+        gn.Sequential([gn.Dense(2, activation="softmax")]).fit(
+            X, [0, 1, 2, 0], loss="cross_entropy"
+        )
     with pytest.raises(ValueError, match="not built yet"):
         gn.Sequential([gn.Dense(1)]).predict(X)
     with pytest.raises(TypeError, match="rng must be None, an int or a numpy.random.Generator"):
@@ -217,21 +264,30 @@ def test_model_checkpoint_keeps_the_best_epoch(tmp_path):
     X, y = datasets.make_moons(200, noise=0.3, rng=0)
     model = gn.Sequential([gn.Dense(16, activation="relu"), gn.Dense(1, activation="sigmoid")])
     checkpoint = gn.ModelCheckpoint(tmp_path / "best.safetensors")
-    history = model.fit(X[:100], y[:100], loss="bce", optimizer=gn.Adam(0.01), epochs=20,
-                        validation_data=(X[100:], y[100:]), callbacks=[checkpoint], rng=0)
+    history = model.fit(
+        X[:100],
+        y[:100],
+        loss="bce",
+        optimizer=gn.Adam(0.01),
+        epochs=20,
+        validation_data=(X[100:], y[100:]),
+        callbacks=[checkpoint],
+        rng=0,
+    )
     best = int(np.argmin(history.val_loss))
     assert checkpoint.saved_epoch == best
     saved = gn.load(tmp_path / "best.safetensors")
     assert saved.history.epochs == best + 1
-    assert saved.evaluate(X[100:], y[100:])["loss"] == pytest.approx(history.val_loss[best],
-                                                                      rel=1e-5)
+    assert saved.evaluate(X[100:], y[100:])["loss"] == pytest.approx(
+        history.val_loss[best], rel=1e-5
+    )
 
 
-@pytest.mark.parametrize("rows", [4, 3000])            # the small-array path, the sum path
+@pytest.mark.parametrize("rows", [4, 3000])  # the small-array path, the sum path
 def test_finite_check_needs_no_copy_and_handles_huge_values(rows):
     from glassnet._validation import all_finite
 
-    huge = np.full((rows, 3), 3e38, dtype=np.float32)   # the sum overflows; every value is fine
+    huge = np.full((rows, 3), 3e38, dtype=np.float32)  # the sum overflows; every value is fine
     assert all_finite(huge)
     huge[2, 1] = np.inf
     assert not all_finite(huge)
@@ -255,8 +311,9 @@ def test_checkpoint_on_accuracy_keeps_the_highest(tmp_path):
     X, y = datasets.make_moons(100, noise=0.2, rng=0)
     model = gn.Sequential([gn.Dense(8, activation="tanh"), gn.Dense(1, activation="sigmoid")])
     checkpoint = gn.ModelCheckpoint(tmp_path / "m.safetensors", monitor="accuracy")
-    history = model.fit(X, y, loss="bce", optimizer=gn.SGD(0.05), epochs=15, callbacks=[checkpoint],
-                        rng=0)
+    history = model.fit(
+        X, y, loss="bce", optimizer=gn.SGD(0.05), epochs=15, callbacks=[checkpoint], rng=0
+    )
     assert history.accuracy[checkpoint.saved_epoch] == max(history.accuracy)
     with pytest.raises(TypeError, match="save_best_only must be True or False, got 1"):
         gn.ModelCheckpoint(tmp_path / "m", save_best_only=1)
@@ -267,8 +324,7 @@ def test_astype_converts_optimizer_state_and_predict_checks_batch_size():
     model = gn.Sequential([gn.Dense(4, activation="tanh"), gn.Dense(1, activation="sigmoid")])
     model.fit(X, y, loss="bce", optimizer=gn.SGD(0.1, momentum=0.9), epochs=2, rng=0)
     wide = model.astype("float64")
-    assert all(a.dtype == np.float64 for st in wide.optimizer_.state.values()
-               for a in st.values())
+    assert all(a.dtype == np.float64 for st in wide.optimizer_.state.values() for a in st.values())
     wide.fit(X, y, epochs=1)
     assert model.optimizer_.state["parameters"]["velocity"].dtype == np.float32
     with pytest.raises(ValueError, match="batch_size must be >= 1, got 0"):

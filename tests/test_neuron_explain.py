@@ -36,10 +36,13 @@ def test_ledger_records_every_layer_and_matches_backward(rng):
     onehot = np.eye(3)[y]
     assert np.allclose(last.delta, (last.a - onehot) / 3)
     assert np.allclose(last.grads["W"], first.a.T @ last.delta)
-    assert np.allclose(first.delta, (last.delta @ model.layers[1].params["W"].T.astype(float))
-                       * (first.z > 0), atol=1e-6)
+    assert np.allclose(
+        first.delta,
+        (last.delta @ model.layers[1].params["W"].T.astype(float)) * (first.z > 0),
+        atol=1e-6,
+    )
     assert ledger.chain.dL_dw_total == pytest.approx(last.grads["W"][2, 1])
-    assert ledger.chain.da_dz is None                     # softmax: no diagonal derivative
+    assert ledger.chain.da_dz is None  # softmax: no diagonal derivative
     assert "δ[2] = ∂L/∂z[2]" in str(ledger)
 
 
@@ -57,10 +60,16 @@ def test_ledger_parameter_errors(rng):
 def test_ledger_of_a_convolutional_network(rng):
     X = rng.normal(size=(2, 1, 6, 6))
     y = np.array([0, 1])
-    model = gn.Sequential([gn.Conv2D(2, 3, activation="relu"), gn.MaxPool2D(2), gn.Flatten(),
-                           gn.Dense(2, activation="softmax")])
+    model = gn.Sequential(
+        [
+            gn.Conv2D(2, 3, activation="relu"),
+            gn.MaxPool2D(2),
+            gn.Flatten(),
+            gn.Dense(2, activation="softmax"),
+        ]
+    )
     ledger = gn.explain(model, X, y, loss="cross_entropy")
-    assert ledger.chain.parameter == "layers.3.W[0,0]"       # the first Dense weight
+    assert ledger.chain.parameter == "layers.3.W[0,0]"  # the first Dense weight
     text = str(ledger)
     assert "z[1] = a[0] ⊛ W + b" in text and "z[4] = a[3] @ W + b" in text
     assert ledger.layers[0].grads["W"].shape == (2, 1, 3, 3)
@@ -80,6 +89,6 @@ def test_chain_rule_is_written_for_one_sample_and_sums_to_the_gradient(rng):
         shares.append(chain.dL_dw)
     assert sum(shares) == pytest.approx(chain.dL_dw_total)
     assert "summed over the 3 samples" in str(gn.explain(model, X, y, loss="mse"))
-    assert not model.built                 # explain built a copy, not the user's model
+    assert not model.built  # explain built a copy, not the user's model
     with pytest.raises(ValueError, match="sample must be between 0 and 2, got 3"):
         gn.explain(model, X, y, loss="mse", sample=3)

@@ -15,8 +15,8 @@ ort = pytest.importorskip("onnxruntime")
 
 import glassnet as gn  # noqa: E402
 from glassnet import datasets  # noqa: E402
-from glassnet.conv import Conv2D, MaxPool2D  # noqa: E402
-from glassnet.onnx import OnnxExportError, export_onnx, make_onnx_model  # noqa: E402
+from glassnet.io.onnx import OnnxExportError, export_onnx, make_onnx_model  # noqa: E402
+from glassnet.nn.conv import Conv2D, MaxPool2D  # noqa: E402
 
 
 def run_onnx(path, x):
@@ -29,32 +29,40 @@ def run_onnx(path, x):
 
 def mlp(dtype="float32"):
     """Every activation, as a Dense activation and as a layer of its own, and a Dropout."""
-    return gn.Sequential([
-        gn.Dense(16, activation="relu"), gn.Dropout(0.5),
-        gn.Dense(12, activation="tanh"),
-        gn.Dense(12, activation=gn.LeakyReLU(0.2)),
-        gn.Dense(10), gn.Sigmoid(),
-        gn.Dense(8, activation="identity", use_bias=False), gn.ReLU(),
-        gn.Dense(4, activation="softmax"),
-    ], dtype=dtype)
+    return gn.Sequential(
+        [
+            gn.Dense(16, activation="relu"),
+            gn.Dropout(0.5),
+            gn.Dense(12, activation="tanh"),
+            gn.Dense(12, activation=gn.LeakyReLU(0.2)),
+            gn.Dense(10),
+            gn.Sigmoid(),
+            gn.Dense(8, activation="identity", use_bias=False),
+            gn.ReLU(),
+            gn.Dense(4, activation="softmax"),
+        ],
+        dtype=dtype,
+    )
 
 
 def cnn():
     """'same' padding with stride 2 (odd total: the extra zero at the bottom/right), integer
     and per-axis padding, a rectangular kernel, overlapping and ragged pooling."""
-    return gn.Sequential([
-        Conv2D(6, 3, stride=2, padding="same", activation="relu"),
-        MaxPool2D(2),
-        Conv2D(8, (3, 2), padding=(1, 2), activation="leaky_relu"),
-        MaxPool2D(3, stride=2),
-        Conv2D(4, 1, activation="tanh"),
-        gn.Flatten(),
-        gn.Dropout(0.25),
-        gn.Dense(10, activation="softmax"),
-    ])
+    return gn.Sequential(
+        [
+            Conv2D(6, 3, stride=2, padding="same", activation="relu"),
+            MaxPool2D(2),
+            Conv2D(8, (3, 2), padding=(1, 2), activation="leaky_relu"),
+            MaxPool2D(3, stride=2),
+            Conv2D(4, 1, activation="tanh"),
+            gn.Flatten(),
+            gn.Dropout(0.25),
+            gn.Dense(10, activation="softmax"),
+        ]
+    )
 
 
-@pytest.mark.parametrize("opset", [13, 17, 19])      # 19: what onnxruntime 1.16 runs
+@pytest.mark.parametrize("opset", [13, 17, 19])  # 19: what onnxruntime 1.16 runs
 def test_mlp_matches_glassnet_in_onnx_runtime(tmp_path, opset):
     rng = np.random.default_rng(opset)
     model = mlp().build((7,), rng=1)
@@ -67,14 +75,26 @@ def test_mlp_matches_glassnet_in_onnx_runtime(tmp_path, opset):
     proto = onnx.load(str(path))
     assert proto.opset_import[0].version == opset
     assert [n.op_type for n in proto.graph.node] == [
-        "Gemm", "Relu", "Gemm", "Tanh", "Gemm", "LeakyRelu", "Gemm", "Sigmoid", "Gemm", "Relu",
-        "Gemm", "Softmax"]                     # Dropout and Identity add nothing
+        "Gemm",
+        "Relu",
+        "Gemm",
+        "Tanh",
+        "Gemm",
+        "LeakyRelu",
+        "Gemm",
+        "Sigmoid",
+        "Gemm",
+        "Relu",
+        "Gemm",
+        "Softmax",
+    ]  # Dropout and Identity add nothing
 
 
 def test_trained_mlp_matches_too(tmp_path):
     X, y = datasets.make_moons(200, noise=0.1, rng=0)
-    model = gn.Sequential([gn.Dense(16, activation="relu"), gn.Dropout(0.1),
-                           gn.Dense(1, activation="sigmoid")])
+    model = gn.Sequential(
+        [gn.Dense(16, activation="relu"), gn.Dropout(0.1), gn.Dense(1, activation="sigmoid")]
+    )
     model.fit(X, y, loss="bce", optimizer=gn.Adam(0.02), epochs=30, rng=0)
     X_new = np.random.default_rng(1).uniform(-2, 3, size=(500, 2)).astype(np.float32)
     out = run_onnx(export_onnx(model, tmp_path / "moons.onnx"), X_new)
@@ -95,14 +115,13 @@ def test_cnn_matches_glassnet_in_onnx_runtime(tmp_path):
 
 
 def test_same_padding_with_an_odd_total_puts_the_extra_zero_at_the_end(tmp_path):
-    model = gn.Sequential([Conv2D(2, (4, 2), padding="same"), gn.Flatten()]).build(
-        (1, 6, 5), rng=0)
+    model = gn.Sequential([Conv2D(2, (4, 2), padding="same"), gn.Flatten()]).build((1, 6, 5), rng=0)
     X = np.random.default_rng(0).normal(size=(3, 1, 6, 5)).astype(np.float32)
     out = run_onnx(model.to_onnx(tmp_path / "pad.onnx"), X)
     np.testing.assert_allclose(out, model.predict(X), atol=1e-5, rtol=0)
     conv = onnx.load(str(tmp_path / "pad.onnx")).graph.node[0]
     pads = [list(a.ints) for a in conv.attribute if a.name == "pads"][0]
-    assert pads == [1, 0, 2, 1]              # top, left, bottom, right
+    assert pads == [1, 0, 2, 1]  # top, left, bottom, right
 
 
 def test_float64_models_export_as_float64_or_as_float32(tmp_path):
@@ -113,11 +132,11 @@ def test_float64_models_export_as_float64_or_as_float32(tmp_path):
     assert out.dtype == np.float64
     np.testing.assert_allclose(out, model.predict(X), atol=1e-9, rtol=0)
     # ONNX Runtime's CPU provider has no float64 Conv: a float64 CNN runs as float32
-    cnn64 = gn.Sequential([Conv2D(3, 3, activation="relu"), MaxPool2D(2), gn.Flatten(),
-                           gn.Dense(2)], dtype="float64").build((1, 8, 8), rng=0)
+    cnn64 = gn.Sequential(
+        [Conv2D(3, 3, activation="relu"), MaxPool2D(2), gn.Flatten(), gn.Dense(2)], dtype="float64"
+    ).build((1, 8, 8), rng=0)
     Xi = rng.normal(size=(4, 1, 8, 8))
-    out = run_onnx(cnn64.to_onnx(tmp_path / "cnn32.onnx", dtype="float32"),
-                   Xi.astype(np.float32))
+    out = run_onnx(cnn64.to_onnx(tmp_path / "cnn32.onnx", dtype="float32"), Xi.astype(np.float32))
     np.testing.assert_allclose(out, cnn64.predict(Xi), atol=1e-5, rtol=0)
 
 
@@ -149,16 +168,22 @@ class Swish(gn.Sigmoid):
 
 def test_unknown_layer_raises_naming_it(tmp_path):
     model = gn.Sequential([gn.Dense(3), Doubler()]).build((2,), rng=0)
-    with pytest.raises(OnnxExportError, match=r"cannot export layer 1 \(Doubler\) to ONNX: "
-                                              r"the export knows Dense, Conv2D"):
+    with pytest.raises(
+        OnnxExportError,
+        match=r"cannot export layer 1 \(Doubler\) to ONNX: "
+        r"the export knows Dense, Conv2D",
+    ):
         model.to_onnx(tmp_path / "x.onnx")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_unknown_activation_raises_naming_it(tmp_path):
     model = gn.Sequential([gn.Dense(3, activation=Swish())]).build((2,), rng=0)
-    with pytest.raises(OnnxExportError, match=r"cannot export the activation Swish of "
-                                              r"Dense\(3, swish\)"):
+    with pytest.raises(
+        OnnxExportError,
+        match=r"cannot export the activation Swish of "
+        r"Dense\(3, swish\)",
+    ):
         model.to_onnx(tmp_path / "x.onnx")
 
 
@@ -180,7 +205,7 @@ def test_write_is_atomic(tmp_path, monkeypatch):
     target = tmp_path / "model.onnx"
     target.write_bytes(b"previous export")
     model = gn.Sequential([gn.Dense(2), Doubler()]).build((2,), rng=0)
-    with pytest.raises(OnnxExportError):            # fails before anything is written
+    with pytest.raises(OnnxExportError):  # fails before anything is written
         model.to_onnx(target)
     good = gn.Sequential([gn.Dense(2)]).build((2,), rng=0)
 
@@ -191,31 +216,40 @@ def test_write_is_atomic(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):  # fails after writing the temporary file
         good.to_onnx(target)
     assert target.read_bytes() == b"previous export"
-    assert [p.name for p in tmp_path.iterdir()] == ["model.onnx"]   # no temporary left
+    assert [p.name for p in tmp_path.iterdir()] == ["model.onnx"]  # no temporary left
     monkeypatch.undo()
     good.to_onnx(target)
-    np.testing.assert_allclose(run_onnx(target, np.ones((1, 2), np.float32)),
-                               good.predict(np.ones((1, 2))), atol=1e-6)
+    np.testing.assert_allclose(
+        run_onnx(target, np.ones((1, 2), np.float32)), good.predict(np.ones((1, 2))), atol=1e-6
+    )
 
 
 # -- the stored preprocessing (glassnet train's table models) -------------------------------------
 def table_model(task, columns, rng):
     """A model as ``glassnet train`` leaves it: preprocessing learned on a table, stored."""
     pd = pytest.importorskip("pandas")
-    from glassnet.preprocessing import TablePreprocessor
+    from glassnet.tabular.preprocessing import TablePreprocessor
 
     n = 60
-    frame = pd.DataFrame({
-        "weight": rng.normal(70, 15, n), "height": rng.normal(170, 10, n),
-        "score": rng.uniform(0, 1e4, n), "island": rng.choice(["Biscoe", "Dream"], n)})
+    frame = pd.DataFrame(
+        {
+            "weight": rng.normal(70, 15, n),
+            "height": rng.normal(170, 10, n),
+            "score": rng.uniform(0, 1e4, n),
+            "island": rng.choice(["Biscoe", "Dream"], n),
+        }
+    )
     frame.loc[[3, 17], "weight"] = np.nan
     frame = frame[[name for name, _ in columns]]
     y = rng.normal(4000, 500, n) if task == "regression" else rng.choice(["F", "M", "X"], n)
     pre = TablePreprocessor(columns, "target", task, impute="mean").fit(frame, y)
     n_out = 1 if task == "regression" else 3
-    model = gn.Sequential([gn.Dense(8, activation="tanh"),
-                           gn.Dense(n_out, activation=None if task == "regression" else
-                                    "softmax")]).build((pre.n_inputs,), rng=0)
+    model = gn.Sequential(
+        [
+            gn.Dense(8, activation="tanh"),
+            gn.Dense(n_out, activation=None if task == "regression" else "softmax"),
+        ]
+    ).build((pre.n_inputs,), rng=0)
     model.preprocessing = pre.to_dict()
     return model, pre, frame
 
@@ -226,11 +260,11 @@ NUMERIC = [("weight", "numeric"), ("height", "numeric"), ("score", "numeric")]
 @pytest.mark.parametrize("task", ["classification", "regression"])
 def test_numeric_table_preprocessing_is_in_the_graph(tmp_path, task):
     model, pre, frame = table_model(task, NUMERIC, np.random.default_rng(0))
-    raw = frame.to_numpy(dtype=np.float32)            # NaNs included: the graph fills them
+    raw = frame.to_numpy(dtype=np.float32)  # NaNs included: the graph fills them
     out = run_onnx(model.to_onnx(tmp_path / "table.onnx"), raw)
-    expected = model.predict(pre.transform(frame))      # what glassnet predict computes
+    expected = model.predict(pre.transform(frame))  # what glassnet predict computes
     if task == "regression":
-        expected = pre.inverse_target(expected[:, 0])[:, None]   # back in grams
+        expected = pre.inverse_target(expected[:, 0])[:, None]  # back in grams
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
     meta = {p.key: p.value for p in onnx.load(str(tmp_path / "table.onnx")).metadata_props}
     assert json.loads(meta["columns"]) == ["weight", "height", "score"]
@@ -245,8 +279,11 @@ def test_numeric_table_preprocessing_is_in_the_graph(tmp_path, task):
 def test_text_columns_refuse_unless_the_network_alone_is_asked_for(tmp_path):
     columns = [*NUMERIC, ("island", "categorical")]
     model, pre, frame = table_model("classification", columns, np.random.default_rng(1))
-    with pytest.raises(OnnxExportError, match=r"one-hot encodes the text column 'island'.*"
-                                              r"pass preprocessing=False"):
+    with pytest.raises(
+        OnnxExportError,
+        match=r"one-hot encodes the text column 'island'.*"
+        r"pass preprocessing=False",
+    ):
         model.to_onnx(tmp_path / "table.onnx")
     assert list(tmp_path.iterdir()) == []
     path = model.to_onnx(tmp_path / "table.onnx", preprocessing=False)
@@ -265,12 +302,13 @@ def test_make_onnx_model_builds_in_memory():
     proto = make_onnx_model(model)
     assert proto.graph.input[0].name == "input" and proto.graph.output[0].name == "output"
     dims = [d.dim_param or d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim]
-    assert dims == ["n", 3]                         # any batch size
-    assert proto.ir_version <= onnx.IR_VERSION      # the oldest IR that carries the opset
+    assert dims == ["n", 3]  # any batch size
+    assert proto.ir_version <= onnx.IR_VERSION  # the oldest IR that carries the opset
     assert proto.producer_name == "glassnet"
 
 
 # -- the documentation ----------------------------------------------------------------------
+
 
 def test_the_documented_onnx_example_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -285,14 +323,19 @@ def test_the_documented_onnx_example_runs(tmp_path, monkeypatch):
 def test_an_image_model_exports_with_its_labels(tmp_path):
     ort = pytest.importorskip("onnxruntime")
     rng = np.random.default_rng(0)
-    model = gn.Sequential([Conv2D(2, 3, activation="relu"), MaxPool2D(2), gn.Flatten(),
-                           gn.Dense(3, activation="softmax")])
+    model = gn.Sequential(
+        [
+            Conv2D(2, 3, activation="relu"),
+            MaxPool2D(2),
+            gn.Flatten(),
+            gn.Dense(3, activation="softmax"),
+        ]
+    )
     X = rng.random((8, 1, 8, 8), dtype=np.float32)
     model.fit(X, rng.integers(0, 3, 8), loss="cross_entropy", epochs=1, rng=0)
-    model.preprocessing = {"kind": "image", "shape": [1, 8, 8], "scale": 255,
-                           "classes": [0, 1, 2]}
+    model.preprocessing = {"kind": "image", "shape": [1, 8, 8], "scale": 255, "classes": [0, 1, 2]}
     path = tmp_path / "image.onnx"
-    export_onnx(model, path)                          # no --network-only needed
+    export_onnx(model, path)  # no --network-only needed
     session = ort.InferenceSession(str(path))
     out = session.run(None, {session.get_inputs()[0].name: X})[0]
     assert np.abs(out - model.predict(X)).max() < 1e-5

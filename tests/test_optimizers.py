@@ -101,7 +101,7 @@ def test_validation_messages():
         gn.Adam(beta2=1.0)
     with pytest.raises(ValueError, match="weight_decay must be >= 0.0, got -1.0"):
         gn.SGD(weight_decay=-1)
-    with pytest.raises(ValueError, match="unknown optimizer 'adamw'; valid names are: adam, "
-                                         "rmsprop, sgd"):
-        gn.Sequential([gn.Dense(1)]).fit(np.ones((2, 1)), np.ones(2), loss="mse",
-                                         optimizer="adamw")
+    with pytest.raises(
+        ValueError, match="unknown optimizer 'adamw'; valid names are: adam, rmsprop, sgd"
+    ):
+        gn.Sequential([gn.Dense(1)]).fit(np.ones((2, 1)), np.ones(2), loss="mse", optimizer="adamw")

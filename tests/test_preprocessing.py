@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from glassnet.preprocessing import (
+from glassnet.tabular.preprocessing import (
     Imputer,
     LabelEncoder,
     MissingValueError,
@@ -21,6 +21,7 @@ from glassnet.preprocessing import (
 )
 
 # --------------------------------------------------------------------------- Standardizer
+
 
 def test_standardizer_by_hand():
     # column 0: mean (1+3+5)/3 = 3, population std sqrt((4+0+4)/3) = sqrt(8/3)
@@ -48,6 +49,7 @@ def test_standardizer_dict_round_trip_and_checks():
 
 # --------------------------------------------------------------------------- OneHotEncoder
 
+
 def test_one_hot_sorted_categories_and_unknown_as_zeros():
     e = OneHotEncoder().fit(["Dream", "Biscoe", "Dream", "Torgersen"])
     assert e.categories_ == ["Biscoe", "Dream", "Torgersen"]
@@ -64,6 +66,7 @@ def test_one_hot_refuses_missing_values():
 
 # --------------------------------------------------------------------------- LabelEncoder
 
+
 def test_label_encoder_keeps_original_strings():
     e = LabelEncoder().fit(["M", "F", "F", "M"])
     assert e.classes_ == ["F", "M"]
@@ -74,7 +77,7 @@ def test_label_encoder_keeps_original_strings():
 
 def test_label_encoder_sorts_numbers_numerically():
     e = LabelEncoder().fit(["10", "2", "1"])
-    assert e.classes_ == ["1", "2", "10"]        # not "1" < "10" < "2"
+    assert e.classes_ == ["1", "2", "10"]  # not "1" < "10" < "2"
 
 
 def test_label_encoder_names_an_unknown_label():
@@ -86,10 +89,12 @@ def test_label_encoder_names_an_unknown_label():
 
 # --------------------------------------------------------------------------- Imputer
 
-@pytest.mark.parametrize("strategy, expected", [("mean", 14 / 4), ("median", 2.5),
-                                                ("most_frequent", 1.0)])
+
+@pytest.mark.parametrize(
+    "strategy, expected", [("mean", 14 / 4), ("median", 2.5), ("most_frequent", 1.0)]
+)
 def test_imputer_numeric(strategy, expected):
-    values = [1.0, np.nan, 1.0, 8.0, None, 4.0]   # present: 1, 1, 4, 8
+    values = [1.0, np.nan, 1.0, 8.0, None, 4.0]  # present: 1, 1, 4, 8
     assert Imputer(strategy).fit(values, numeric=True).fill_ == pytest.approx(expected)
 
 
@@ -106,6 +111,7 @@ def test_imputer_checks():
 
 
 # --------------------------------------------------------------------------- TablePreprocessor
+
 
 def table(rows):
     """A typed frame: Weight numeric, island text."""
@@ -141,8 +147,11 @@ def test_table_preprocessor_fills_from_training_rows_only():
 def test_table_preprocessor_missing_value_without_fill_names_column_and_row():
     train = table([[100.0, "Dream"], [200.0, "Biscoe"]])
     pre = TablePreprocessor(COLUMNS, "y", "regression").fit(train, [1.0, 2.0])
-    with pytest.raises(MissingValueError, match=r"column 'island' has 1 missing value "
-                                                r"\(first in row 2\)"):
+    with pytest.raises(
+        MissingValueError,
+        match=r"column 'island' has 1 missing value "
+        r"\(first in row 2\)",
+    ):
         pre.transform(table([[1.0, "Dream"], [2.0, None]]))
 
 
@@ -150,22 +159,21 @@ def test_regression_target_round_trip():
     train = table([[1.0, "a"], [2.0, "b"], [3.0, "a"]])
     pre = TablePreprocessor(COLUMNS, "y", "regression").fit(train, [10.0, 20.0, 30.0])
     z = pre.transform_target([10.0, 30.0])
-    np.testing.assert_allclose(z, [-np.sqrt(1.5), np.sqrt(1.5)])   # (y - 20) / sqrt(200/3)
+    np.testing.assert_allclose(z, [-np.sqrt(1.5), np.sqrt(1.5)])  # (y - 20) / sqrt(200/3)
     np.testing.assert_allclose(pre.inverse_target(z), [10.0, 30.0])
 
 
 def test_binary_probabilities_and_labels():
     train = table([[1.0, "a"], [2.0, "b"]])
     pre = TablePreprocessor(COLUMNS, "g", "classification").fit(train, ["M", "F"])
-    out = np.array([[0.2], [0.9]])                 # P(classes[1]) = P("M")
+    out = np.array([[0.2], [0.9]])  # P(classes[1]) = P("M")
     assert list(pre.inverse_target(out)) == ["F", "M"]
     np.testing.assert_allclose(pre.probabilities(out), [[0.8, 0.2], [0.1, 0.9]])
 
 
 def test_single_class_is_refused():
     with pytest.raises(ValueError, match=r"single class \('F'\)"):
-        TablePreprocessor(COLUMNS, "g", "classification").fit(table([[1.0, "a"]] * 2),
-                                                              ["F", "F"])
+        TablePreprocessor(COLUMNS, "g", "classification").fit(table([[1.0, "a"]] * 2), ["F", "F"])
 
 
 def test_to_dict_is_json_and_from_dict_reproduces_transform():
@@ -173,7 +181,7 @@ def test_to_dict_is_json_and_from_dict_reproduces_transform():
     pre = TablePreprocessor(COLUMNS, "species", "classification", impute="mean")
     pre.fit(train, ["A", "B", "C"])
     d = pre.to_dict()
-    text = json.dumps(d, allow_nan=False)         # lists of floats and strings, no NaN
+    text = json.dumps(d, allow_nan=False)  # lists of floats and strings, no NaN
     again = TablePreprocessor.from_dict(json.loads(text))
     new = table([[150.0, "Dream"], [np.nan, "Atlantis"], [250.0, None]])
     np.testing.assert_array_equal(again.transform(new), pre.transform(new))
@@ -201,7 +209,7 @@ def test_constructor_checks():
 
 
 def test_a_constant_column_is_not_scaled_by_rounding_noise():
-    from glassnet.preprocessing import Standardizer
+    from glassnet.tabular.preprocessing import Standardizer
 
     for value in (0.1, 2.675, 1e6 + 0.1):
         X = np.full((7, 1), value)

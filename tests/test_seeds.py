@@ -26,12 +26,12 @@ def test_seed_002_backprop_ledger_for_alice():
     chain = demos.network(out=quiet)["ledger"].chain
     ledger = demos.network(out=quiet)["ledger"]
     # the tutorial's hand derivation, to the digits it prints
-    assert ledger.layers[0].a[0, 0] == pytest.approx(0.0474, abs=5e-5)        # h1
-    assert ledger.y_hat[0, 0] == pytest.approx(0.524, abs=5e-4)               # o1
-    assert chain.dL_dyhat == pytest.approx(-0.952, abs=1e-3)   # -2(1 - 0.524); exactly -0.9526
-    assert chain.dyhat_da == pytest.approx(0.249, abs=5e-4)                   # dy/dh1
-    assert chain.da_dw == pytest.approx(-0.0904, abs=5e-5)                    # dh1/dw1
-    assert chain.dL_dw == pytest.approx(0.0215, abs=5e-5)                     # dL/dw1
+    assert ledger.layers[0].a[0, 0] == pytest.approx(0.0474, abs=5e-5)  # h1
+    assert ledger.y_hat[0, 0] == pytest.approx(0.524, abs=5e-4)  # o1
+    assert chain.dL_dyhat == pytest.approx(-0.952, abs=1e-3)  # -2(1 - 0.524); exactly -0.9526
+    assert chain.dyhat_da == pytest.approx(0.249, abs=5e-4)  # dy/dh1
+    assert chain.da_dw == pytest.approx(-0.0904, abs=5e-5)  # dh1/dw1
+    assert chain.dL_dw == pytest.approx(0.0215, abs=5e-5)  # dL/dw1
     # the factors multiply to the gradient backward computed
     assert chain.dL_dyhat * chain.dyhat_da * chain.da_dw == pytest.approx(chain.dL_dw, rel=1e-12)
     text = str(ledger)
@@ -57,8 +57,10 @@ def test_seed_000_perceptron():
     printed = []
     result = demos.perceptron(out=printed.append)
     # the tutorial's printed output, digit for digit
-    assert "Output after training: \n[[0.00966808]\n [0.00786589]\n [0.99358863]\n [0.99211705]]" \
+    assert (
+        "Output after training: \n[[0.00966808]\n [0.00786589]\n [0.99358863]\n [0.99211705]]"
         in printed
+    )
     expected_lines, expected_out = _seed_000_reference()
     assert len(result["lines"]) == 10
     for k, (line, value) in enumerate(zip(result["lines"], expected_lines, strict=True)):

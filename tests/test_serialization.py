@@ -11,10 +11,24 @@ from glassnet import datasets
 @pytest.fixture
 def trained():
     X, y = datasets.make_moons(64, rng=0)
-    model = gn.Sequential([gn.Dense(8, activation="leaky_relu"), gn.Dropout(0.1),
-                           gn.Dense(8, activation="tanh"), gn.Dense(2, activation="softmax")])
-    model.fit(X, y, loss="cross_entropy", optimizer=gn.Adam(0.01), epochs=3, batch_size=16,
-              validation_split=0.25, rng=0)
+    model = gn.Sequential(
+        [
+            gn.Dense(8, activation="leaky_relu"),
+            gn.Dropout(0.1),
+            gn.Dense(8, activation="tanh"),
+            gn.Dense(2, activation="softmax"),
+        ]
+    )
+    model.fit(
+        X,
+        y,
+        loss="cross_entropy",
+        optimizer=gn.Adam(0.01),
+        epochs=3,
+        batch_size=16,
+        validation_split=0.25,
+        rng=0,
+    )
     model.preprocessing = {"columns": ["a", "b"], "mean": [0.5, 0.25]}
     return model, X, y
 
@@ -35,8 +49,7 @@ def test_round_trip_gives_identical_predictions(tmp_path, trained):
 def test_loaded_model_continues_training_like_the_original(tmp_path):
     X, y = datasets.make_moons(64, rng=0)
     model = gn.Sequential([gn.Dense(8, activation="relu"), gn.Dense(2, activation="softmax")])
-    model.fit(X, y, loss="cross_entropy", optimizer=gn.Adam(0.01), epochs=3, batch_size=16,
-              rng=0)
+    model.fit(X, y, loss="cross_entropy", optimizer=gn.Adam(0.01), epochs=3, batch_size=16, rng=0)
     model.save(tmp_path / "m.safetensors")
     loaded = gn.load(tmp_path / "m.safetensors")
     assert loaded.optimizer_.iterations == model.optimizer_.iterations
@@ -61,12 +74,19 @@ def test_file_is_plain_safetensors_with_a_versioned_document(tmp_path, trained):
     n_params = sum(p.size for _, p, _ in model.slots())
     assert tensors["optimizer/parameters/m"].shape == (n_params,)
     header_len = int.from_bytes(path.read_bytes()[:8], "little")
-    header = json.loads(path.read_bytes()[8:8 + header_len])
+    header = json.loads(path.read_bytes()[8 : 8 + header_len])
     document = json.loads(header["__metadata__"]["glassnet"])
     assert document["format"] == "glassnet" and document["format_version"] == 1
-    assert document["layers"][0] == {"class": "Dense", "config": {
-        "units": 8, "activation": {"name": "leaky_relu", "alpha": 0.01}, "use_bias": True,
-        "weight_init": "he_uniform", "bias_init": "zeros"}}
+    assert document["layers"][0] == {
+        "class": "Dense",
+        "config": {
+            "units": 8,
+            "activation": {"name": "leaky_relu", "alpha": 0.01},
+            "use_bias": True,
+            "weight_init": "he_uniform",
+            "bias_init": "zeros",
+        },
+    }
 
 
 def test_truncated_corrupted_and_foreign_files_raise_clear_errors(tmp_path, trained):
@@ -78,7 +98,7 @@ def test_truncated_corrupted_and_foreign_files_raise_clear_errors(tmp_path, trai
     (tmp_path / "cut").write_bytes(data[: len(data) // 2])
     with pytest.raises(gn.ModelFileError, match="is truncated: its header needs"):
         gn.load(tmp_path / "cut")
-    (tmp_path / "cut2").write_bytes(data[:-10])            # header intact, tensors cut
+    (tmp_path / "cut2").write_bytes(data[:-10])  # header intact, tensors cut
     with pytest.raises(gn.ModelFileError, match="corrupted or truncated"):
         gn.load(tmp_path / "cut2")
     (tmp_path / "short").write_bytes(data[:5])
@@ -93,7 +113,7 @@ def test_truncated_corrupted_and_foreign_files_raise_clear_errors(tmp_path, trai
     with pytest.raises(gn.ModelFileError, match="no glassnet document"):
         gn.load(tmp_path / "other.safetensors")
     flipped = bytearray(data)
-    flipped[-4:] = b"\xff\xff\xff\x7f"                   # a NaN in the last parameter
+    flipped[-4:] = b"\xff\xff\xff\x7f"  # a NaN in the last parameter
     (tmp_path / "nan").write_bytes(bytes(flipped))
     with pytest.raises(gn.ModelFileError, match="NaN or infinity"):
         gn.load(tmp_path / "nan")
@@ -108,13 +128,13 @@ def test_loading_runs_no_code_and_builds_only_known_layers(tmp_path, trained):
     model.save(path)
     data = path.read_bytes()
     n = int.from_bytes(data[:8], "little")
-    header = json.loads(data[8:8 + n])
+    header = json.loads(data[8 : 8 + n])
     document = json.loads(header["__metadata__"]["glassnet"])
     document["layers"][0]["class"] = "os.system"
     header["__metadata__"]["glassnet"] = json.dumps(document)
     raw = json.dumps(header).encode()
     raw += b" " * ((8 - len(raw) % 8) % 8)
-    (tmp_path / "evil").write_bytes(len(raw).to_bytes(8, "little") + raw + data[8 + n:])
+    (tmp_path / "evil").write_bytes(len(raw).to_bytes(8, "little") + raw + data[8 + n :])
     with pytest.raises(gn.ModelFileError, match="unknown layer 'os.system'"):
         gn.load(tmp_path / "evil")
 
@@ -131,7 +151,7 @@ def test_save_is_atomic_and_keeps_the_old_file_on_failure(tmp_path, trained, mon
     with pytest.raises(OSError, match="disk full"):
         model.save(path)
     assert path.read_bytes() == b"the user's old model"
-    assert os.listdir(tmp_path) == ["m.safetensors"]          # no temporary file left
+    assert os.listdir(tmp_path) == ["m.safetensors"]  # no temporary file left
 
 
 def test_save_errors(tmp_path):

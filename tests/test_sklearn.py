@@ -57,7 +57,7 @@ def test_float32_predictions_do_not_depend_on_the_batch(Estimator):
     est = Estimator(**FAST, random_state=0).fit(X, y)
     method = est.predict_proba if Estimator is GlassNetClassifier else est.predict
     whole = method(X)
-    one_by_one = np.concatenate([method(X[i:i + 1]) for i in range(len(X))])
+    one_by_one = np.concatenate([method(X[i : i + 1]) for i in range(len(X))])
     np.testing.assert_allclose(one_by_one, whole, rtol=1e-5, atol=1e-6)
 
 
@@ -66,7 +66,7 @@ def test_float32_integer_weights_equal_repeated_rows(Estimator):
     rng = np.random.RandomState(0)
     X, y = rng.rand(20, 4), rng.randint(0, 3, size=20)
     w = rng.randint(0, 4, size=20)
-    params = {**FAST, "batch_size": None, "random_state": 0}     # one full batch
+    params = {**FAST, "batch_size": None, "random_state": 0}  # one full batch
     weighted = Estimator(**params).fit(X, y, sample_weight=w)
     repeated = Estimator(**params).fit(np.repeat(X, w, axis=0), np.repeat(y, w))
     np.testing.assert_allclose(weighted.predict(X), repeated.predict(X), rtol=1e-4, atol=1e-5)
@@ -77,50 +77,60 @@ def test_weights_are_rescaled_so_their_units_do_not_matter():
     w = np.random.RandomState(1).uniform(0.5, 2.0, size=80)
     a = GlassNetClassifier(**FAST, dtype="float64", random_state=0).fit(X, y, sample_weight=w)
     b = GlassNetClassifier(**FAST, dtype="float64", random_state=0).fit(
-        X, y, sample_weight=1000 * w)
+        X, y, sample_weight=1000 * w
+    )
     np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), rtol=1e-10)
 
 
 # -- hyper-parameters: checked in fit, errors name the parameter and the value -------------------
-@pytest.mark.parametrize("params, message", [
-    ({"learning_rate": -0.1}, r"^learning_rate must be > 0, got -0\.1$"),
-    ({"learning_rate": "fast"}, r"^learning_rate must be a number, got 'fast'$"),
-    ({"epochs": 0}, r"^epochs must be >= 1, got 0$"),
-    ({"epochs": 2.5}, r"^epochs must be an integer, got 2\.5$"),
-    ({"hidden_layer_sizes": (10, 0)}, r"^hidden_layer_sizes must be >= 1, got 0$"),
-    ({"hidden_layer_sizes": "10"}, r"^hidden_layer_sizes must be an integer or a sequence"),
-    ({"activation": "swish"}, r"^unknown activation 'swish'; valid names are: identity, "),
-    ({"activation": ["relu", "tanh", "relu"], "hidden_layer_sizes": (4, 4)},
-     r"^activation has 3 entries but hidden_layer_sizes has 2 layers"),
-    ({"dropout": 1.0}, r"^dropout must be < 1, got 1\.0$"),
-    ({"dropout": [0.1, -0.2], "hidden_layer_sizes": (4, 4)}, r"^dropout must be >= 0, got -0\.2"),
-    ({"optimizer": "lbfgs"}, r"^optimizer must be one of adam, rmsprop, sgd, got 'lbfgs'$"),
-    ({"batch_size": 0}, r"^batch_size must be >= 1, got 0$"),
-    ({"batch_size": "big"}, r"^batch_size must be 'auto', None or an integer >= 1, got 'big'"),
-    ({"early_stopping": "yes"}, r"^early_stopping must be True or False, got 'yes'$"),
-    ({"validation_fraction": 1.0}, r"^validation_fraction must be < 1, got 1\.0$"),
-    ({"n_iter_no_change": 0}, r"^n_iter_no_change must be >= 1, got 0$"),
-    ({"alpha": -1e-4}, r"^alpha must be >= 0, got -0\.0001$"),
-    ({"dtype": "int32"}, r"^dtype must be 'float32' or 'float64', got 'int32'$"),
-    ({"verbose": 3}, r"^verbose must be <= 2, got 3$"),
-    ({"random_state": -1}, r"^random_state must be >= 0, got -1$"),
-    ({"random_state": "seed"}, r"^random_state must be None, an int, a numpy RandomState"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"learning_rate": -0.1}, r"^learning_rate must be > 0, got -0\.1$"),
+        ({"learning_rate": "fast"}, r"^learning_rate must be a number, got 'fast'$"),
+        ({"epochs": 0}, r"^epochs must be >= 1, got 0$"),
+        ({"epochs": 2.5}, r"^epochs must be an integer, got 2\.5$"),
+        ({"hidden_layer_sizes": (10, 0)}, r"^hidden_layer_sizes must be >= 1, got 0$"),
+        ({"hidden_layer_sizes": "10"}, r"^hidden_layer_sizes must be an integer or a sequence"),
+        ({"activation": "swish"}, r"^unknown activation 'swish'; valid names are: identity, "),
+        (
+            {"activation": ["relu", "tanh", "relu"], "hidden_layer_sizes": (4, 4)},
+            r"^activation has 3 entries but hidden_layer_sizes has 2 layers",
+        ),
+        ({"dropout": 1.0}, r"^dropout must be < 1, got 1\.0$"),
+        (
+            {"dropout": [0.1, -0.2], "hidden_layer_sizes": (4, 4)},
+            r"^dropout must be >= 0, got -0\.2",
+        ),
+        ({"optimizer": "lbfgs"}, r"^optimizer must be one of adam, rmsprop, sgd, got 'lbfgs'$"),
+        ({"batch_size": 0}, r"^batch_size must be >= 1, got 0$"),
+        ({"batch_size": "big"}, r"^batch_size must be 'auto', None or an integer >= 1, got 'big'"),
+        ({"early_stopping": "yes"}, r"^early_stopping must be True or False, got 'yes'$"),
+        ({"validation_fraction": 1.0}, r"^validation_fraction must be < 1, got 1\.0$"),
+        ({"n_iter_no_change": 0}, r"^n_iter_no_change must be >= 1, got 0$"),
+        ({"alpha": -1e-4}, r"^alpha must be >= 0, got -0\.0001$"),
+        ({"dtype": "int32"}, r"^dtype must be 'float32' or 'float64', got 'int32'$"),
+        ({"verbose": 3}, r"^verbose must be <= 2, got 3$"),
+        ({"random_state": -1}, r"^random_state must be >= 0, got -1$"),
+        ({"random_state": "seed"}, r"^random_state must be None, an int, a numpy RandomState"),
+    ],
+)
 @pytest.mark.parametrize("Estimator", [GlassNetClassifier, GlassNetRegressor])
 def test_bad_hyper_parameters_raise_in_fit_naming_the_parameter(Estimator, params, message):
-    est = Estimator(**params)             # __init__ only stores: scikit-learn's rule
-    X, y = make_classification(n_samples=20, n_features=3, n_informative=2, n_redundant=0,
-                               random_state=0)
+    est = Estimator(**params)  # __init__ only stores: scikit-learn's rule
+    X, y = make_classification(
+        n_samples=20, n_features=3, n_informative=2, n_redundant=0, random_state=0
+    )
     with pytest.raises(InvalidParameterError, match=message):
         est.fit(X, y)
-    with pytest.raises(ValueError, match=message):   # InvalidParameterError is a ValueError
-        est.partial_fit(X, y, **({"classes": [0, 1]} if Estimator is GlassNetClassifier
-                                 else {}))
+    with pytest.raises(ValueError, match=message):  # InvalidParameterError is a ValueError
+        est.partial_fit(X, y, **({"classes": [0, 1]} if Estimator is GlassNetClassifier else {}))
 
 
 def test_bad_class_weight_is_reported_by_scikit_learn():
-    X, y = make_classification(n_samples=20, n_features=3, n_informative=2, n_redundant=0,
-                               random_state=0)
+    X, y = make_classification(
+        n_samples=20, n_features=3, n_informative=2, n_redundant=0, random_state=0
+    )
     with pytest.raises(ValueError, match="class_weight"):
         GlassNetClassifier(**FAST, class_weight="heavy").fit(X, y)
 
@@ -128,11 +138,21 @@ def test_bad_class_weight_is_reported_by_scikit_learn():
 # -- the network the hyper-parameters describe -----------------------------------------------------
 def test_per_layer_activations_and_dropout_build_that_network():
     X, y = make_blobs(n_samples=60, centers=3, n_features=4, random_state=0)
-    clf = GlassNetClassifier(hidden_layer_sizes=(8, 6, 5), activation=["relu", "tanh", "logistic"],
-                             dropout=[0.2, 0.0, 0.1], epochs=2, random_state=0).fit(X, y)
+    clf = GlassNetClassifier(
+        hidden_layer_sizes=(8, 6, 5),
+        activation=["relu", "tanh", "logistic"],
+        dropout=[0.2, 0.0, 0.1],
+        epochs=2,
+        random_state=0,
+    ).fit(X, y)
     assert [layer.describe() for layer in clf.model_.layers] == [
-        "Dense(8, relu)", "Dropout(0.2)", "Dense(6, tanh)", "Dense(5, sigmoid)", "Dropout(0.1)",
-        "Dense(3, softmax)"]
+        "Dense(8, relu)",
+        "Dropout(0.2)",
+        "Dense(6, tanh)",
+        "Dense(5, sigmoid)",
+        "Dropout(0.1)",
+        "Dense(3, softmax)",
+    ]
     assert clf.model_.loss_.name == "cross_entropy"
     assert clf.model_.optimizer_.weight_decay == clf.alpha == 0.0001
 
@@ -152,15 +172,17 @@ def test_binary_classifier_has_one_sigmoid_unit_and_two_probability_columns():
 
 def test_no_hidden_layer_is_logistic_regression():
     X, y = make_classification(n_samples=100, n_features=4, random_state=0)
-    clf = GlassNetClassifier(hidden_layer_sizes=(), learning_rate=0.05, epochs=100,
-                             random_state=0).fit(X, y)
+    clf = GlassNetClassifier(
+        hidden_layer_sizes=(), learning_rate=0.05, epochs=100, random_state=0
+    ).fit(X, y)
     assert len(clf.model_.layers) == 1
     assert clf.score(X, y) > 0.85
 
 
 def test_dtype_chooses_the_network_precision():
-    X, y = make_classification(n_samples=30, n_features=3, n_informative=2, n_redundant=0,
-                               random_state=0)
+    X, y = make_classification(
+        n_samples=30, n_features=3, n_informative=2, n_redundant=0, random_state=0
+    )
     assert GlassNetClassifier(epochs=1).fit(X, y).model_.dtype == np.float32
     assert GlassNetClassifier(epochs=1, dtype="float64").fit(X, y).model_.dtype == np.float64
     assert GlassNetClassifier(epochs=1).fit(X, y).predict_proba(X).dtype == np.float64
@@ -176,15 +198,22 @@ def test_loss_curve_falls_and_there_is_no_validation_curve_without_early_stoppin
 
 
 def test_early_stopping_holds_out_data_stops_and_keeps_the_best_epoch():
-    X, y = make_classification(n_samples=200, n_features=10, n_informative=3, flip_y=0.2,
-                               random_state=0)
-    clf = GlassNetClassifier(hidden_layer_sizes=(64,), learning_rate=0.02, epochs=500,
-                             early_stopping=True, validation_fraction=0.25, n_iter_no_change=5,
-                             random_state=0).fit(X, y)
+    X, y = make_classification(
+        n_samples=200, n_features=10, n_informative=3, flip_y=0.2, random_state=0
+    )
+    clf = GlassNetClassifier(
+        hidden_layer_sizes=(64,),
+        learning_rate=0.02,
+        epochs=500,
+        early_stopping=True,
+        validation_fraction=0.25,
+        n_iter_no_change=5,
+        random_state=0,
+    ).fit(X, y)
     curve = clf.validation_loss_curve_
     assert len(curve) == len(clf.loss_curve_) == clf.n_iter_ < 500
     best = int(np.argmin(curve))
-    assert clf.n_iter_ == best + 1 + 6   # more than n_iter_no_change epochs without progress
+    assert clf.n_iter_ == best + 1 + 6  # more than n_iter_no_change epochs without progress
 
 
 def test_same_random_state_same_model_different_state_different_model():
@@ -212,7 +241,7 @@ def test_partial_fit_needs_the_classes_first_and_refuses_unknown_labels():
     clf = GlassNetClassifier(**FAST)
     with pytest.raises(ValueError, match="classes must be passed on the first call"):
         clf.partial_fit(X, y)
-    clf.partial_fit(X[y < 2], y[y < 2], classes=[0, 1, 2])   # a batch may miss a class
+    clf.partial_fit(X[y < 2], y[y < 2], classes=[0, 1, 2])  # a batch may miss a class
     assert list(clf.classes_) == [0, 1, 2] and clf.model_.output_shape == (3,)
     with pytest.raises(ValueError, match=r"y has labels \[7\] that are not in classes_"):
         clf.partial_fit(X, np.where(y == 2, 7, y))
@@ -232,14 +261,15 @@ def test_unfitted_estimator_says_so():
         GlassNetRegressor().predict(np.zeros((2, 2)))
 
 
-@pytest.mark.skipif(not hasattr(gn.Layer, "transient"),
-                    reason="needs Layer.__getstate__ leaving out the last batch's caches "
-                           "(proposed for layers.py)")
+@pytest.mark.skipif(
+    not hasattr(gn.Layer, "transient"),
+    reason="needs Layer.__getstate__ leaving out the last batch's caches (proposed for layers.py)",
+)
 def test_a_pickled_estimator_does_not_carry_the_last_batch():
     X, y = make_classification(n_samples=5000, n_features=20, random_state=0)
     clf = GlassNetClassifier(hidden_layer_sizes=(64,), epochs=1, random_state=0).fit(X, y)
     before = len(pickle.dumps(clf))
-    proba = clf.predict_proba(X)                # caches 5000 x 64 activations in the layers
+    proba = clf.predict_proba(X)  # caches 5000 x 64 activations in the layers
     assert len(pickle.dumps(clf)) == before
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X), proba)
 
@@ -255,8 +285,7 @@ def test_class_weight_dict_equals_the_same_sample_weights():
     params = {**FAST, "dtype": "float64", "random_state": 0}
     by_class = GlassNetClassifier(**params, class_weight={0: 1.0, 1: 3.0}).fit(X, y)
     by_sample = GlassNetClassifier(**params).fit(X, y, sample_weight=np.where(y == 1, 3.0, 1.0))
-    np.testing.assert_allclose(by_class.predict_proba(X), by_sample.predict_proba(X),
-                               rtol=1e-12)
+    np.testing.assert_allclose(by_class.predict_proba(X), by_sample.predict_proba(X), rtol=1e-12)
     # and both multiply: class weights times sample weights
     w = np.random.RandomState(0).uniform(1, 2, size=90)
     both = GlassNetClassifier(**params, class_weight={0: 1.0, 1: 3.0}).fit(X, y, sample_weight=w)
@@ -265,8 +294,9 @@ def test_class_weight_dict_equals_the_same_sample_weights():
 
 
 def test_balanced_class_weight_finds_more_of_the_rare_class():
-    X, y = make_classification(n_samples=400, n_features=6, weights=[0.92], flip_y=0.05,
-                               class_sep=0.6, random_state=2)
+    X, y = make_classification(
+        n_samples=400, n_features=6, weights=[0.92], flip_y=0.05, class_sep=0.6, random_state=2
+    )
     params = {**FAST, "random_state": 0}
     plain = GlassNetClassifier(**params).fit(X, y).predict(X)
     balanced = GlassNetClassifier(**params, class_weight="balanced").fit(X, y).predict(X)
@@ -275,8 +305,9 @@ def test_balanced_class_weight_finds_more_of_the_rare_class():
 
 
 def test_zero_weights_are_refused_and_the_callers_weights_untouched():
-    X, y = make_classification(n_samples=20, n_features=3, n_informative=2, n_redundant=0,
-                               random_state=0)
+    X, y = make_classification(
+        n_samples=20, n_features=3, n_informative=2, n_redundant=0, random_state=0
+    )
     with pytest.raises(ValueError, match="at least one non-zero"):
         GlassNetRegressor(**FAST).fit(X, y, sample_weight=np.zeros(20))
     with pytest.raises(ValueError, match="[Nn]egative"):
@@ -289,10 +320,11 @@ def test_zero_weights_are_refused_and_the_callers_weights_untouched():
 # -- in scikit-learn's tools ----------------------------------------------------------------------
 def test_pipeline_with_a_scaler_learns_badly_scaled_data():
     X, y = make_classification(n_samples=300, n_features=6, n_informative=4, random_state=0)
-    X = X * [1, 1e3, 1e-3, 50, 1, 1e4] + [0, 5e3, 0, -100, 7, 0]    # units all over the place
+    X = X * [1, 1e3, 1e-3, 50, 1, 1e4] + [0, 5e3, 0, -100, 7, 0]  # units all over the place
     train, test = slice(0, 200), slice(200, None)
-    pipe = Pipeline([("scale", StandardScaler()),
-                     ("net", GlassNetClassifier(**FAST, random_state=0))])
+    pipe = Pipeline(
+        [("scale", StandardScaler()), ("net", GlassNetClassifier(**FAST, random_state=0))]
+    )
     pipe.fit(X[train], y[train])
     assert pipe.score(X[test], y[test]) > 0.85
     assert pipe.predict_proba(X[test]).shape == (100, 2)
@@ -303,23 +335,29 @@ def test_pipeline_regressor_and_feature_names_from_a_data_frame():
     pd = pytest.importorskip("pandas")
     X, y = make_regression(n_samples=200, n_features=3, noise=1.0, random_state=0)
     frame = pd.DataFrame(X * [1, 100, 0.01], columns=["age", "income", "rate"])
-    pipe = Pipeline([("scale", StandardScaler()),
-                     ("net", GlassNetRegressor(**{**FAST, "epochs": 100}, random_state=0))])
+    pipe = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("net", GlassNetRegressor(**{**FAST, "epochs": 100}, random_state=0)),
+        ]
+    )
     pipe.fit(frame, y / y.std())
     assert list(pipe.feature_names_in_) == ["age", "income", "rate"]
     assert pipe.score(frame, y / y.std()) > 0.95
     net = GlassNetRegressor(**FAST, random_state=0).fit(frame, y / y.std())
     assert list(net.feature_names_in_) == ["age", "income", "rate"]
     with pytest.warns(UserWarning, match="feature names"):
-        net.predict(frame.to_numpy())        # fitted with names, predicting without
+        net.predict(frame.to_numpy())  # fitted with names, predicting without
 
 
 def test_grid_search_picks_the_network_that_can_learn_the_problem():
-    X, y = make_blobs(n_samples=120, centers=[[0, 0], [3, 3], [0, 3], [3, 0]], cluster_std=0.5,
-                      random_state=0)
-    y = y % 2                                  # XOR of the blobs: not linearly separable
-    search = GridSearchCV(GlassNetClassifier(**FAST, random_state=0),
-                          {"hidden_layer_sizes": [(), (16,)]}, cv=3).fit(X, y)
+    X, y = make_blobs(
+        n_samples=120, centers=[[0, 0], [3, 3], [0, 3], [3, 0]], cluster_std=0.5, random_state=0
+    )
+    y = y % 2  # XOR of the blobs: not linearly separable
+    search = GridSearchCV(
+        GlassNetClassifier(**FAST, random_state=0), {"hidden_layer_sizes": [(), (16,)]}, cv=3
+    ).fit(X, y)
     assert search.best_params_ == {"hidden_layer_sizes": (16,)}
     assert search.best_score_ > 0.9
     assert isinstance(search.best_estimator_.model_, gn.Sequential)
@@ -335,6 +373,7 @@ def test_multi_output_regression():
 
 
 # -- the documentation ----------------------------------------------------------------------
+
 
 def test_the_documented_scikit_learn_examples_run(capsys):
     namespace = {}

@@ -15,7 +15,7 @@ import pytest
 from conftest import Interrupt
 from glassnet import Callback, load, tabular
 from glassnet.datasets import tabular as tables
-from glassnet.preprocessing import TablePreprocessor
+from glassnet.tabular.preprocessing import TablePreprocessor
 
 FAST = {"epochs": 40, "patience": 5}
 
@@ -27,17 +27,21 @@ def write(path, text):
 
 # --------------------------------------------------------------------------- shipped tables
 
+
 def test_shipped_tables_by_name():
     frame = tables.load_table("gender.csv")
     assert list(frame.columns) == ["Name", "Weight", "Height", "Gender"]
     assert frame["Weight"].tolist() == [133.0, 160.0, 152.0, 120.0]
     assert frame["Gender"].tolist() == ["F", "M", "M", "F"]
-    assert tables.load_table("xor").shape == (4, 3)          # the .csv is optional
+    assert tables.load_table("xor").shape == (4, 3)  # the .csv is optional
     penguins = tables.load_table("penguins.csv")
     assert penguins.shape == (344, 8)
     assert penguins["bill_length_mm"].isna().sum() == 2 and penguins["sex"].isna().sum() == 11
-    assert penguins["species"].value_counts().to_dict() == {"Adelie": 152, "Gentoo": 124,
-                                                            "Chinstrap": 68}
+    assert penguins["species"].value_counts().to_dict() == {
+        "Adelie": 152,
+        "Gentoo": 124,
+        "Chinstrap": 68,
+    }
 
 
 def test_shipped_tables_have_attribution():
@@ -56,18 +60,24 @@ def test_a_local_file_wins_over_a_shipped_table(tmp_path, monkeypatch):
 
 
 def test_unknown_name_lists_the_shipped_tables():
-    with pytest.raises(ValueError, match=r"file not found: 'nope.csv' \(tables shipped with "
-                                         r"glassnet: gender.csv, gender-new.csv"):
+    with pytest.raises(
+        ValueError,
+        match=r"file not found: 'nope.csv' \(tables shipped with "
+        r"glassnet: gender.csv, gender-new.csv",
+    ):
         tables.read_csv("nope.csv")
 
 
-@pytest.mark.parametrize("content, message", [
-    ("", "is empty"),
-    ("a,b\n", "has a header but no data rows"),
-    ("a;b;c\n1;2;3\n", "looks separated by semicolons"),
-    (b"\xff\xfe\x00garbage", "is not a UTF-8 text file"),
-    ('a,b\n1,"2\n', "is not a readable CSV file"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("", "is empty"),
+        ("a,b\n", "has a header but no data rows"),
+        ("a;b;c\n1;2;3\n", "looks separated by semicolons"),
+        (b"\xff\xfe\x00garbage", "is not a UTF-8 text file"),
+        ('a,b\n1,"2\n', "is not a readable CSV file"),
+    ],
+)
 def test_unreadable_csv(tmp_path, content, message):
     path = tmp_path / "bad.csv"
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
@@ -76,8 +86,9 @@ def test_unreadable_csv(tmp_path, content, message):
 
 
 def test_column_kinds_and_junk():
-    frame = pd.DataFrame({"n": ["1", "2.5", None], "s": ["a", "b", "1"], "j": ["1", "x", "3"]},
-                         dtype=str)
+    frame = pd.DataFrame(
+        {"n": ["1", "2.5", None], "s": ["a", "b", "1"], "j": ["1", "x", "3"]}, dtype=str
+    )
     assert tables.column_kinds(frame[["n", "s"]]) == {"n": "numeric", "s": "categorical"}
     with pytest.raises(ValueError, match=r"column 'j' holds numbers, but row 2 has 'x'"):
         tables.column_kinds(frame)
@@ -92,6 +103,7 @@ def test_infinity_counts_as_junk():
 
 
 # --------------------------------------------------------------------------- metrics by hand
+
 
 def test_macro_f1_by_hand():
     # true \ predicted: class 0: 3 right, 1 as class 1; class 1: 2 right; class 2: 1 as 0
@@ -112,12 +124,15 @@ def test_regression_metrics_by_hand():
 
 def test_confusion_text():
     text = tabular.format_confusion(np.array([[2, 0], [1, 3]]), ["F", "M"])
-    assert text.splitlines() == ["true \\ predicted     F     M",
-                                 "F                    2     0",
-                                 "M                    1     3"]
+    assert text.splitlines() == [
+        "true \\ predicted     F     M",
+        "F                    2     0",
+        "M                    1     3",
+    ]
 
 
 # --------------------------------------------------------------------------- train
+
 
 def test_gender_story(tmp_path):
     """Seed 002 from a CSV: four people train; Emily comes back F, Frank M."""
@@ -161,28 +176,38 @@ def test_split_is_stratified_and_preprocessing_learned_on_training_rows_only():
 
 
 def test_regression_reports_original_units(tmp_path):
-    result = tabular.train("penguins.csv", "body_mass_g", drop_missing=True, out=False,
-                           epochs=60, patience=10)
+    result = tabular.train(
+        "penguins.csv", "body_mass_g", drop_missing=True, out=False, epochs=60, patience=10
+    )
     assert result.preprocessor.task == "regression"
     assert result.model.loss_.name == "mse"
     assert result.model.layers[-1].activation.name == "identity"
     val = result.metrics["validation"]
     assert val["r2"] > 0.75 and 150 < val["rmse"] < 450 and val["mae"] < val["rmse"]
     mean = result.model.preprocessing["target_standardize"]["mean"][0]
-    assert 4000 < mean < 4400                  # the target's scale is stored, in grams
+    assert 4000 < mean < 4400  # the target's scale is stored, in grams
 
 
-@pytest.mark.parametrize("values, task", [
-    (["a", "b", "a", "b"], "classification"),
-    (["True", "False", "True", "False"], "classification"),
-    (["1", "2", "3", "1"], "classification"),             # few whole numbers
-    ([str(v) for v in range(12)], "regression"),           # many whole numbers
-    (["0.5", "1.5", "0.5", "2.25"], "regression"),
-])
+@pytest.mark.parametrize(
+    "values, task",
+    [
+        (["a", "b", "a", "b"], "classification"),
+        (["True", "False", "True", "False"], "classification"),
+        (["1", "2", "3", "1"], "classification"),  # few whole numbers
+        ([str(v) for v in range(12)], "regression"),  # many whole numbers
+        (["0.5", "1.5", "0.5", "2.25"], "regression"),
+    ],
+)
 def test_task_detection(values, task):
-    assert tabular._detect_task(tables.typed(
-        pd.DataFrame({"y": values}, dtype=str),
-        tables.column_kinds(pd.DataFrame({"y": values}, dtype=str)))["y"]) == task
+    assert (
+        tabular._detect_task(
+            tables.typed(
+                pd.DataFrame({"y": values}, dtype=str),
+                tables.column_kinds(pd.DataFrame({"y": values}, dtype=str)),
+            )["y"]
+        )
+        == task
+    )
 
 
 def test_numeric_class_labels_written_canonically(tmp_path):
@@ -201,8 +226,9 @@ def test_task_override_and_its_checks(tmp_path):
 
 def test_ctrl_c_keeps_and_saves_the_best_model(tmp_path):
     out = tmp_path / "m.safetensors"
-    result = tabular.train("penguins.csv", "species", impute="mean", out=out, epochs=100,
-                           callbacks=[Interrupt(at=6)])
+    result = tabular.train(
+        "penguins.csv", "species", impute="mean", out=out, epochs=100, callbacks=[Interrupt(at=6)]
+    )
     assert result.interrupted and result.epochs_run == 6
     assert 1 <= result.best_epoch <= 6
     val_loss = result.model.history.val_loss
@@ -211,8 +237,10 @@ def test_ctrl_c_keeps_and_saves_the_best_model(tmp_path):
     assert saved.preprocessing["training"]["stopped"] == "interrupted"
     # the saved weights are the best epoch's: its validation loss is the best one recorded
     pre = TablePreprocessor.from_dict(saved.preprocessing)
-    frame = tables.typed(tables.read_csv("penguins.csv").loc[result.validation_rows],
-                         {name: kind for name, kind in pre.columns})
+    frame = tables.typed(
+        tables.read_csv("penguins.csv").loc[result.validation_rows],
+        {name: kind for name, kind in pre.columns},
+    )
     X = pre.transform(frame)
     y = pre.transform_target(frame["species"].to_numpy())
     assert saved.evaluate(X, y)["loss"] == pytest.approx(min(val_loss), rel=1e-4)
@@ -232,8 +260,15 @@ def test_ctrl_c_before_the_first_epoch_writes_nothing(tmp_path):
 
 def test_divergence_is_a_one_line_error(tmp_path):
     with pytest.raises(ValueError, match="training diverged .* smaller --learning-rate"):
-        tabular.train("penguins.csv", "body_mass_g", drop_missing=True, out=False,
-                      optimizer="sgd", learning_rate=1e6, epochs=5)
+        tabular.train(
+            "penguins.csv",
+            "body_mass_g",
+            drop_missing=True,
+            out=False,
+            optimizer="sgd",
+            learning_rate=1e6,
+            epochs=5,
+        )
 
 
 def test_option_checks():
@@ -251,12 +286,11 @@ def test_option_checks():
     with pytest.raises(ValueError, match="split 0.1 leaves 4 training and 0 validation rows"):
         tabular.train("xor.csv", "y", task="regression", validation_split=0.1, out=False)
     small = tabular.train("xor.csv", "y", validation_split=0.1, out=False, epochs=1)
-    assert small.n_validation == 2          # stratified: one row of each class
+    assert small.n_validation == 2  # stratified: one row of each class
 
 
 def test_no_hidden_layer_is_logistic_regression():
-    result = tabular.train("penguins.csv", "species", impute="mean", hidden=(), out=False,
-                           **FAST)
+    result = tabular.train("penguins.csv", "species", impute="mean", hidden=(), out=False, **FAST)
     assert len(result.model.layers) == 1
 
 
@@ -267,13 +301,20 @@ def test_model_file_keeps_json_safe_preprocessing(tmp_path):
     json.dumps(stored, allow_nan=False)
     assert stored["labels"] == ["Adelie", "Chinstrap", "Gentoo"]
     assert [c["name"] for c in stored["columns"]] == [
-        "island", "bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g", "sex",
-        "year"]
+        "island",
+        "bill_length_mm",
+        "bill_depth_mm",
+        "flipper_length_mm",
+        "body_mass_g",
+        "sex",
+        "year",
+    ]
     assert stored["columns"][0]["categories"] == ["Biscoe", "Dream", "Torgersen"]
     assert stored["impute"] == "median"
 
 
 # --------------------------------------------------------------------------- predict, evaluate
+
 
 @pytest.fixture(scope="module")
 def penguin_model(tmp_path_factory):
@@ -283,15 +324,18 @@ def penguin_model(tmp_path_factory):
 
 
 def test_predict_handles_unknown_categories(tmp_path, penguin_model):
-    write(tmp_path / "new.csv",
-          "island,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,sex,year,tag\n"
-          "Atlantis,39.1,18.7,181,3750,male,2007,a\n"
-          "Biscoe,46.5,14.8,217,5200,unknown,2008,b\n")
+    write(
+        tmp_path / "new.csv",
+        "island,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,sex,year,tag\n"
+        "Atlantis,39.1,18.7,181,3750,male,2007,a\n"
+        "Biscoe,46.5,14.8,217,5200,unknown,2008,b\n",
+    )
     frame, notes = tabular.predict(penguin_model, tmp_path / "new.csv")
     assert frame["predicted_species"].tolist() == ["Adelie", "Gentoo"]
-    assert frame["tag"].tolist() == ["a", "b"]                  # extra columns pass through
-    assert any("'island': 1 row with a category the model never saw (first 'Atlantis')" in n
-               for n in notes)
+    assert frame["tag"].tolist() == ["a", "b"]  # extra columns pass through
+    assert any(
+        "'island': 1 row with a category the model never saw (first 'Atlantis')" in n for n in notes
+    )
     assert any("'sex'" in n for n in notes)
 
 
@@ -303,7 +347,7 @@ def test_predict_missing_column_is_named(tmp_path, penguin_model):
 
 def test_predict_fills_with_training_values(tmp_path, penguin_model):
     frame, _ = tabular.predict(penguin_model, "penguins.csv")
-    assert len(frame) == 344                                      # NA rows are filled, kept
+    assert len(frame) == 344  # NA rows are filled, kept
     assert (frame["predicted_species"] == frame["species"]).mean() > 0.95
 
 
@@ -318,35 +362,47 @@ def test_evaluate(penguin_model, tmp_path):
 
 
 def test_evaluate_unknown_label(tmp_path, penguin_model):
-    write(tmp_path / "e.csv",
-          "island,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,sex,year,species\n"
-          "Dream,39.1,18.7,181,3750,male,2007,Emperor\n")
+    write(
+        tmp_path / "e.csv",
+        "island,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,sex,year,species\n"
+        "Dream,39.1,18.7,181,3750,male,2007,Emperor\n",
+    )
     with pytest.raises(ValueError, match="label 'Emperor' in row 1, which the model never saw"):
         tabular.evaluate(penguin_model, tmp_path / "e.csv")
 
 
 def test_describe(penguin_model):
     text = tabular.describe(load(penguin_model))
-    for part in ("Dense(64, relu)", "total parameters: 2,883", "island: one-hot, 3 categories",
-                 "bill_length_mm: numeric, mean", "labels Adelie, Chinstrap, Gentoo",
-                 "training history:", "val_loss"):
+    for part in (
+        "Dense(64, relu)",
+        "total parameters: 2,883",
+        "island: one-hot, 3 categories",
+        "bill_length_mm: numeric, mean",
+        "labels Adelie, Chinstrap, Gentoo",
+        "training history:",
+        "val_loss",
+    ):
         assert part in text
 
 
 def test_training_report_png(tmp_path):
-    result = tabular.train("gender.csv", "Gender", ignore=["Name"], out=False, epochs=20,
-                           plot=tmp_path / "g.png")
+    result = tabular.train(
+        "gender.csv", "Gender", ignore=["Name"], out=False, epochs=20, plot=tmp_path / "g.png"
+    )
     assert result.plot_path == tmp_path / "g.png"
     assert (tmp_path / "g.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    result = tabular.train("penguins.csv", "body_mass_g", drop_missing=True, out=False,
-                           plot=tmp_path / "r.png", **FAST)
+    result = tabular.train(
+        "penguins.csv", "body_mass_g", drop_missing=True, out=False, plot=tmp_path / "r.png", **FAST
+    )
     assert (tmp_path / "r.png").stat().st_size > 1000
     assert [p.name for p in tmp_path.iterdir()] in (["g.png", "r.png"], ["r.png", "g.png"])
 
 
 def test_same_seed_same_run_other_seed_other_split():
-    runs = [tabular.train("penguins.csv", "species", impute="mean", out=False, epochs=3,
-                          seed=seed) for seed in (1, 1, 2)]
+    runs = [
+        tabular.train("penguins.csv", "species", impute="mean", out=False, epochs=3, seed=seed)
+        for seed in (1, 1, 2)
+    ]
     assert runs[0].model.history.history == runs[1].model.history.history
     assert list(runs[0].validation_rows) == list(runs[1].validation_rows)
     assert list(runs[0].validation_rows) != list(runs[2].validation_rows)

@@ -48,15 +48,24 @@ STEP = 5
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", type=Path, default=ROOT.parent / "shared" / "data" / "mnist",
-                        help="folder holding the four canonical MNIST files")
-    parser.add_argument("--out", type=Path, default=ROOT / "src" / "glassnet" / "datasets" / "data",
-                        help="where to write the subset")
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=ROOT.parent / "shared" / "data" / "mnist",
+        help="folder holding the four canonical MNIST files",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "src" / "glassnet" / "datasets" / "data",
+        help="where to write the subset",
+    )
     args = parser.parse_args(argv)
 
     # cache_dir=source: read the source folder only, never a cache or the network
-    X_train, y_train, X_test, y_test = load_mnist(args.source, download=False, kind="uint8",
-                                                  cache_dir=args.source)
+    X_train, y_train, X_test, y_test = load_mnist(
+        args.source, download=False, kind="uint8", cache_dir=args.source
+    )
     train_index = np.arange(0, len(X_train), STEP)
     test_index = np.arange(0, len(X_test), STEP)
     arrays = (

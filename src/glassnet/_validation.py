@@ -12,8 +12,9 @@ import numbers
 import numpy as np
 
 
-def check_real(name, value, *, minimum=None, maximum=None, include_min=True,
-               include_max=True) -> float:
+def check_real(
+    name, value, *, minimum=None, maximum=None, include_min=True, include_max=True
+) -> float:
     """A finite real number within the given bounds, returned as float."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {value!r}")

@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 
-from . import __version__
+from glassnet import __version__
 
 
 class UsageError(Exception):
@@ -18,8 +18,11 @@ class UsageError(Exception):
 
 
 def add_demo(sub):
-    p = sub.add_parser("demo", help="run one of the seed tutorials or a showcase",
-                       description="Run a demo; without a name, list them.")
+    p = sub.add_parser(
+        "demo",
+        help="run one of the seed tutorials or a showcase",
+        description="Run a demo; without a name, list them.",
+    )
     p.add_argument("name", nargs="?", help="the demo to run")
     p.add_argument("--out-dir", default=".", help="folder for pictures (default: here)")
     p.add_argument("--seed", type=int, default=None, help="random seed")
@@ -32,7 +35,7 @@ def add_demo(sub):
 def run_demo(args) -> int:
     from pathlib import Path
 
-    from .demos import DEMOS
+    from glassnet.demos import DEMOS
 
     if args.name is None:
         width = max(map(len, DEMOS))
@@ -56,64 +59,119 @@ def run_demo(args) -> int:
 
 
 def add_train(sub):
-    from .tabular import DEFAULT_EPOCHS, DEFAULT_PATIENCE
+    from glassnet.tabular.pipeline import DEFAULT_EPOCHS, DEFAULT_PATIENCE
 
     p = sub.add_parser(
-        "train", help="train a network on a CSV file and save it",
+        "train",
+        help="train a network on a CSV file and save it",
         description="Train a network to predict one column of a CSV file from the others, "
-                    "then save it (weights, preprocessing, history) in one model file. "
-                    "DATA may also name a table shipped with glassnet (glassnet datasets).")
+        "then save it (weights, preprocessing, history) in one model file. "
+        "DATA may also name a table shipped with glassnet (glassnet datasets).",
+    )
     p.add_argument("data", help="the CSV file, or a shipped table such as penguins.csv")
     p.add_argument("--target", required=True, metavar="COLUMN", help="the column to predict")
-    p.add_argument("--task", choices=["classification", "regression"],
-                   help="default: detected from the target (text, or whole numbers with at "
-                        "most 10 values: classification; other numbers: regression)")
-    p.add_argument("--ignore", nargs="+", action="extend", default=[], metavar="COLUMN",
-                   help="columns that are not features (names, identifiers)")
+    p.add_argument(
+        "--task",
+        choices=["classification", "regression"],
+        help="default: detected from the target (text, or whole numbers with at "
+        "most 10 values: classification; other numbers: regression)",
+    )
+    p.add_argument(
+        "--ignore",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="COLUMN",
+        help="columns that are not features (names, identifiers)",
+    )
     missing = p.add_mutually_exclusive_group()
-    missing.add_argument("--impute", choices=["mean", "median", "most_frequent"],
-                         help="fill missing feature values with a value learned from the "
-                              "training rows (text columns: the most frequent)")
-    missing.add_argument("--drop-missing", action="store_true",
-                         help="leave out rows with a missing value")
-    p.add_argument("--hidden", default="64,32", metavar="SIZES",
-                   help="hidden layer sizes, e.g. 64,32 (default), or none")
+    missing.add_argument(
+        "--impute",
+        choices=["mean", "median", "most_frequent"],
+        help="fill missing feature values with a value learned from the "
+        "training rows (text columns: the most frequent)",
+    )
+    missing.add_argument(
+        "--drop-missing", action="store_true", help="leave out rows with a missing value"
+    )
+    p.add_argument(
+        "--hidden",
+        default="64,32",
+        metavar="SIZES",
+        help="hidden layer sizes, e.g. 64,32 (default), or none",
+    )
     p.add_argument("--activation", default="relu", help="hidden activation (default relu)")
-    p.add_argument("--optimizer", default="adam", choices=["adam", "sgd", "rmsprop"],
-                   help="default adam")
-    p.add_argument("--learning-rate", type=float, default=None, metavar="RATE",
-                   help="default: the optimizer's (adam 0.001)")
-    p.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS,
-                   help=f"at most this many epochs (default {DEFAULT_EPOCHS}; early stopping "
-                        f"usually ends sooner)")
+    p.add_argument(
+        "--optimizer", default="adam", choices=["adam", "sgd", "rmsprop"], help="default adam"
+    )
+    p.add_argument(
+        "--learning-rate",
+        type=float,
+        default=None,
+        metavar="RATE",
+        help="default: the optimizer's (adam 0.001)",
+    )
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=DEFAULT_EPOCHS,
+        help=f"at most this many epochs (default {DEFAULT_EPOCHS}; early stopping "
+        f"usually ends sooner)",
+    )
     p.add_argument("--batch-size", type=int, default=32, help="default 32")
-    p.add_argument("--validation-split", type=float, default=None, metavar="FRACTION",
-                   help="share of rows held out, stratified by class (default 0.2; 0 for "
-                        "tables under 20 rows)")
-    p.add_argument("--patience", type=int, default=DEFAULT_PATIENCE,
-                   help=f"stop after this many epochs without a better validation loss "
-                        f"(default {DEFAULT_PATIENCE})")
+    p.add_argument(
+        "--validation-split",
+        type=float,
+        default=None,
+        metavar="FRACTION",
+        help="share of rows held out, stratified by class (default 0.2; 0 for "
+        "tables under 20 rows)",
+    )
+    p.add_argument(
+        "--patience",
+        type=int,
+        default=DEFAULT_PATIENCE,
+        help=f"stop after this many epochs without a better validation loss "
+        f"(default {DEFAULT_PATIENCE})",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--out", metavar="MODEL",
-                   help="model file (default: DATA's name with .safetensors, next to it)")
+    p.add_argument(
+        "--out",
+        metavar="MODEL",
+        help="model file (default: DATA's name with .safetensors, next to it)",
+    )
     p.add_argument("--plot", metavar="PNG", help="write a training report as a PNG")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run_train)
 
 
 def run_train(args) -> int:
-    from . import tabular
+    from glassnet import tabular
 
     if args.patience < 0:
         raise UsageError(f"--patience must be >= 0, got {args.patience}")
     try:
         result = tabular.train(
-            args.data, args.target, task=args.task, hidden=tabular.parse_hidden(args.hidden),
-            activation=args.activation, epochs=args.epochs, batch_size=args.batch_size,
-            learning_rate=args.learning_rate, optimizer=args.optimizer,
-            validation_split=args.validation_split, patience=args.patience, seed=args.seed,
-            ignore=args.ignore, impute=args.impute, drop_missing=args.drop_missing,
-            out=args.out, plot=args.plot, verbose=0 if args.quiet else 1, log=print)
+            args.data,
+            args.target,
+            task=args.task,
+            hidden=tabular.parse_hidden(args.hidden),
+            activation=args.activation,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            learning_rate=args.learning_rate,
+            optimizer=args.optimizer,
+            validation_split=args.validation_split,
+            patience=args.patience,
+            seed=args.seed,
+            ignore=args.ignore,
+            impute=args.impute,
+            drop_missing=args.drop_missing,
+            out=args.out,
+            plot=args.plot,
+            verbose=0 if args.quiet else 1,
+            log=print,
+        )
     except tabular.Interrupted as exc:
         print(f"glassnet: {exc}", file=sys.stderr)
         return 130
@@ -123,16 +181,24 @@ def run_train(args) -> int:
 
 def add_predict(sub):
     p = sub.add_parser(
-        "predict", help="predict the rows of a CSV file with a trained model",
+        "predict",
+        help="predict the rows of a CSV file with a trained model",
         description="Write the rows of DATA with the model's prediction (the original labels, "
-                    "or numbers in the target's units) as CSV, to stdout or --out.")
+        "or numbers in the target's units) as CSV, to stdout or --out.",
+    )
     p.add_argument("model", help="a model file written by glassnet train")
-    p.add_argument("data", help="a CSV file with the model's feature columns (extra columns "
-                                "are ignored), or an image for a digits model")
+    p.add_argument(
+        "data",
+        help="a CSV file with the model's feature columns (extra columns "
+        "are ignored), or an image for a digits model",
+    )
     p.add_argument("--out", metavar="FILE", help="write the CSV here instead of stdout")
     p.add_argument("--proba", action="store_true", help="add a probability column per class")
-    p.add_argument("--drop-missing", action="store_true",
-                   help="leave out rows with a missing value the model cannot fill")
+    p.add_argument(
+        "--drop-missing",
+        action="store_true",
+        help="leave out rows with a missing value the model cannot fill",
+    )
     p.set_defaults(run=run_predict)
 
 
@@ -142,16 +208,15 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 def run_predict(args) -> int:
     from pathlib import Path
 
-    from . import tabular
+    from glassnet import tabular
 
-    # --- hook: image prediction (glassnet.images, the digits work of issue 4) ---------------
     if Path(args.data).suffix.lower() in IMAGE_SUFFIXES:
         return _predict_image(args)
-    # ----------------------------------------------------------------------------------------
     if args.out:
         tabular.check_output(Path(args.out), "predictions", inputs=[args.data, args.model])
-    frame, notes = tabular.predict(args.model, args.data, proba=args.proba,
-                                   drop_missing=args.drop_missing)
+    frame, notes = tabular.predict(
+        args.model, args.data, proba=args.proba, drop_missing=args.drop_missing
+    )
     for note in notes:
         print(f"glassnet: note: {note}", file=sys.stderr)
     if args.out:
@@ -166,18 +231,15 @@ def _predict_image(args) -> int:
     """``glassnet predict MODEL digit.png``: the digit and its probability."""
     from pathlib import Path
 
-    from .serialization import load
+    from glassnet.io.model_file import load
 
     if args.out or args.proba or args.drop_missing:
         raise UsageError("--out, --proba and --drop-missing apply to CSV files, not images")
     if not Path(args.data).is_file():
         raise UsageError(f"image not found: {args.data!r}")
     model = load(args.model)
-    try:
-        from .images import predict_image
-    except ImportError:
-        raise UsageError("predicting images needs glassnet.images, which this installation "
-                         "does not have") from None
+    from glassnet.datasets.images import predict_image
+
     label, probability = predict_image(model, args.data)
     print(f"digit: {label} (probability {probability:.3f})")
     return 0
@@ -185,25 +247,37 @@ def _predict_image(args) -> int:
 
 def add_evaluate(sub):
     p = sub.add_parser(
-        "evaluate", help="measure a trained model on a CSV file with known targets",
+        "evaluate",
+        help="measure a trained model on a CSV file with known targets",
         description="Metrics of a model on DATA: loss, accuracy and macro F1 with the "
-                    "confusion matrix (classification), or RMSE, MAE and R² (regression).")
+        "confusion matrix (classification), or RMSE, MAE and R² (regression).",
+    )
     p.add_argument("model", help="a model file written by glassnet train")
     p.add_argument("data", help="a CSV file holding the feature and target columns")
-    p.add_argument("--target", metavar="COLUMN",
-                   help="the column with the true values (default: the model's target)")
-    p.add_argument("--plot", metavar="PNG",
-                   help="write the confusion matrix (or predicted against true) as a PNG")
-    p.add_argument("--drop-missing", action="store_true",
-                   help="leave out rows with a missing value the model cannot fill")
+    p.add_argument(
+        "--target",
+        metavar="COLUMN",
+        help="the column with the true values (default: the model's target)",
+    )
+    p.add_argument(
+        "--plot",
+        metavar="PNG",
+        help="write the confusion matrix (or predicted against true) as a PNG",
+    )
+    p.add_argument(
+        "--drop-missing",
+        action="store_true",
+        help="leave out rows with a missing value the model cannot fill",
+    )
     p.set_defaults(run=run_evaluate)
 
 
 def run_evaluate(args) -> int:
-    from . import tabular
+    from glassnet import tabular
 
-    result = tabular.evaluate(args.model, args.data, target=args.target,
-                              drop_missing=args.drop_missing, plot=args.plot)
+    result = tabular.evaluate(
+        args.model, args.data, target=args.target, drop_missing=args.drop_missing, plot=args.plot
+    )
     for note in result.notes:
         print(f"glassnet: note: {note}", file=sys.stderr)
     print(tabular.format_evaluation(result))
@@ -211,67 +285,80 @@ def run_evaluate(args) -> int:
 
 
 def add_summary(sub):
-    p = sub.add_parser("summary", help="describe a saved model",
-                       description="Architecture, parameter counts, preprocessing and a "
-                                   "digest of the training history of a model file.")
+    p = sub.add_parser(
+        "summary",
+        help="describe a saved model",
+        description="Architecture, parameter counts, preprocessing and a "
+        "digest of the training history of a model file.",
+    )
     p.add_argument("model", help="a model file written by glassnet")
     p.set_defaults(run=run_summary)
 
 
 def run_summary(args) -> int:
-    from .serialization import load
-    from .tabular import describe
+    from glassnet.io.model_file import load
+    from glassnet.tabular.pipeline import describe
 
     print(describe(load(args.model)))
     return 0
 
 
 def add_export(sub):
-    p = sub.add_parser("export", help="export a model as an ONNX graph",
-                       description="Export a model file as an ONNX graph (needs the onnx "
-                                   "extra: pip install glassnet[onnx]).")
+    p = sub.add_parser(
+        "export",
+        help="export a model as an ONNX graph",
+        description="Export a model file as an ONNX graph (needs the onnx "
+        "extra: pip install glassnet[onnx]).",
+    )
     p.add_argument("model", help="a model file written by glassnet")
     p.add_argument("--onnx", required=True, metavar="FILE", help="write the ONNX graph here")
-    p.add_argument("--network-only", action="store_true",
-                   help="leave the stored preprocessing out: the graph then takes the "
-                        "encoded, standardised inputs (needed when there are text columns)")
+    p.add_argument(
+        "--network-only",
+        action="store_true",
+        help="leave the stored preprocessing out: the graph then takes the "
+        "encoded, standardised inputs (needed when there are text columns)",
+    )
     p.set_defaults(run=run_export)
 
 
 def run_export(args) -> int:
     from pathlib import Path
 
-    from .serialization import load
-    from .tabular import check_output
+    from glassnet.io.model_file import load
+    from glassnet.tabular.pipeline import check_output
 
     hint = "ONNX export needs the onnx extra: pip install glassnet[onnx]"
     out = Path(args.onnx)
     check_output(out, "ONNX graph", inputs=[args.model])
     model = load(args.model)
     try:
-        from .onnx import OnnxExportError, export_onnx
+        from glassnet.io.onnx import OnnxExportError, export_onnx
     except ImportError as exc:
         raise UsageError(f"{hint} ({exc})") from None
     try:
-        export_onnx(model, out, preprocessing=not args.network_only)   # writes atomically
+        export_onnx(model, out, preprocessing=not args.network_only)  # writes atomically
     except ImportError as exc:
         raise UsageError(f"{hint} ({exc})") from None
     except OnnxExportError as exc:
-        raise UsageError(str(exc).replace("pass preprocessing=False", "use --network-only")) \
-            from None
+        raise UsageError(
+            str(exc).replace("pass preprocessing=False", "use --network-only")
+        ) from None
     print(f"ONNX graph written to {out} ({out.stat().st_size:,} bytes)")
     return 0
 
 
 def add_datasets(sub):
-    p = sub.add_parser("datasets", help="list the tables shipped with glassnet",
-                       description="The example tables shipped with glassnet: use their "
-                                   "names wherever a CSV file is expected.")
+    p = sub.add_parser(
+        "datasets",
+        help="list the tables shipped with glassnet",
+        description="The example tables shipped with glassnet: use their "
+        "names wherever a CSV file is expected.",
+    )
     p.set_defaults(run=run_datasets)
 
 
 def run_datasets(args) -> int:
-    from .datasets.tabular import TABLES, table_path
+    from glassnet.datasets.tabular import TABLES, table_path
 
     width = max(map(len, TABLES))
     print("tables shipped with glassnet (use the name wherever a CSV file is expected)")
@@ -282,8 +369,7 @@ def run_datasets(args) -> int:
     return 0
 
 
-COMMANDS = [add_demo, add_train, add_predict, add_evaluate, add_summary, add_export,
-            add_datasets]
+COMMANDS = [add_demo, add_train, add_predict, add_evaluate, add_summary, add_export, add_datasets]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -301,13 +387,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     """Entry point of the ``glassnet`` console script; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)          # argparse itself exits with status 2 on misuse
+    args = parser.parse_args(argv)  # argparse itself exits with status 2 on misuse
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
     try:
         return args.run(args)
-    except BrokenPipeError:                 # e.g. `glassnet predict ... | head`
+    except BrokenPipeError:  # e.g. `glassnet predict ... | head`
         # Python would complain again when flushing stdout at exit: point it at /dev/null
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

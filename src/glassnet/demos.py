@@ -11,20 +11,21 @@ from pathlib import Path
 
 import numpy as np
 
-from . import datasets
-from .callbacks import Callback
-from .explain import explain
-from .losses import MeanSquaredError
-from .model import Sequential
-from .neuron import Neuron
-from .optimizers import SGD
+from glassnet import datasets
+from glassnet.glassbox.explain import explain
+from glassnet.nn.losses import MeanSquaredError
+from glassnet.nn.model import Sequential
+from glassnet.nn.neuron import Neuron
+from glassnet.training.callbacks import Callback
+from glassnet.training.optimizers import SGD
 
 
 def _layers(*specs, dtype="float64"):
-    from .layers import Dense
+    from glassnet.nn.layers import Dense
 
-    return Sequential([Dense(units, activation="sigmoid", use_bias=bias)
-                       for units, bias in specs], dtype=dtype)
+    return Sequential(
+        [Dense(units, activation="sigmoid", use_bias=bias) for units, bias in specs], dtype=dtype
+    )
 
 
 def neuron(out=print, **_):
@@ -43,8 +44,14 @@ def network(out=print, **_):
     model = _layers((2, True), (1, True))
     model.build((2,))
     # neuron j of a Dense layer has weights W[:, j]: both hidden neurons get [0, 1]
-    model.set_weights({"layers.0.W": [[0, 0], [1, 1]], "layers.0.b": [0, 0],
-                       "layers.1.W": [[0], [1]], "layers.1.b": [0]})
+    model.set_weights(
+        {
+            "layers.0.W": [[0, 0], [1, 1]],
+            "layers.0.b": [0, 0],
+            "layers.1.W": [[0], [1]],
+            "layers.1.b": [0],
+        }
+    )
     o1 = float(model.predict(np.array([[2.0, 3.0]]))[0, 0])
     out("h1 = h2 = sigmoid(0*2 + 1*3 + 0) = sigmoid(3) = 0.9526")
     out(f"o1 = sigmoid(0*h1 + 1*h2 + 0) = {o1!r}")
@@ -54,8 +61,14 @@ def network(out=print, **_):
     X, y = datasets.gender()
     ones = _layers((2, True), (1, True))
     ones.build((2,))
-    ones.set_weights({"layers.0.W": np.ones((2, 2)), "layers.0.b": np.zeros(2),
-                      "layers.1.W": np.ones((2, 1)), "layers.1.b": np.zeros(1)})
+    ones.set_weights(
+        {
+            "layers.0.W": np.ones((2, 2)),
+            "layers.0.b": np.zeros(2),
+            "layers.1.W": np.ones((2, 1)),
+            "layers.1.b": np.zeros(1),
+        }
+    )
     ledger = explain(ones, X[:1], y[:1], loss="mse", parameter="layers.0.W[0,0]")
     out("\nOne step of backpropagation for Alice (x = [-2, -1], y = 1), every weight 1:")
     out(str(ledger))
@@ -97,8 +110,16 @@ def perceptron(out=print, **_):
     model.set_weights({"layers.0.W": w0})
     epochs = 10_000
     printer = _EveryK(X, y, 1000, epochs - 1, out)
-    model.fit(X, y, loss="sse", optimizer=SGD(learning_rate=0.5), epochs=epochs,
-              batch_size=None, shuffle=False, callbacks=[printer])
+    model.fit(
+        X,
+        y,
+        loss="sse",
+        optimizer=SGD(learning_rate=0.5),
+        epochs=epochs,
+        batch_size=None,
+        shuffle=False,
+        callbacks=[printer],
+    )
     # The tutorial prints the output of its last forward pass (made before the last update).
     out(f"Output after training: \n{printer.final_output}")
     return {"lines": printer.lines, "output": printer.final_output, "model": model}
@@ -109,20 +130,36 @@ def two_layer(out=print, out_dir=".", rng=1, **_):
     full batch, 1,500 iterations on XOR with a constant third input; weights start
     uniform on [0, 1) like the tutorial's ``np.random.rand``. Writes the loss-per-iteration
     graph as ``two_layer_loss.png`` in ``out_dir``."""
-    from .plotting import plot_loss
+    from glassnet.plotting import plot_loss
 
     X, y = datasets.xor3()
-    from .layers import Dense
+    from glassnet.nn.layers import Dense
 
     init = {"name": "uniform", "low": 0.0, "high": 1.0}
-    model = Sequential([Dense(4, activation="sigmoid", use_bias=False, weight_init=init),
-                        Dense(1, activation="sigmoid", use_bias=False, weight_init=init)],
-                       dtype="float64")
-    history = model.fit(X, y, loss="sse", optimizer=SGD(learning_rate=1.0), epochs=1500,
-                        batch_size=None, shuffle=False, rng=rng)
+    model = Sequential(
+        [
+            Dense(4, activation="sigmoid", use_bias=False, weight_init=init),
+            Dense(1, activation="sigmoid", use_bias=False, weight_init=init),
+        ],
+        dtype="float64",
+    )
+    history = model.fit(
+        X,
+        y,
+        loss="sse",
+        optimizer=SGD(learning_rate=1.0),
+        epochs=1500,
+        batch_size=None,
+        shuffle=False,
+        rng=rng,
+    )
     prediction = model.predict(X)
-    path = plot_loss(history, Path(out_dir) / "two_layer_loss.png",
-                     title="Seed 001: sum-of-squares loss per iteration", log_scale=False)
+    path = plot_loss(
+        history,
+        Path(out_dir) / "two_layer_loss.png",
+        title="Seed 001: sum-of-squares loss per iteration",
+        log_scale=False,
+    )
     out(f"loss after 1 iteration: {history.loss[0]:.4f}, after 1500: {history.loss[-1]:.4f}")
     out(f"prediction after 1500 iterations:\n{prediction}")
     out(f"target:\n{y}")
@@ -133,31 +170,36 @@ def two_layer(out=print, out_dir=".", rng=1, **_):
 def gender(out=print, rng=0, **_):
     """Seed 002: the 2-2-1 sigmoid network trained by SGD (one sample per step, learning rate
     0.1, 1,000 epochs, MSE) on four people; then Emily and Frank."""
-    from .layers import Dense
+    from glassnet.nn.layers import Dense
 
     X, y = datasets.gender()
     model = Sequential([Dense(2, activation="sigmoid"), Dense(1, activation="sigmoid")])
-    history = model.fit(X, y, loss="mse", optimizer=SGD(learning_rate=0.1), epochs=1000,
-                        batch_size=1, rng=rng)
+    history = model.fit(
+        X, y, loss="mse", optimizer=SGD(learning_rate=0.1), epochs=1000, batch_size=1, rng=rng
+    )
     for epoch in range(0, 1000, 100):
         out(f"Epoch {epoch} loss: {history.loss[epoch]:.3f}")
     people = {"Emily": (128, 63), "Frank": (155, 68)}
-    shifted = np.array([[w - datasets.WEIGHT_SHIFT, h - datasets.HEIGHT_SHIFT]
-                        for w, h in people.values()], dtype=float)
+    shifted = np.array(
+        [[w - datasets.WEIGHT_SHIFT, h - datasets.HEIGHT_SHIFT] for w, h in people.values()],
+        dtype=float,
+    )
     p = model.predict(shifted)[:, 0]
     verdict = {}
     for (name, (w, h)), pf in zip(people.items(), p, strict=True):
         sex = "F" if pf >= 0.5 else "M"
         confidence = pf if sex == "F" else 1 - pf
         verdict[name] = (sex, float(pf))
-        out(f"{name} ({w} lb, {h} in): {'female' if sex == 'F' else 'male'} "
-            f"(P(female) = {pf:.3f}, confidence {confidence:.1%})")
+        out(
+            f"{name} ({w} lb, {h} in): {'female' if sex == 'F' else 'male'} "
+            f"(P(female) = {pf:.3f}, confidence {confidence:.1%})"
+        )
     return {"verdict": verdict, "history": history, "model": model}
 
 
 def digits(**options):
     """The showcase: a convolutional network learns real handwritten digits (offline)."""
-    from .digits import run_digits_demo
+    from glassnet.digits import run_digits_demo
 
     return run_digits_demo(**options)
 

@@ -11,7 +11,7 @@ and the first layer's filters, and saves the model so that it can read a digit y
 
 The preprocessing saved with the model (:data:`IMAGE_PREPROCESSING`) tells
 ``glassnet predict`` that the model takes 28x28 images, pixels scaled by 1/255 — see
-:mod:`glassnet.images` for how a drawing is brought into MNIST's form.
+:mod:`glassnet.datasets.images` for how a drawing is brought into MNIST's form.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import as_generator, check_int
+from glassnet._validation import as_generator, check_int
 
-DEFAULT_EPOCHS = 5          # the shipped subset: under a minute on two cores
-DEFAULT_EPOCHS_FULL = 3     # all 60,000 training digits: five times the work per epoch
+DEFAULT_EPOCHS = 5  # the shipped subset: under a minute on two cores
+DEFAULT_EPOCHS_FULL = 3  # all 60,000 training digits: five times the work per epoch
 BATCH_SIZE = 32
 LEARNING_RATE = 0.001
 
@@ -32,7 +32,7 @@ LEARNING_RATE = 0.001
 IMAGE_PREPROCESSING = {
     "kind": "image",
     "shape": [1, 28, 28],
-    "scale": 255,                 # model input = pixel / 255
+    "scale": 255,  # model input = pixel / 255
     "colours": "light digit on a dark background (MNIST); dark-on-light input is inverted",
     "centring": "digit scaled to 20 pixels, centre of mass at (14, 14) in a 28x28 field",
     "classes": list(range(10)),
@@ -58,23 +58,36 @@ def digits_cnn(filters=(16, 32)):
     20,490 parameters, three quarters of them in the last layer: the convolutions share
     their 3x3 kernels over the whole image. ``filters`` sets the two layers' widths.
     """
-    from .conv import Conv2D, MaxPool2D
-    from .layers import Dense, Flatten
-    from .model import Sequential
+    from glassnet.nn.conv import Conv2D, MaxPool2D
+    from glassnet.nn.layers import Dense, Flatten
+    from glassnet.nn.model import Sequential
 
     first, second = filters
-    return Sequential([
-        Conv2D(first, 3, padding="same", activation="relu"),
-        MaxPool2D(2),
-        Conv2D(second, 3, padding="same", activation="relu"),
-        MaxPool2D(2),
-        Flatten(),
-        Dense(10, activation="softmax"),
-    ], input_shape=(1, 28, 28))
+    return Sequential(
+        [
+            Conv2D(first, 3, padding="same", activation="relu"),
+            MaxPool2D(2),
+            Conv2D(second, 3, padding="same", activation="relu"),
+            MaxPool2D(2),
+            Flatten(),
+            Dense(10, activation="softmax"),
+        ],
+        input_shape=(1, 28, 28),
+    )
 
 
-def run_digits_demo(out=print, out_dir=".", rng=0, full=False, data_dir=None, epochs=None,
-                    *, n_train=None, verbose=1, **_):
+def run_digits_demo(
+    out=print,
+    out_dir=".",
+    rng=0,
+    full=False,
+    data_dir=None,
+    epochs=None,
+    *,
+    n_train=None,
+    verbose=1,
+    **_,
+):
     """Train :func:`digits_cnn` on real MNIST digits, report and draw what it learned.
 
     Parameters
@@ -103,9 +116,9 @@ def run_digits_demo(out=print, out_dir=".", rng=0, full=False, data_dir=None, ep
     dict with ``accuracy`` (on the test digits), ``paths`` (name -> Path of each file
     written), ``model``, ``history`` and ``seconds`` (training time).
     """
-    from . import plotting
-    from .datasets import load_digits_subset, load_mnist
-    from .optimizers import Adam
+    from glassnet import plotting
+    from glassnet.datasets import load_digits_subset, load_mnist
+    from glassnet.training.optimizers import Adam
 
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
@@ -128,51 +141,85 @@ def run_digits_demo(out=print, out_dir=".", rng=0, full=False, data_dir=None, ep
         X_train, y_train = X_train[:n_train], y_train[:n_train]
 
     model = digits_cnn()
-    out(f"Handwritten digits: {len(X_train):,} training and {len(X_test):,} test images "
-        f"from {source} (28x28 pixels, 0 = black, 1 = white).")
-    out("The network: two convolutions (3x3 kernels slid over the image) with max pooling, "
-        "then one softmax layer:")
+    out(
+        f"Handwritten digits: {len(X_train):,} training and {len(X_test):,} test images "
+        f"from {source} (28x28 pixels, 0 = black, 1 = white)."
+    )
+    out(
+        "The network: two convolutions (3x3 kernels slid over the image) with max pooling, "
+        "then one softmax layer:"
+    )
     out(model.format_summary())
-    out(f"Training for {epochs} epoch{'s' * (epochs != 1)}: Adam, learning rate "
+    out(
+        f"Training for {epochs} epoch{'s' * (epochs != 1)}: Adam, learning rate "
         f"{LEARNING_RATE}, mini-batches of {BATCH_SIZE}, cross-entropy loss"
-        f"{' (all of MNIST: a few minutes)' if full and n_train is None else ''}.")
+        f"{' (all of MNIST: a few minutes)' if full and n_train is None else ''}."
+    )
 
     start = time.perf_counter()
-    history = model.fit(X_train, y_train, loss="cross_entropy",
-                        optimizer=Adam(learning_rate=LEARNING_RATE), epochs=epochs,
-                        batch_size=BATCH_SIZE, rng=rng, verbose=verbose)
+    history = model.fit(
+        X_train,
+        y_train,
+        loss="cross_entropy",
+        optimizer=Adam(learning_rate=LEARNING_RATE),
+        epochs=epochs,
+        batch_size=BATCH_SIZE,
+        rng=rng,
+        verbose=verbose,
+    )
     seconds = time.perf_counter() - start
 
     probabilities = model.predict(X_test)
     predicted = probabilities.argmax(axis=1)
     correct = int(np.count_nonzero(predicted == y_test))
     accuracy = correct / len(y_test)
-    out(f"Trained in {seconds:.1f} s. Test accuracy: {accuracy:.2%} "
-        f"({correct:,} of {len(y_test):,} test digits it has never seen).")
+    out(
+        f"Trained in {seconds:.1f} s. Test accuracy: {accuracy:.2%} "
+        f"({correct:,} of {len(y_test):,} test digits it has never seen)."
+    )
 
     paths = {name: out_dir / filename for name, filename in FILES.items()}
     shown = _digits_to_show(predicted, y_test, n=48, max_mistakes=12)
     plotting.plot_digits(
-        X_test[shown], paths["predictions"], predicted=predicted[shown], true=y_test[shown],
-        probabilities=probabilities[shown, predicted[shown]], n=len(shown),
-        title="Test digits: the network's answer and its probability (mistakes in red)")
+        X_test[shown],
+        paths["predictions"],
+        predicted=predicted[shown],
+        true=y_test[shown],
+        probabilities=probabilities[shown, predicted[shown]],
+        n=len(shown),
+        title="Test digits: the network's answer and its probability (mistakes in red)",
+    )
     matrix = plotting.confusion_matrix(y_test, predicted, n_classes=10)
     plotting.plot_confusion_matrix(
-        matrix, paths["confusion"],
-        title=f"Confusion matrix, {len(y_test):,} test digits ({accuracy:.2%} correct)")
-    plotting.plot_weights(model.layers[0].params["W"], paths["filters"],
-                          title="The first layer's 3x3 filters (red +, blue -)")
+        matrix,
+        paths["confusion"],
+        title=f"Confusion matrix, {len(y_test):,} test digits ({accuracy:.2%} correct)",
+    )
+    plotting.plot_weights(
+        model.layers[0].params["W"],
+        paths["filters"],
+        title="The first layer's 3x3 filters (red +, blue -)",
+    )
     model.preprocessing = dict(IMAGE_PREPROCESSING)
     model.save(paths["model"])
 
     out(f"Most confused: {_most_confused(matrix)}.")
-    out(f"Wrote {paths['predictions']} (test digits with the network's answers), "
+    out(
+        f"Wrote {paths['predictions']} (test digits with the network's answers), "
         f"{paths['confusion']} (confusion matrix) and {paths['filters']} "
-        f"(first-layer filters).")
-    out(f"Saved the model to {paths['model']}. Draw a digit in any paint program, save it "
-        f"as a PNG, and ask the model: glassnet predict {paths['model']} my_digit.png")
-    return {"accuracy": accuracy, "paths": paths, "model": model, "history": history,
-            "seconds": seconds}
+        f"(first-layer filters)."
+    )
+    out(
+        f"Saved the model to {paths['model']}. Draw a digit in any paint program, save it "
+        f"as a PNG, and ask the model: glassnet predict {paths['model']} my_digit.png"
+    )
+    return {
+        "accuracy": accuracy,
+        "paths": paths,
+        "model": model,
+        "history": history,
+        "seconds": seconds,
+    }
 
 
 def _digits_to_show(predicted, true, *, n, max_mistakes):
@@ -191,5 +238,6 @@ def _most_confused(matrix) -> str:
     pairs = [np.unravel_index(k, off.shape) for k in order if off.flat[k] > 0]
     if not pairs:
         return "nothing — every test digit was read correctly"
-    return ", ".join(f"{t} read as {p} ({off[t, p]} time{'' if off[t, p] == 1 else 's'})"
-                     for t, p in pairs)
+    return ", ".join(
+        f"{t} read as {p} ({off[t, p]} time{'' if off[t, p] == 1 else 's'})" for t, p in pairs
+    )

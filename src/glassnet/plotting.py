@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._files import atomic_path
+from glassnet.io.files import atomic_path
 
 
 def _pyplot():
@@ -81,8 +81,7 @@ def _draw_accuracy(ax, records):
     epochs = np.arange(1, len(records["accuracy"]) + 1)
     ax.plot(epochs, records["accuracy"], label="training")
     if records.get("val_accuracy"):
-        ax.plot(epochs[: len(records["val_accuracy"])], records["val_accuracy"],
-                label="validation")
+        ax.plot(epochs[: len(records["val_accuracy"])], records["val_accuracy"], label="validation")
     ax.set_xlabel("epoch")
     ax.set_ylabel("accuracy")
     ax.set_title("Accuracy per epoch")
@@ -90,21 +89,34 @@ def _draw_accuracy(ax, records):
     ax.legend()
 
 
-def plot_decision_boundary(model, X, y, path, *, resolution=200, title="Decision boundary",
-                           transform=None, labels=None) -> Path:
+def plot_decision_boundary(
+    model, X, y, path, *, resolution=200, title="Decision boundary", transform=None, labels=None
+) -> Path:
     """The model's predicted class over the plane of two input features, with the data.
 
     ``transform`` maps raw points to what the model expects (e.g. standardisation).
     """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 5))
-    _draw_boundary(fig, ax, model, X, y, resolution=resolution, title=title,
-                   transform=transform, labels=labels)
+    _draw_boundary(
+        fig, ax, model, X, y, resolution=resolution, title=title, transform=transform, labels=labels
+    )
     return _save(fig, path)
 
 
-def _draw_boundary(fig, ax, model, X, y, *, resolution=200, title="Decision boundary",
-                   transform=None, labels=None, axis_labels=None):
+def _draw_boundary(
+    fig,
+    ax,
+    model,
+    X,
+    y,
+    *,
+    resolution=200,
+    title="Decision boundary",
+    transform=None,
+    labels=None,
+    axis_labels=None,
+):
     plt = _pyplot()
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[1] != 2:
@@ -112,32 +124,50 @@ def _draw_boundary(fig, ax, model, X, y, *, resolution=200, title="Decision boun
     y = np.asarray(y)
     pad = 0.1 * (X.max(axis=0) - X.min(axis=0) + 1e-9)
     lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
-    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution),
-                         np.linspace(lo[1], hi[1], resolution))
+    gx, gy = np.meshgrid(
+        np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
+    )
     grid = np.c_[gx.ravel(), gy.ravel()]
     out = model.predict(transform(grid) if transform else grid)
     if out.shape[1] == 1:
         surface = out[:, 0].reshape(gx.shape)
-        cs = ax.contourf(gx, gy, surface, levels=np.linspace(0, 1, 21), cmap="RdBu_r",
-                         alpha=0.6)
+        cs = ax.contourf(gx, gy, surface, levels=np.linspace(0, 1, 21), cmap="RdBu_r", alpha=0.6)
         if surface.min() < 0.5 < surface.max():
             ax.contour(gx, gy, surface, levels=[0.5], colors="k", linewidths=1)
         positive = labels[1] if labels is not None and len(labels) > 1 else "class 1"
         fig.colorbar(cs, ax=ax, label=f"P({positive})")
     else:
         surface = out.argmax(axis=1).reshape(gx.shape)
-        ax.contourf(gx, gy, surface, levels=np.arange(out.shape[1] + 1) - 0.5, cmap="tab10",
-                    vmin=0, vmax=9, alpha=0.35)
+        ax.contourf(
+            gx,
+            gy,
+            surface,
+            levels=np.arange(out.shape[1] + 1) - 0.5,
+            cmap="tab10",
+            vmin=0,
+            vmax=9,
+            alpha=0.35,
+        )
     classes = np.unique(y)
     for k, c in enumerate(classes):
         sel = y == c
         index = int(c) if np.issubdtype(classes.dtype, np.integer) else k
         name = labels[index] if labels is not None and index < len(labels) else str(c)
         # one sigmoid unit: the points take the two ends of the probability colour map
-        color = plt.cm.RdBu_r(0.05 if index == 0 else 0.95) if out.shape[1] == 1 else \
-            plt.cm.tab10(index % 10)
-        ax.scatter(X[sel, 0], X[sel, 1], s=24, linewidths=0.8, label=name, color=color,
-                   edgecolors="white" if out.shape[1] == 1 else "k")
+        color = (
+            plt.cm.RdBu_r(0.05 if index == 0 else 0.95)
+            if out.shape[1] == 1
+            else plt.cm.tab10(index % 10)
+        )
+        ax.scatter(
+            X[sel, 0],
+            X[sel, 1],
+            s=24,
+            linewidths=0.8,
+            label=name,
+            color=color,
+            edgecolors="white" if out.shape[1] == 1 else "k",
+        )
     if axis_labels is not None:
         ax.set_xlabel(axis_labels[0])
         ax.set_ylabel(axis_labels[1])
@@ -170,8 +200,15 @@ def _draw_confusion(ax, matrix, *, labels=None, title="Confusion matrix"):
     threshold = matrix.max() / 2 if matrix.size else 0
     for i in range(k):
         for j in range(k):
-            ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=8,
-                    color="white" if matrix[i, j] > threshold else "black")
+            ax.text(
+                j,
+                i,
+                str(matrix[i, j]),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if matrix[i, j] > threshold else "black",
+            )
     ax.set_xticks(range(k), labels, rotation=45 if max(map(len, labels)) > 2 else 0)
     ax.set_yticks(range(k), labels)
     ax.set_xlabel("predicted")
@@ -179,8 +216,9 @@ def _draw_confusion(ax, matrix, *, labels=None, title="Confusion matrix"):
     ax.set_title(title)
 
 
-def plot_predictions(y_true, y_pred, path, *, title="Predicted against true",
-                     name="target") -> Path:
+def plot_predictions(
+    y_true, y_pred, path, *, title="Predicted against true", name="target"
+) -> Path:
     """Regression: each prediction against its true value; perfect ones lie on the diagonal."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 5))
@@ -201,8 +239,17 @@ def _draw_predictions(ax, y_true, y_pred, *, title="Predicted against true", nam
     ax.grid(alpha=0.3)
 
 
-def plot_training_report(history, path, *, best_epoch=None, confusion=None, labels=None,
-                         boundary=None, predictions=None, title=None) -> Path:
+def plot_training_report(
+    history,
+    path,
+    *,
+    best_epoch=None,
+    confusion=None,
+    labels=None,
+    boundary=None,
+    predictions=None,
+    title=None,
+) -> Path:
     """One PNG that sums up a training run, a panel per view:
 
     - the loss per epoch, training and validation (and the best epoch, if given);
@@ -231,14 +278,23 @@ def plot_training_report(history, path, *, best_epoch=None, confusion=None, labe
         elif panel == "accuracy":
             _draw_accuracy(ax, records)
         elif panel == "confusion":
-            _draw_confusion(ax, confusion, labels=labels,
-                            title="Confusion matrix (validation)" if records.get("val_loss")
-                            else "Confusion matrix (training)")
+            _draw_confusion(
+                ax,
+                confusion,
+                labels=labels,
+                title="Confusion matrix (validation)"
+                if records.get("val_loss")
+                else "Confusion matrix (training)",
+            )
         elif panel == "predictions":
             y_true, y_pred, name = predictions
-            _draw_predictions(ax, y_true, y_pred, name=name,
-                              title="Validation rows" if records.get("val_loss")
-                              else "Training rows")
+            _draw_predictions(
+                ax,
+                y_true,
+                y_pred,
+                name=name,
+                title="Validation rows" if records.get("val_loss") else "Training rows",
+            )
         else:
             _draw_boundary(fig, ax, labels=labels, resolution=120, **boundary)
     if title:
@@ -246,13 +302,24 @@ def plot_training_report(history, path, *, best_epoch=None, confusion=None, labe
     return _save(fig, path)
 
 
-def plot_digits(images, path, *, predicted=None, true=None, probabilities=None, n=36,
-                title="Test digits and predictions") -> Path:
+def plot_digits(
+    images,
+    path,
+    *,
+    predicted=None,
+    true=None,
+    probabilities=None,
+    n=36,
+    title="Test digits and predictions",
+) -> Path:
     """A grid of images with their predictions; mistakes are marked in red."""
     plt = _pyplot()
     images = np.asarray(images)
-    images = images.reshape(images.shape[0], *images.shape[-2:]) if images.ndim > 2 else \
-        images.reshape(images.shape[0], 28, 28)
+    images = (
+        images.reshape(images.shape[0], *images.shape[-2:])
+        if images.ndim > 2
+        else images.reshape(images.shape[0], 28, 28)
+    )
     n = min(n, images.shape[0])
     cols = int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / cols))

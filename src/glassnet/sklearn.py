@@ -62,12 +62,12 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "glassnet.sklearn needs scikit-learn >= 1.6: pip install 'glassnet[sklearn]'"
     ) from exc
 
-from ._validation import check_float_dtype, check_int, check_real
-from .activations import get_activation
-from .callbacks import EarlyStopping
-from .layers import Dense, Dropout
-from .model import Sequential
-from .optimizers import OPTIMIZERS
+from glassnet._validation import check_float_dtype, check_int, check_real
+from glassnet.nn.activations import get_activation
+from glassnet.nn.layers import Dense, Dropout
+from glassnet.nn.model import Sequential
+from glassnet.training.callbacks import EarlyStopping
+from glassnet.training.optimizers import OPTIMIZERS
 
 __all__ = ["GlassNetClassifier", "GlassNetRegressor"]
 
@@ -147,20 +147,24 @@ class _GlassNetEstimator(BaseEstimator):
             n_hidden = len(sizes)
             return _Settings(
                 hidden_layer_sizes=sizes,
-                activations=_per_layer("activation", self.activation, n_hidden,
-                                       _check_activation),
+                activations=_per_layer("activation", self.activation, n_hidden, _check_activation),
                 dropouts=_per_layer("dropout", self.dropout, n_hidden, _check_dropout),
                 optimizer=_check_optimizer(self.optimizer),
-                learning_rate=check_real("learning_rate", self.learning_rate, minimum=0,
-                                         include_min=False),
+                learning_rate=check_real(
+                    "learning_rate", self.learning_rate, minimum=0, include_min=False
+                ),
                 batch_size=_check_batch_size(self.batch_size),
                 epochs=check_int("epochs", self.epochs, minimum=1),
                 early_stopping=_check_bool("early_stopping", self.early_stopping),
                 validation_fraction=check_real(
-                    "validation_fraction", self.validation_fraction, minimum=0, maximum=1,
-                    include_min=False, include_max=False),
-                n_iter_no_change=check_int("n_iter_no_change", self.n_iter_no_change,
-                                           minimum=1),
+                    "validation_fraction",
+                    self.validation_fraction,
+                    minimum=0,
+                    maximum=1,
+                    include_min=False,
+                    include_max=False,
+                ),
+                n_iter_no_change=check_int("n_iter_no_change", self.n_iter_no_change, minimum=1),
                 alpha=check_real("alpha", self.alpha, minimum=0),
                 dtype=check_float_dtype("dtype", self.dtype),
                 verbose=_check_verbose(self.verbose),
@@ -176,8 +180,7 @@ class _GlassNetEstimator(BaseEstimator):
         settings = self._settings()
         first_call = not (incremental and hasattr(self, "model_"))
         dtype = settings.dtype if first_call else self.model_.dtype
-        X, y = validate_data(self, X, y, reset=first_call, dtype=dtype,
-                             **self._validate_y_options)
+        X, y = validate_data(self, X, y, reset=first_call, dtype=dtype, **self._validate_y_options)
         targets = self._encode_targets(y, classes, incremental)
         weights = self._sample_weights(X, targets, sample_weight, incremental)
 
@@ -188,19 +191,30 @@ class _GlassNetEstimator(BaseEstimator):
             fit_options = {
                 "loss": loss,
                 "optimizer": OPTIMIZERS[settings.optimizer](
-                    learning_rate=settings.learning_rate, weight_decay=settings.alpha),
+                    learning_rate=settings.learning_rate, weight_decay=settings.alpha
+                ),
                 "rng": settings.seed,
             }
         callbacks, validation_split = [], 0.0
         if settings.early_stopping and not incremental:
             validation_split = settings.validation_fraction
-            callbacks.append(EarlyStopping("val_loss", patience=settings.n_iter_no_change,
-                                           restore_best_weights=True))
+            callbacks.append(
+                EarlyStopping(
+                    "val_loss", patience=settings.n_iter_no_change, restore_best_weights=True
+                )
+            )
         batch_size = 200 if settings.batch_size == "auto" else settings.batch_size
         self.model_.fit(
-            X, targets, epochs=1 if incremental else settings.epochs, batch_size=batch_size,
-            validation_split=validation_split, callbacks=callbacks, sample_weight=weights,
-            verbose=settings.verbose, **fit_options)
+            X,
+            targets,
+            epochs=1 if incremental else settings.epochs,
+            batch_size=batch_size,
+            validation_split=validation_split,
+            callbacks=callbacks,
+            sample_weight=weights,
+            verbose=settings.verbose,
+            **fit_options,
+        )
 
         history = self.model_.history
         self.loss_curve_ = list(history.loss)
@@ -214,9 +228,11 @@ class _GlassNetEstimator(BaseEstimator):
             return None
         w = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         if not w.any():
-            raise ValueError("Sample weights must contain at least one non-zero number; "
-                             "sample_weight is zero for every sample")
-        return w * (len(w) / w.sum())          # a new array: the caller's is never modified
+            raise ValueError(
+                "Sample weights must contain at least one non-zero number; "
+                "sample_weight is zero for every sample"
+            )
+        return w * (len(w) / w.sum())  # a new array: the caller's is never modified
 
     def _predict_network(self, X):
         """The network's output for ``X``, as float64 (scikit-learn's working precision)."""
@@ -313,11 +329,21 @@ class GlassNetClassifier(ClassifierMixin, _GlassNetEstimator):
         class_weight=None,
     ):
         super().__init__(
-            hidden_layer_sizes, activation, optimizer=optimizer, learning_rate=learning_rate,
-            batch_size=batch_size, epochs=epochs, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change,
-            alpha=alpha, dropout=dropout, dtype=dtype, random_state=random_state,
-            verbose=verbose)
+            hidden_layer_sizes,
+            activation,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            epochs=epochs,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            alpha=alpha,
+            dropout=dropout,
+            dtype=dtype,
+            random_state=random_state,
+            verbose=verbose,
+        )
         self.class_weight = class_weight
 
     def fit(self, X, y, sample_weight=None):
@@ -348,11 +374,13 @@ class GlassNetClassifier(ClassifierMixin, _GlassNetEstimator):
         """Labels as indices into ``classes_`` (set by ``fit`` and a first ``partial_fit``)."""
         check_classification_targets(y)
         if incremental:
-            _check_partial_fit_first_call(self, classes)     # sets or checks classes_
+            _check_partial_fit_first_call(self, classes)  # sets or checks classes_
             unknown = np.setdiff1d(y, self.classes_)
             if unknown.size:
-                raise ValueError(f"y has labels {unknown.tolist()} that are not in classes_ "
-                                 f"{self.classes_.tolist()}")
+                raise ValueError(
+                    f"y has labels {unknown.tolist()} that are not in classes_ "
+                    f"{self.classes_.tolist()}"
+                )
         else:
             self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
@@ -371,14 +399,20 @@ class GlassNetClassifier(ClassifierMixin, _GlassNetEstimator):
     def _sample_weights(self, X, targets, sample_weight, incremental):
         if self.class_weight is not None:
             if incremental and isinstance(self.class_weight, str):
-                raise ValueError("class_weight='balanced' is not supported by partial_fit: "
-                                 "one batch does not show the class frequencies; pass a "
-                                 "dict {label: weight}")
-            per_class = compute_class_weight(self.class_weight, classes=self.classes_,
-                                             y=self.classes_[targets])
+                raise ValueError(
+                    "class_weight='balanced' is not supported by partial_fit: "
+                    "one batch does not show the class frequencies; pass a "
+                    "dict {label: weight}"
+                )
+            per_class = compute_class_weight(
+                self.class_weight, classes=self.classes_, y=self.classes_[targets]
+            )
             by_sample = per_class[targets]
-            sample_weight = by_sample if sample_weight is None else \
-                by_sample * _check_sample_weight(sample_weight, X, dtype=np.float64)
+            sample_weight = (
+                by_sample
+                if sample_weight is None
+                else by_sample * _check_sample_weight(sample_weight, X, dtype=np.float64)
+            )
         return super()._sample_weights(X, targets, sample_weight, incremental)
 
 
@@ -417,8 +451,9 @@ class GlassNetRegressor(RegressorMixin, _GlassNetEstimator):
     def _encode_targets(self, y, classes, incremental):
         n_outputs = 1 if y.ndim == 1 else y.shape[1]
         if incremental and hasattr(self, "model_") and n_outputs != self.n_outputs_:
-            raise ValueError(f"y has {n_outputs} targets, but the model was fitted with "
-                             f"{self.n_outputs_}")
+            raise ValueError(
+                f"y has {n_outputs} targets, but the model was fitted with {self.n_outputs_}"
+            )
         self.n_outputs_ = n_outputs
         return y.reshape(len(y), n_outputs)
 
@@ -434,8 +469,9 @@ class GlassNetRegressor(RegressorMixin, _GlassNetEstimator):
 def _network(settings: _Settings, n_features: int, units: int, activation: str) -> Sequential:
     """Dense hidden layers (each followed by its Dropout, if any), then the output layer."""
     layers = []
-    for size, hidden, rate in zip(settings.hidden_layer_sizes, settings.activations,
-                                  settings.dropouts, strict=True):
+    for size, hidden, rate in zip(
+        settings.hidden_layer_sizes, settings.activations, settings.dropouts, strict=True
+    ):
         layers.append(Dense(size, activation=hidden))
         if rate > 0:
             layers.append(Dropout(rate))
@@ -448,8 +484,9 @@ def _check_sizes(value) -> tuple[int, ...]:
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         value = (value,)
     if isinstance(value, str) or not hasattr(value, "__iter__"):
-        raise TypeError(f"hidden_layer_sizes must be an integer or a sequence of integers, "
-                        f"got {value!r}")
+        raise TypeError(
+            f"hidden_layer_sizes must be an integer or a sequence of integers, got {value!r}"
+        )
     return tuple(check_int("hidden_layer_sizes", v, minimum=1) for v in value)
 
 
@@ -457,9 +494,11 @@ def _per_layer(name, value, n_layers, check) -> tuple:
     """One value for every hidden layer, or a list with one per layer, each checked."""
     if isinstance(value, list | tuple):
         if len(value) != n_layers:
-            raise ValueError(f"{name} has {len(value)} entries but hidden_layer_sizes has "
-                             f"{n_layers} layers: give one {name} per hidden layer, or one "
-                             f"for all, got {value!r}")
+            raise ValueError(
+                f"{name} has {len(value)} entries but hidden_layer_sizes has "
+                f"{n_layers} layers: give one {name} per hidden layer, or one "
+                f"for all, got {value!r}"
+            )
         return tuple(check(v) for v in value)
     return (check(value),) * n_layers
 
@@ -468,7 +507,7 @@ def _check_activation(value) -> str:
     if not isinstance(value, str):
         raise TypeError(f"activation must be a name such as 'relu', got {value!r}")
     name = _ACTIVATION_ALIASES.get(value.lower(), value)
-    return get_activation(name).name   # raises "unknown activation ...; valid names are ..."
+    return get_activation(name).name  # raises "unknown activation ...; valid names are ..."
 
 
 def _check_dropout(value) -> float:
@@ -477,8 +516,7 @@ def _check_dropout(value) -> float:
 
 def _check_optimizer(value) -> str:
     if not isinstance(value, str) or value.lower() not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {', '.join(sorted(OPTIMIZERS))}, "
-                         f"got {value!r}")
+        raise ValueError(f"optimizer must be one of {', '.join(sorted(OPTIMIZERS))}, got {value!r}")
     return value.lower()
 
 
@@ -514,5 +552,6 @@ def _seed(random_state):
         return check_int("random_state", random_state, minimum=0)
     if isinstance(random_state, np.random.RandomState):
         return int(random_state.randint(np.iinfo(np.int32).max))
-    raise TypeError(f"random_state must be None, an int, a numpy RandomState or Generator, "
-                    f"got {random_state!r}")
+    raise TypeError(
+        f"random_state must be None, an int, a numpy RandomState or Generator, got {random_state!r}"
+    )

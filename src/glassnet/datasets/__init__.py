@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_generator, check_int, check_real
+from glassnet._validation import as_generator, check_int, check_real
 
 
 def perceptron_table():
@@ -33,8 +33,12 @@ def xor():
 
 # Seed 002's people: weight (lb) and height (in), female = 1. The network sees them shifted
 # by 135 lb and 66 in, as the tutorial does.
-PEOPLE = [("Alice", 133, 65, "F"), ("Bob", 160, 72, "M"),
-          ("Charlie", 152, 70, "M"), ("Diana", 120, 60, "F")]
+PEOPLE = [
+    ("Alice", 133, 65, "F"),
+    ("Bob", 160, 72, "M"),
+    ("Charlie", 152, 70, "M"),
+    ("Diana", 120, 60, "F"),
+]
 WEIGHT_SHIFT, HEIGHT_SHIFT = 135, 66
 
 
@@ -54,8 +58,7 @@ def make_moons(n_samples=400, *, noise=0.1, rng=None):
     n0 = n // 2
     t0 = rng.uniform(0, np.pi, n0)
     t1 = rng.uniform(0, np.pi, n - n0)
-    X = np.concatenate([np.c_[np.cos(t0), np.sin(t0)],
-                        np.c_[1 - np.cos(t1), 0.5 - np.sin(t1)]])
+    X = np.concatenate([np.c_[np.cos(t0), np.sin(t0)], np.c_[1 - np.cos(t1), 0.5 - np.sin(t1)]])
     X += rng.normal(0, noise, X.shape)
     y = np.r_[np.zeros(n0, dtype=int), np.ones(n - n0, dtype=int)]
     perm = rng.permutation(n)
@@ -81,7 +84,7 @@ def make_spirals(n_samples=600, *, n_classes=2, turns=1.5, noise=0.1, rng=None):
     return X[perm], y[perm]
 
 
-from .mnist import (  # noqa: E402
+from glassnet.datasets.mnist import (  # noqa: E402
     ChecksumError,
     DataNotFoundError,
     DatasetError,
@@ -93,6 +96,21 @@ from .mnist import (  # noqa: E402
     write_idx,
 )
 
-__all__ = ["PEOPLE", "ChecksumError", "DataNotFoundError", "DatasetError", "DownloadError",
-           "IDXFormatError", "gender", "load_digits_subset", "load_mnist", "make_moons",
-           "make_spirals", "perceptron_table", "read_idx", "write_idx", "xor", "xor3"]
+__all__ = [
+    "PEOPLE",
+    "ChecksumError",
+    "DataNotFoundError",
+    "DatasetError",
+    "DownloadError",
+    "IDXFormatError",
+    "gender",
+    "load_digits_subset",
+    "load_mnist",
+    "make_moons",
+    "make_spirals",
+    "perceptron_table",
+    "read_idx",
+    "write_idx",
+    "xor",
+    "xor3",
+]

@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._validation import check_positive, unknown_name_error
+from glassnet._validation import check_positive, unknown_name_error
 
 __all__ = [
     "DatasetError",
@@ -65,6 +65,7 @@ logger = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------- errors
+
 
 class DatasetError(ValueError):
     """A data file is malformed, fails its checksum, is missing or cannot be downloaded."""
@@ -165,25 +166,32 @@ def _parse_idx(stream, name: str, magic: int | None) -> np.ndarray:
         header = _read_up_to(stream, 4)
         if len(header) < 4:
             raise IDXFormatError(
-                f"{name}: truncated IDX header, expected 4 bytes, found {len(header)}")
+                f"{name}: truncated IDX header, expected 4 bytes, found {len(header)}"
+            )
         found = int.from_bytes(header, "big")
         if magic is not None and found != magic:
             what = _MAGIC_NAMES.get(magic, "IDX")
             raise IDXFormatError(
-                f"{name}: wrong magic number, expected {magic} ({what}), found {found}")
+                f"{name}: wrong magic number, expected {magic} ({what}), found {found}"
+            )
         if header[:2] != b"\0\0":
             raise IDXFormatError(
                 f"{name}: not an IDX file, magic number {found} = {found:#010x} "
-                "does not start with two zero bytes")
+                "does not start with two zero bytes"
+            )
         code, ndim = header[2], header[3]
         if code not in IDX_DTYPES:
-            raise IDXFormatError(f"{name}: unknown IDX type code {code:#04x}; known codes are "
-                                 + ", ".join(f"{c:#04x}" for c in IDX_DTYPES))
+            raise IDXFormatError(
+                f"{name}: unknown IDX type code {code:#04x}; known codes are "
+                + ", ".join(f"{c:#04x}" for c in IDX_DTYPES)
+            )
         dims = _read_up_to(stream, 4 * ndim)
         if len(dims) < 4 * ndim:
-            raise IDXFormatError(f"{name}: truncated IDX header, expected {4 + 4 * ndim} "
-                                 f"bytes for {ndim} dimensions, found {4 + len(dims)}")
-        shape = tuple(int.from_bytes(dims[4 * i:4 * i + 4], "big") for i in range(ndim))
+            raise IDXFormatError(
+                f"{name}: truncated IDX header, expected {4 + 4 * ndim} "
+                f"bytes for {ndim} dimensions, found {4 + len(dims)}"
+            )
+        shape = tuple(int.from_bytes(dims[4 * i : 4 * i + 4], "big") for i in range(ndim))
         dtype = IDX_DTYPES[code].newbyteorder(">")
         nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
 
@@ -204,17 +212,20 @@ def _parse_idx(stream, name: str, magic: int | None) -> np.ndarray:
             raise IDXFormatError(
                 f"{name}: truncated data, expected {nbytes} bytes ({shape_text} "
                 f"{IDX_DTYPES[code]}) after the {4 + 4 * ndim}-byte header, found "
-                f"{len(data)}" + (" (the gzip stream ends early)" if truncated_gzip else ""))
+                f"{len(data)}" + (" (the gzip stream ends early)" if truncated_gzip else "")
+            )
         if len(data) > nbytes:
             extra = len(data) - nbytes
             while chunk := stream.read(_CHUNK):
                 extra += len(chunk)
             raise IDXFormatError(
                 f"{name}: {extra} bytes after the data, expected {nbytes} bytes of data "
-                f"for shape {shape} and found {nbytes + extra}")
+                f"for shape {shape} and found {nbytes + extra}"
+            )
     except EOFError:  # a gzip stream that stops inside the header
-        raise IDXFormatError(f"{name}: truncated gzip stream, it ends inside the IDX header") \
-            from None
+        raise IDXFormatError(
+            f"{name}: truncated gzip stream, it ends inside the IDX header"
+        ) from None
     except (gzip.BadGzipFile, zlib.error) as exc:  # bad gzip header, CRC, corrupt deflate data
         raise IDXFormatError(f"{name}: corrupt gzip data ({exc})") from None
 
@@ -252,13 +263,15 @@ def write_idx(destination, array, *, compress: bool | None = None) -> None:
     array = np.asarray(array)
     code = _IDX_CODES.get(array.dtype.newbyteorder("="))
     if code is None:
-        raise TypeError(f"array dtype must be one of {', '.join(map(str, IDX_DTYPES.values()))},"
-                        f" got {array.dtype}")
+        raise TypeError(
+            f"array dtype must be one of {', '.join(map(str, IDX_DTYPES.values()))},"
+            f" got {array.dtype}"
+        )
     if not 1 <= array.ndim <= 255 or any(n >= 2**32 for n in array.shape):
-        raise ValueError(f"array must have 1 to 255 dimensions, each < 2**32, "
-                         f"got shape {array.shape}")
-    header = bytes([0, 0, code, array.ndim]) + b"".join(
-        n.to_bytes(4, "big") for n in array.shape)
+        raise ValueError(
+            f"array must have 1 to 255 dimensions, each < 2**32, got shape {array.shape}"
+        )
+    header = bytes([0, 0, code, array.ndim]) + b"".join(n.to_bytes(4, "big") for n in array.shape)
     values = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder(">")).tobytes()
 
     if isinstance(destination, (str, os.PathLike)):
@@ -272,8 +285,7 @@ def write_idx(destination, array, *, compress: bool | None = None) -> None:
 
 def _write_idx_bytes(out, header: bytes, values: bytes, compress: bool) -> None:
     if compress:
-        with gzip.GzipFile(filename="", mode="wb", fileobj=out, compresslevel=9,
-                           mtime=0) as stream:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=out, compresslevel=9, mtime=0) as stream:
             stream.write(header)
             stream.write(values)
     else:
@@ -350,9 +362,17 @@ _USER_AGENT = "glassnet-mnist-loader (Python urllib)"
 _MAX_DOWNLOAD_BYTES = 1 << 28  # 256 MiB: far above any MNIST file, stops a runaway server
 
 
-def load_mnist(data_dir=None, *, cache_dir=None, download: bool = True, mirrors=None,
-               kind: str = "float32", flatten: bool = False, timeout: float = 30,
-               checksums: Mapping[str, Iterable[str]] | None = None):
+def load_mnist(
+    data_dir=None,
+    *,
+    cache_dir=None,
+    download: bool = True,
+    mirrors=None,
+    kind: str = "float32",
+    flatten: bool = False,
+    timeout: float = 30,
+    checksums: Mapping[str, Iterable[str]] | None = None,
+):
     """Load MNIST, downloading it into a cache folder the first time if needed.
 
     Each of the four files is looked for, as ``NAME.gz`` or uncompressed ``NAME``, in
@@ -431,7 +451,8 @@ def load_mnist(data_dir=None, *, cache_dir=None, download: bool = True, mirrors=
                 where = ", ".join(f"{os.fspath(folder)} ({label})" for label, folder in folders)
                 raise DataNotFoundError(
                     f"MNIST file {name}.gz (or {name}) is in none of: {where}; download=False. "
-                    f"{_by_hand(cache)}")
+                    f"{_by_hand(cache)}"
+                )
             if not mirrors:
                 raise ValueError("mirrors must hold at least one URL, got an empty list")
             path = _download(name + ".gz", cache, mirrors, checksums[name], timeout)
@@ -466,14 +487,17 @@ def load_digits_subset(kind: str = "float32", flatten: bool = False):
     for name in SUBSET_FILES:
         path = _find(name, [("package data", folder)])
         if path is None:
-            raise DataNotFoundError(f"the shipped MNIST subset file {name}.gz is missing from "
-                                    f"{folder}; reinstall glassnet")
+            raise DataNotFoundError(
+                f"the shipped MNIST subset file {name}.gz is missing from "
+                f"{folder}; reinstall glassnet"
+            )
         paths.append(path)
     checksums = _check_checksums(SUBSET_SHA256, SUBSET_FILES)
     return _load_four(paths, checksums, SUBSET_FILES, kind, flatten)
 
 
 # --------------------------------------------------------------------------- reading
+
 
 def _load_four(paths, checksums, names, kind, flatten):
     """Read, check and convert the four files (train images, labels, test images, labels)."""
@@ -488,14 +512,18 @@ def _load_four(paths, checksums, names, kind, flatten):
         images, labels = arrays[i], arrays[i + 1]
         images_path, labels_path = paths[i], paths[i + 1]
         if images.shape[1:] != (28, 28):
-            raise IDXFormatError(f"{images_path}: images must be 28 x 28 pixels, found "
-                                 f"{images.shape[1]} x {images.shape[2]}")
+            raise IDXFormatError(
+                f"{images_path}: images must be 28 x 28 pixels, found "
+                f"{images.shape[1]} x {images.shape[2]}"
+            )
         if len(images) != len(labels):
-            raise IDXFormatError(f"{images_path} has {len(images)} images but {labels_path} "
-                                 f"has {len(labels)} labels")
+            raise IDXFormatError(
+                f"{images_path} has {len(images)} images but {labels_path} has {len(labels)} labels"
+            )
         if labels.size and labels.max() > 9:
-            raise IDXFormatError(f"{labels_path}: labels must be digits 0-9, found "
-                                 f"{int(labels.max())}")
+            raise IDXFormatError(
+                f"{labels_path}: labels must be digits 0-9, found {int(labels.max())}"
+            )
         images = images.reshape(len(images), -1) if flatten else images[:, np.newaxis]
         if kind == "float32":
             images = np.divide(images, np.float32(255), dtype=np.float32)
@@ -512,8 +540,10 @@ def _verify(path: Path, accepted: frozenset) -> None:
     if content in accepted:
         return
     also = f" (decompressed {content})" if content is not None else ""
-    raise ChecksumError(f"checksum mismatch for {os.fspath(path)}: expected SHA-256 "
-                        f"{' or '.join(sorted(accepted))}, found {found}{also}")
+    raise ChecksumError(
+        f"checksum mismatch for {os.fspath(path)}: expected SHA-256 "
+        f"{' or '.join(sorted(accepted))}, found {found}{also}"
+    )
 
 
 def _sha256(path: Path) -> str:
@@ -542,13 +572,15 @@ def _sha256_gunzipped(path: Path) -> str | None:
 
 # --------------------------------------------------------------------------- finding files
 
+
 def _search_folders(data_dir) -> list[tuple[str, Path]]:
     folders = []
     if data_dir is not None:
         path = Path(data_dir).expanduser()
         if not path.is_dir():
-            raise DataNotFoundError(f"data_dir must be an existing folder, got "
-                                    f"{os.fspath(data_dir)!r}")
+            raise DataNotFoundError(
+                f"data_dir must be an existing folder, got {os.fspath(data_dir)!r}"
+            )
         folders.append(("data_dir", path))
     env = os.environ.get("GLASSNET_DATA")
     if env:
@@ -576,11 +608,14 @@ def _find(name: str, folders) -> Path | None:
 
 def _by_hand(cache: Path) -> str:
     files = ", ".join(name + ".gz" for name in MNIST_FILES)
-    return (f"To install by hand, put {files} (gzip or uncompressed) in {os.fspath(cache)} "
-            "or in a folder given as data_dir= or $GLASSNET_DATA")
+    return (
+        f"To install by hand, put {files} (gzip or uncompressed) in {os.fspath(cache)} "
+        "or in a folder given as data_dir= or $GLASSNET_DATA"
+    )
 
 
 # --------------------------------------------------------------------------- downloading
+
 
 def _download(filename: str, folder: Path, mirrors, accepted: frozenset, timeout: float) -> Path:
     """Fetch ``filename`` from the first mirror that serves it with an accepted SHA-256."""
@@ -613,12 +648,15 @@ def _download(filename: str, folder: Path, mirrors, accepted: frozenset, timeout
                 return target
             part.unlink()
             if not resumed:
-                failures.append(f"{url} (checksum mismatch: expected SHA-256 "
-                                f"{' or '.join(sorted(accepted))}, found {found})")
+                failures.append(
+                    f"{url} (checksum mismatch: expected SHA-256 "
+                    f"{' or '.join(sorted(accepted))}, found {found})"
+                )
                 break
             logger.info("resumed download of %s failed its checksum; starting again", url)
-    raise DownloadError(f"could not download {filename} from any mirror: "
-                        f"{'; '.join(failures)}. {_by_hand(folder)}")
+    raise DownloadError(
+        f"could not download {filename} from any mirror: {'; '.join(failures)}. {_by_hand(folder)}"
+    )
 
 
 def _fetch(url: str, part: Path, timeout: float) -> bool:
@@ -629,8 +667,9 @@ def _fetch(url: str, part: Path, timeout: float) -> bool:
         headers["Range"] = f"bytes={offset}-"
     logger.info("downloading %s%s", url, f" from byte {offset}" if offset else "")
     try:
-        response = urllib.request.urlopen(urllib.request.Request(url, headers=headers),
-                                          timeout=timeout)
+        response = urllib.request.urlopen(
+            urllib.request.Request(url, headers=headers), timeout=timeout
+        )
     except urllib.error.HTTPError as exc:
         if offset and exc.code == 416:  # range not satisfiable: the partial file is no good
             exc.close()
@@ -638,8 +677,11 @@ def _fetch(url: str, part: Path, timeout: float) -> bool:
             return _fetch(url, part, timeout)
         raise
     with response:
-        resumed = bool(offset) and response.status == 206 and response.headers.get(
-            "Content-Range", "").startswith(f"bytes {offset}-")
+        resumed = (
+            bool(offset)
+            and response.status == 206
+            and response.headers.get("Content-Range", "").startswith(f"bytes {offset}-")
+        )
         length = response.headers.get("Content-Length")
         received = 0
         start = offset if resumed else 0
@@ -658,6 +700,7 @@ def _fetch(url: str, part: Path, timeout: float) -> bool:
 
 
 # --------------------------------------------------------------------------- argument checks
+
 
 def _check_kind(kind) -> str:
     if kind not in _KINDS:
@@ -683,8 +726,10 @@ def _check_mirrors(mirrors) -> tuple[str, ...]:
 
 def _check_checksums(checksums, names) -> dict[str, frozenset]:
     if not isinstance(checksums, Mapping):
-        raise TypeError(f"checksums must be a mapping of file name to SHA-256 digests, "
-                        f"got {type(checksums).__name__}")
+        raise TypeError(
+            f"checksums must be a mapping of file name to SHA-256 digests, "
+            f"got {type(checksums).__name__}"
+        )
     table = {}
     for name in names:
         if name not in checksums:

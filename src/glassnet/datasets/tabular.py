@@ -23,13 +23,19 @@ import numpy as np
 
 # name -> (description, a suggested command)
 TABLES = {
-    "gender.csv": ("seed 002's four people: Name, Weight (lb), Height (in), Gender (F/M)",
-                   "glassnet train gender.csv --target Gender --ignore Name"),
-    "gender-new.csv": ("seed 002's Emily and Frank, to predict (no Gender column)",
-                       "glassnet predict gender.safetensors gender-new.csv"),
+    "gender.csv": (
+        "seed 002's four people: Name, Weight (lb), Height (in), Gender (F/M)",
+        "glassnet train gender.csv --target Gender --ignore Name",
+    ),
+    "gender-new.csv": (
+        "seed 002's Emily and Frank, to predict (no Gender column)",
+        "glassnet predict gender.safetensors gender-new.csv",
+    ),
     "xor.csv": ("the XOR truth table: x1, x2, y", "glassnet train xor.csv --target y"),
-    "penguins.csv": ("Palmer penguins (CC0): 344 penguins, 3 species, strings and missing "
-                     "values", "glassnet train penguins.csv --target species --impute mean"),
+    "penguins.csv": (
+        "Palmer penguins (CC0): 344 penguins, 3 species, strings and missing values",
+        "glassnet train penguins.csv --target species --impute mean",
+    ),
 }
 
 #: a numeric-looking column is numeric if at least this share of its values are numbers
@@ -40,8 +46,9 @@ def table_path(name: str) -> Path:
     """The installed path of a shipped table (``"penguins.csv"``; the ``.csv`` is optional)."""
     key = name if name in TABLES else f"{name}.csv"
     if key not in TABLES:
-        raise ValueError(f"no shipped table named {name!r}; the shipped tables are: "
-                         f"{', '.join(TABLES)}")
+        raise ValueError(
+            f"no shipped table named {name!r}; the shipped tables are: {', '.join(TABLES)}"
+        )
     return Path(str(resources.files(__package__).joinpath("data", key)))
 
 
@@ -56,8 +63,9 @@ def resolve(path_or_name) -> Path:
     name = str(path_or_name)
     if path.parent == Path(".") and (name in TABLES or f"{name}.csv" in TABLES):
         return table_path(name)
-    raise ValueError(f"file not found: {name!r} (tables shipped with glassnet: "
-                     f"{', '.join(TABLES)})")
+    raise ValueError(
+        f"file not found: {name!r} (tables shipped with glassnet: {', '.join(TABLES)})"
+    )
 
 
 def read_csv(path_or_name):
@@ -81,8 +89,10 @@ def read_csv(path_or_name):
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "parse error"
         raise ValueError(f"{where} is not a readable CSV file: {reason}") from None
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{where} is not a UTF-8 text file (byte {exc.start}: {exc.reason}); "
-                         f"save it as UTF-8 CSV") from None
+        raise ValueError(
+            f"{where} is not a UTF-8 text file (byte {exc.start}: {exc.reason}); "
+            f"save it as UTF-8 CSV"
+        ) from None
     except PermissionError:
         raise ValueError(f"cannot read {where}: permission denied") from None
     except OSError as exc:
@@ -93,8 +103,10 @@ def read_csv(path_or_name):
         header = str(frame.columns[0])
         for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
             if sep in header:
-                raise ValueError(f"{where} has a single column {header!r}: it looks separated "
-                                 f"by {name}; glassnet reads comma-separated files")
+                raise ValueError(
+                    f"{where} has a single column {header!r}: it looks separated "
+                    f"by {name}; glassnet reads comma-separated files"
+                )
     frame.columns = [str(c) for c in frame.columns]
     frame.index = np.arange(len(frame))
     return frame
@@ -150,9 +162,11 @@ def load_table(path_or_name):
 def junk_error(frame, name, bad) -> ValueError:
     position = int(np.argmax(np.asarray(bad)))
     value = frame[name].iloc[position]
-    return ValueError(f"column {name!r} holds numbers, but row {int(frame.index[position]) + 1} "
-                      f"has {value!r}: fix that value, or leave the cell empty to mark it "
-                      f"missing")
+    return ValueError(
+        f"column {name!r} holds numbers, but row {int(frame.index[position]) + 1} "
+        f"has {value!r}: fix that value, or leave the cell empty to mark it "
+        f"missing"
+    )
 
 
 def _numbers(column) -> np.ndarray:

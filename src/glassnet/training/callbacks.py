@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from ._validation import check_int, check_real
+from glassnet._validation import check_int, check_real
 
 
 class Callback:
@@ -65,14 +65,22 @@ class EarlyStopping(Callback):
     the monitored value improves, so the cost is small).
     """
 
-    def __init__(self, monitor="val_loss", *, patience=5, min_delta=0.0,
-                 restore_best_weights=True, mode="auto") -> None:
+    def __init__(
+        self,
+        monitor="val_loss",
+        *,
+        patience=5,
+        min_delta=0.0,
+        restore_best_weights=True,
+        mode="auto",
+    ) -> None:
         self.monitor = monitor
         self.patience = check_int("patience", patience, minimum=0)
         self.min_delta = check_real("min_delta", min_delta, minimum=0.0)
         if not isinstance(restore_best_weights, bool):
-            raise TypeError(f"restore_best_weights must be True or False, "
-                            f"got {restore_best_weights!r}")
+            raise TypeError(
+                f"restore_best_weights must be True or False, got {restore_best_weights!r}"
+            )
         self.restore_best_weights = restore_best_weights
         self.mode = _check_mode(mode)
 
@@ -131,8 +139,13 @@ class ProgressBar(Callback):
     def on_train_begin(self, logs=None):
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(total=self.epochs * self.batches_per_epoch, unit="batch",
-                        leave=True, dynamic_ncols=True, mininterval=0.2)
+        self.bar = tqdm(
+            total=self.epochs * self.batches_per_epoch,
+            unit="batch",
+            leave=True,
+            dynamic_ncols=True,
+            mininterval=0.2,
+        )
 
     def on_epoch_begin(self, epoch, logs=None):
         self.bar.set_description(f"epoch {epoch + 1}/{self.epochs}", refresh=False)

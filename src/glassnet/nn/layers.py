@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from . import initializers
-from ._validation import check_int, check_real
+from glassnet._validation import check_int, check_real
+from glassnet.nn import initializers
 
 
 class Layer:
@@ -112,7 +112,7 @@ class Affine(Layer):
     """
 
     def _init_affine(self, activation, use_bias, weight_init, bias_init) -> None:
-        from .activations import get_activation
+        from glassnet.nn.activations import get_activation
 
         self.activation = get_activation(activation)
         if not isinstance(use_bias, bool):
@@ -124,11 +124,12 @@ class Affine(Layer):
     def _init_params(self, w_shape, n_out, *, fan_in, fan_out, rng) -> None:
         """Draw ``W`` (and ``b`` of ``n_out`` zeros-by-default) and their gradient buffers."""
         self.params["W"] = initializers.initialize(
-            self.weight_init, w_shape, fan_in=fan_in, fan_out=fan_out, rng=rng, dtype=self.dtype)
+            self.weight_init, w_shape, fan_in=fan_in, fan_out=fan_out, rng=rng, dtype=self.dtype
+        )
         if self.use_bias:
             self.params["b"] = initializers.initialize(
-                self.bias_init, (n_out,), fan_in=fan_in, fan_out=fan_out, rng=rng,
-                dtype=self.dtype)
+                self.bias_init, (n_out,), fan_in=fan_in, fan_out=fan_out, rng=rng, dtype=self.dtype
+            )
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
 
     def backward(self, grad_out):
@@ -139,8 +140,12 @@ class Affine(Layer):
         raise NotImplementedError
 
     def _affine_config(self) -> dict:
-        return {"activation": self.activation.spec(), "use_bias": self.use_bias,
-                "weight_init": self.weight_init, "bias_init": self.bias_init}
+        return {
+            "activation": self.activation.spec(),
+            "use_bias": self.use_bias,
+            "weight_init": self.weight_init,
+            "bias_init": self.bias_init,
+        }
 
 
 class Dense(Affine):
@@ -151,11 +156,11 @@ class Dense(Affine):
     units : int
         Number of output neurons.
     activation : str, Activation or None
-        Applied to ``z``; None means identity. See :mod:`glassnet.activations`.
+        Applied to ``z``; None means identity. See :mod:`glassnet.nn.activations`.
     use_bias : bool
         Whether the layer has the bias vector ``b`` (seeds 000 and 001 have none).
     weight_init, bias_init : str or callable
-        Initializer names (see :mod:`glassnet.initializers`). ``"auto"`` picks He for the
+        Initializer names (see :mod:`glassnet.nn.initializers`). ``"auto"`` picks He for the
         ReLU family and Glorot otherwise. Biases start at zero: the random weights already
         break the symmetry between neurons, so random biases add nothing.
     input_shape : int or tuple, optional
@@ -199,31 +204,33 @@ class Dense(Affine):
     def build(self, input_shape, rng, dtype):
         out = super().build(input_shape, rng, dtype)
         n_in = self.input_shape[0]
-        self._init_params((n_in, self.units), self.units, fan_in=n_in, fan_out=self.units,
-                          rng=rng)
+        self._init_params((n_in, self.units), self.units, fan_in=n_in, fan_out=self.units, rng=rng)
         self.activation.build(out, rng, dtype)
         return out
 
     # forward and backward, side by side ---------------------------------------------------------
     def forward(self, x, training=False):
-        self.x = x                                   # cached for dL/dW = x.T @ delta
+        self.x = x  # cached for dL/dW = x.T @ delta
         z = x @ self.params["W"]
         if self.use_bias:
-            z += self.params["b"]                    # in place: no second (n, units) array
+            z += self.params["b"]  # in place: no second (n, units) array
         self.z = z
-        self.a = self.activation.forward_owned(z, training) if training else \
-            self.activation.forward(z, training)
+        self.a = (
+            self.activation.forward_owned(z, training)
+            if training
+            else self.activation.forward(z, training)
+        )
         return self.a
 
     def backward_linear(self, delta):
         """Backward from ``delta = dL/dz`` (used directly when the loss is fused with the
         activation, e.g. softmax + cross-entropy, where ``delta = (p - y) / n``)."""
         self.delta = delta
-        np.matmul(self.x.T, delta, out=self.grads["W"])   # written into the reused buffer
+        np.matmul(self.x.T, delta, out=self.grads["W"])  # written into the reused buffer
         if self.use_bias:
             np.add.reduce(delta, axis=0, out=self.grads["b"])
         if not self.needs_input_grad:
-            return None                              # first layer: skip one matrix product
+            return None  # first layer: skip one matrix product
         return delta @ self.params["W"].T
 
     def describe(self):

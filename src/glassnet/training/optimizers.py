@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_positive, check_real, unknown_name_error
+from glassnet._validation import check_positive, check_real, unknown_name_error
 
 
 class Optimizer:
@@ -60,8 +60,12 @@ class Optimizer:
 
     def state_arrays(self) -> dict[str, np.ndarray]:
         """Persistent state as flat ``{"<param>/<slot>": array}`` (scratch buffers excluded)."""
-        return {f"{name}/{key}": arr for name, st in self.state.items()
-                for key, arr in st.items() if key not in ("scratch", "decayed")}
+        return {
+            f"{name}/{key}": arr
+            for name, st in self.state.items()
+            for key, arr in st.items()
+            if key not in ("scratch", "decayed")
+        }
 
     def load_state_arrays(self, arrays: dict[str, np.ndarray], iterations: int) -> None:
         self.iterations = int(iterations)
@@ -104,8 +108,9 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, *, weight_decay=0.0):
         super().__init__(learning_rate, weight_decay=weight_decay)
-        self.momentum = check_real("momentum", momentum, minimum=0.0, maximum=1.0,
-                                   include_max=False)
+        self.momentum = check_real(
+            "momentum", momentum, minimum=0.0, maximum=1.0, include_max=False
+        )
         if not isinstance(nesterov, bool):
             raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
         if nesterov and self.momentum == 0:
@@ -151,8 +156,9 @@ class Adam(Optimizer):
 
     name = "adam"
 
-    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, *,
-                 weight_decay=0.0):
+    def __init__(
+        self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, *, weight_decay=0.0
+    ):
         super().__init__(learning_rate, weight_decay=weight_decay)
         self.beta1 = check_real("beta1", beta1, minimum=0.0, maximum=1.0, include_max=False)
         self.beta2 = check_real("beta2", beta2, minimum=0.0, maximum=1.0, include_max=False)
@@ -180,8 +186,12 @@ class Adam(Optimizer):
         p -= tmp
 
     def get_config(self):
-        return {**super().get_config(), "beta1": self.beta1, "beta2": self.beta2,
-                "epsilon": self.epsilon}
+        return {
+            **super().get_config(),
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "epsilon": self.epsilon,
+        }
 
 
 class RMSprop(Optimizer):

@@ -61,8 +61,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._files import write_bytes
-from ._validation import check_float_dtype, check_int
+from glassnet._validation import check_float_dtype, check_int
+from glassnet.io.files import write_bytes
 
 #: the opset written by default: supported by every ONNX Runtime since 1.12 (2022)
 DEFAULT_OPSET = 17
@@ -77,8 +77,9 @@ class OnnxExportError(ValueError):
     """The model (a layer, an activation, its preprocessing) cannot be expressed in ONNX."""
 
 
-def export_onnx(model, path, *, opset: int = DEFAULT_OPSET, preprocessing: bool = True,
-                dtype=None) -> Path:
+def export_onnx(
+    model, path, *, opset: int = DEFAULT_OPSET, preprocessing: bool = True, dtype=None
+) -> Path:
     """Write ``model`` to ``path`` as an ONNX graph (atomically) and return the path.
 
     Parameters
@@ -108,14 +109,13 @@ def export_onnx(model, path, *, opset: int = DEFAULT_OPSET, preprocessing: bool 
     return path
 
 
-def make_onnx_model(model, *, opset: int = DEFAULT_OPSET, preprocessing: bool = True,
-                    dtype=None):
+def make_onnx_model(model, *, opset: int = DEFAULT_OPSET, preprocessing: bool = True, dtype=None):
     """The ``onnx.ModelProto`` that :func:`export_onnx` writes, checked by ``onnx.checker``."""
     onnx = _import_onnx()
     from onnx import helper
 
-    from . import __version__
-    from .model import Sequential
+    from glassnet import __version__
+    from glassnet.nn.model import Sequential
 
     if not isinstance(model, Sequential):
         raise TypeError(f"model must be a glassnet Sequential, got {type(model).__name__}")
@@ -162,8 +162,9 @@ class _Graph:
         from onnx import TensorProto
 
         self.dtype = np.dtype(dtype)
-        self.elem_type = {np.float32: TensorProto.FLOAT,
-                          np.float64: TensorProto.DOUBLE}[self.dtype.type]
+        self.elem_type = {np.float32: TensorProto.FLOAT, np.float64: TensorProto.DOUBLE}[
+            self.dtype.type
+        ]
         self.nodes, self.initializers, self.inputs, self.outputs = [], [], [], []
         self._names: set[str] = set()
 
@@ -195,8 +196,9 @@ class _Graph:
         from onnx import helper
 
         self._names.add(name)
-        self.inputs.append(helper.make_tensor_value_info(
-            name, self.elem_type, ["n", *(int(s) for s in shape)]))
+        self.inputs.append(
+            helper.make_tensor_value_info(name, self.elem_type, ["n", *(int(s) for s in shape)])
+        )
         return name
 
     def output(self, tensor: str, name: str, shape) -> None:
@@ -209,22 +211,24 @@ class _Graph:
             last.output[0] = name
         else:
             self.nodes.append(helper.make_node("Identity", [tensor], [name], name=name))
-        self.outputs.append(helper.make_tensor_value_info(
-            name, self.elem_type, ["n", *(int(s) for s in shape)]))
+        self.outputs.append(
+            helper.make_tensor_value_info(name, self.elem_type, ["n", *(int(s) for s in shape)])
+        )
 
     def make(self, name: str):
         from onnx import helper
 
-        return helper.make_graph(self.nodes, name, self.inputs, self.outputs,
-                                 initializer=self.initializers)
+        return helper.make_graph(
+            self.nodes, name, self.inputs, self.outputs, initializer=self.initializers
+        )
 
 
 # -- layers ---------------------------------------------------------------------------------------
 def _convert_layer(graph: _Graph, layer, index: int, x: str) -> str:
     """The ONNX nodes computing ``layer`` on tensor ``x``; returns the output tensor."""
-    from .activations import Activation
-    from .conv import Conv2D, MaxPool2D
-    from .layers import Dense, Dropout, Flatten
+    from glassnet.nn.activations import Activation
+    from glassnet.nn.conv import Conv2D, MaxPool2D
+    from glassnet.nn.layers import Dense, Dropout, Flatten
 
     prefix = f"layers.{index}"
     kind = type(layer)
@@ -240,16 +244,27 @@ def _convert_layer(graph: _Graph, layer, index: int, x: str) -> str:
         inputs = [x, graph.constant(f"{prefix}.W", layer.params["W"])]
         if layer.use_bias:
             inputs.append(graph.constant(f"{prefix}.b", layer.params["b"]))
-        z = graph.node("Conv", inputs, f"{prefix}.z", kernel_shape=list(layer.kernel_size),
-                       strides=list(layer.stride), pads=[top, left, bottom, right])
+        z = graph.node(
+            "Conv",
+            inputs,
+            f"{prefix}.z",
+            kernel_shape=list(layer.kernel_size),
+            strides=list(layer.stride),
+            pads=[top, left, bottom, right],
+        )
         return _convert_activation(graph, layer.activation, prefix, z, layer)
     if kind is MaxPool2D:
-        return graph.node("MaxPool", [x], f"{prefix}.a", kernel_shape=list(layer.pool_size),
-                          strides=list(layer.stride))
+        return graph.node(
+            "MaxPool",
+            [x],
+            f"{prefix}.a",
+            kernel_shape=list(layer.pool_size),
+            strides=list(layer.stride),
+        )
     if kind is Flatten:
         return graph.node("Flatten", [x], f"{prefix}.a", axis=1)
     if kind is Dropout:
-        return x                                # the identity at prediction time
+        return x  # the identity at prediction time
     if isinstance(layer, Activation):
         return _convert_activation(graph, layer, prefix, x, layer)
     raise OnnxExportError(
@@ -271,7 +286,7 @@ _ACTIVATION_OPS = {
 
 
 def _convert_activation(graph: _Graph, activation, prefix: str, z: str, layer) -> str:
-    from .activations import ACTIVATIONS
+    from glassnet.nn.activations import ACTIVATIONS
 
     known = ACTIVATIONS.get(activation.name)
     if known is None or type(activation) is not known or activation.name not in _ACTIVATION_OPS:
@@ -293,14 +308,18 @@ def _table_preprocessing(model, *, include: bool) -> dict | None:
     if not include or not stored:
         return None
     if isinstance(stored, dict) and stored.get("kind") == "image":
-        return None       # the graph takes pixels / scale, as the network does (see metadata)
-    advice = ("; pass preprocessing=False to export the network alone, whose input is then "
-              "the encoded, standardised matrix (see glassnet.onnx)")
+        return None  # the graph takes pixels / scale, as the network does (see metadata)
+    advice = (
+        "; pass preprocessing=False to export the network alone, whose input is then "
+        "the encoded, standardised matrix (see glassnet.io.onnx)"
+    )
     if not isinstance(stored, dict) or stored.get("kind") != "table":
         kind = stored.get("kind") if isinstance(stored, dict) else type(stored).__name__
-        raise OnnxExportError(f"the model's preprocessing (kind {kind!r}) is not one this "
-                              f"export can express in ONNX{advice}")
-    from .preprocessing import TablePreprocessor
+        raise OnnxExportError(
+            f"the model's preprocessing (kind {kind!r}) is not one this "
+            f"export can express in ONNX{advice}"
+        )
+    from glassnet.tabular.preprocessing import TablePreprocessor
 
     try:
         table = TablePreprocessor.from_dict(stored)
@@ -316,7 +335,8 @@ def _table_preprocessing(model, *, include: bool) -> dict | None:
     if table.n_inputs != int(np.prod(model.input_shape)) or len(model.input_shape) != 1:
         raise OnnxExportError(
             f"the model's preprocessing makes {table.n_inputs} inputs but the network expects "
-            f"inputs of shape {model.input_shape}{advice}")
+            f"inputs of shape {model.input_shape}{advice}"
+        )
     steps = {
         "columns": [name for name, _ in table.columns],
         "fill": [table.fills_.get(name, np.nan) for name, _ in table.columns],
@@ -336,24 +356,33 @@ def _preprocess(graph: _Graph, table: dict, x: str) -> str:
     if not np.isnan(fill).all():
         # A column without a fill keeps its NaN: Where puts the fill's NaN back in its place.
         missing = graph.node("IsNaN", [x], "preprocessing.missing")
-        x = graph.node("Where", [missing, graph.constant("preprocessing.fill", fill), x],
-                       "preprocessing.filled")
-    x = graph.node("Sub", [x, graph.constant("preprocessing.mean", table["mean"])],
-                   "preprocessing.centred")
-    return graph.node("Div", [x, graph.constant("preprocessing.scale", table["scale"])],
-                      "preprocessing.standardised")
+        x = graph.node(
+            "Where",
+            [missing, graph.constant("preprocessing.fill", fill), x],
+            "preprocessing.filled",
+        )
+    x = graph.node(
+        "Sub", [x, graph.constant("preprocessing.mean", table["mean"])], "preprocessing.centred"
+    )
+    return graph.node(
+        "Div",
+        [x, graph.constant("preprocessing.scale", table["scale"])],
+        "preprocessing.standardised",
+    )
 
 
 def _unstandardise_target(graph: _Graph, table: dict, y: str) -> str:
     """The network predicts the standardised target: ``y * scale + mean`` gives its units."""
-    y = graph.node("Mul", [y, graph.constant("target.scale", table["target_scale"])],
-                   "target.scaled")
-    return graph.node("Add", [y, graph.constant("target.mean", table["target_mean"])],
-                      "target.value")
+    y = graph.node(
+        "Mul", [y, graph.constant("target.scale", table["target_scale"])], "target.scaled"
+    )
+    return graph.node(
+        "Add", [y, graph.constant("target.mean", table["target_mean"])], "target.value"
+    )
 
 
 def _metadata(model, table: dict | None, version: str) -> dict[str, str]:
-    from .activations import Activation
+    from glassnet.nn.activations import Activation
 
     props = {"glassnet_version": version}
     stored = model.preprocessing if isinstance(model.preprocessing, dict) else None
@@ -364,8 +393,9 @@ def _metadata(model, table: dict | None, version: str) -> dict[str, str]:
         props["labels"] = json.dumps(stored.get("labels") or stored["classes"])
     if stored and stored.get("kind") == "image":
         shape = ", ".join(str(s) for s in stored.get("shape", []))
-        props["inputs"] = (f"images of shape (n, {shape}), pixel values divided by "
-                           f"{stored.get('scale')}")
+        props["inputs"] = (
+            f"images of shape (n, {shape}), pixel values divided by {stored.get('scale')}"
+        )
     if head == "sigmoid" and model.output_shape == (1,):
         props["output"] = "probability of the second class (labels[1])"
     elif head == "softmax":
@@ -377,8 +407,9 @@ def _metadata(model, table: dict | None, version: str) -> dict[str, str]:
     if stored and stored.get("kind") == "table":
         props["inputs"] = json.dumps(stored.get("inputs", []))
         props["columns"] = json.dumps([c.get("name") for c in stored.get("columns", [])])
-        props["preprocessing"] = ("included" if table is not None else "not included") + \
-            ": " + json.dumps(stored)
+        props["preprocessing"] = (
+            ("included" if table is not None else "not included") + ": " + json.dumps(stored)
+        )
         if table is None and stored.get("task") == "regression":
             props["output"] = "the standardised target (see target_standardize)"
     return props

@@ -30,6 +30,7 @@ TASKS = ("classification", "regression")
 
 # ---------------------------------------------------------------------------------- estimators
 
+
 class Standardizer:
     """``x' = (x - mean_) / scale_``, column by column.
 
@@ -168,8 +169,9 @@ class Imputer:
 
     def __init__(self, strategy: str = "mean") -> None:
         if strategy not in IMPUTE_STRATEGIES:
-            raise ValueError(f"strategy must be one of {', '.join(IMPUTE_STRATEGIES)}, "
-                             f"got {strategy!r}")
+            raise ValueError(
+                f"strategy must be one of {', '.join(IMPUTE_STRATEGIES)}, got {strategy!r}"
+            )
         self.strategy = strategy
 
     def fit(self, values, *, numeric: bool) -> Imputer:
@@ -189,6 +191,7 @@ class Imputer:
 
 
 # ---------------------------------------------------------------------------------- a table
+
 
 class TablePreprocessor:
     """A table's feature and target columns -> the network's inputs and targets, and back.
@@ -213,13 +216,15 @@ class TablePreprocessor:
         if task not in TASKS:
             raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
         if impute is not None and impute not in IMPUTE_STRATEGIES:
-            raise ValueError(f"impute must be one of {', '.join(IMPUTE_STRATEGIES)}, "
-                             f"got {impute!r}")
+            raise ValueError(
+                f"impute must be one of {', '.join(IMPUTE_STRATEGIES)}, got {impute!r}"
+            )
         self.columns = [(str(name), kind) for name, kind in columns]
         for name, kind in self.columns:
             if kind not in ("numeric", "categorical"):
-                raise ValueError(f"column {name!r}: kind must be 'numeric' or 'categorical', "
-                                 f"got {kind!r}")
+                raise ValueError(
+                    f"column {name!r}: kind must be 'numeric' or 'categorical', got {kind!r}"
+                )
         if not self.columns:
             raise ValueError("there are no feature columns left to learn from")
         self.target = str(target)
@@ -242,11 +247,16 @@ class TablePreprocessor:
                     try:
                         imputer = Imputer(self.impute).fit(values, numeric=kind == "numeric")
                     except ValueError:
-                        raise ValueError(f"column {name!r} has no values in the training rows: "
-                                         f"nothing to impute from; --ignore it") from None
+                        raise ValueError(
+                            f"column {name!r} has no values in the training rows: "
+                            f"nothing to impute from; --ignore it"
+                        ) from None
                     self.fills_[name] = imputer.fill_
-        self.encoders_ = {name: OneHotEncoder().fit(self._filled(frame, name))
-                          for name, kind in self.columns if kind == "categorical"}
+        self.encoders_ = {
+            name: OneHotEncoder().fit(self._filled(frame, name))
+            for name, kind in self.columns
+            if kind == "categorical"
+        }
         self.standardizer_ = Standardizer().fit(self._encode(frame))
         onehot = self._onehot_mask()
         self.standardizer_.mean_[onehot] = 0.0
@@ -259,9 +269,11 @@ class TablePreprocessor:
         if self.task == "classification":
             self.labels_ = LabelEncoder().fit(y)
             if len(self.labels_.classes_) < 2:
-                raise ValueError(f"the target column {self.target!r} has a single class "
-                                 f"({self.labels_.classes_[0]!r}): a classifier needs at "
-                                 f"least two")
+                raise ValueError(
+                    f"the target column {self.target!r} has a single class "
+                    f"({self.labels_.classes_[0]!r}): a classifier needs at "
+                    f"least two"
+                )
         else:
             self.target_scaler_ = Standardizer().fit(np.asarray(y, dtype=float).reshape(-1, 1))
         return self
@@ -272,8 +284,7 @@ class TablePreprocessor:
         """The network's inputs in order, e.g. ``["Weight", "island=Biscoe", ...]``."""
         names = []
         for name, kind in self.columns:
-            names += self.encoders_[name].feature_names(name) if kind == "categorical" \
-                else [name]
+            names += self.encoders_[name].feature_names(name) if kind == "categorical" else [name]
         return names
 
     @property
@@ -317,8 +328,9 @@ class TablePreprocessor:
     def _onehot_mask(self) -> np.ndarray:
         mask = []
         for name, kind in self.columns:
-            mask += [True] * len(self.encoders_[name].categories_) if kind == "categorical" \
-                else [False]
+            mask += (
+                [True] * len(self.encoders_[name].categories_) if kind == "categorical" else [False]
+            )
         return np.array(mask, dtype=bool)
 
     # -- the target ----------------------------------------------------------------------------
@@ -337,8 +349,9 @@ class TablePreprocessor:
         output = np.asarray(output, dtype=float)
         if self.task == "regression":
             return self.target_scaler_.inverse_transform(output.reshape(-1, 1))[:, 0]
-        codes = (output[:, 0] >= 0.5).astype(np.intp) if output.shape[1] == 1 else \
-            output.argmax(axis=1)
+        codes = (
+            (output[:, 0] >= 0.5).astype(np.intp) if output.shape[1] == 1 else output.argmax(axis=1)
+        )
         return self.labels_.inverse_transform(codes)
 
     def probabilities(self, output) -> np.ndarray:
@@ -375,9 +388,16 @@ class TablePreprocessor:
             if kind == "categorical":
                 entry["categories"] = list(self.encoders_[name].categories_)
             columns.append(entry)
-        d = {"kind": "table", "format_version": FORMAT_VERSION, "task": self.task,
-             "target": self.target, "columns": columns, "impute": self.impute,
-             "inputs": self.input_names, "standardize": self.standardizer_.to_dict()}
+        d = {
+            "kind": "table",
+            "format_version": FORMAT_VERSION,
+            "task": self.task,
+            "target": self.target,
+            "columns": columns,
+            "impute": self.impute,
+            "inputs": self.input_names,
+            "standardize": self.standardizer_.to_dict(),
+        }
         if self.task == "classification":
             d["labels"] = list(self.labels_.classes_)
         else:
@@ -388,18 +408,24 @@ class TablePreprocessor:
     def from_dict(cls, d) -> TablePreprocessor:
         """Rebuild from :meth:`to_dict`; ValueError (one line) if ``d`` is not such a dict."""
         if not isinstance(d, dict) or d.get("kind") != "table":
-            raise ValueError("the model file holds no table preprocessing (it was not made "
-                             "by `glassnet train`)")
+            raise ValueError(
+                "the model file holds no table preprocessing (it was not made by `glassnet train`)"
+            )
         version = d.get("format_version")
         if not isinstance(version, int) or version > FORMAT_VERSION:
-            raise ValueError(f"the model's preprocessing has format version {version!r}; "
-                             f"this glassnet reads up to {FORMAT_VERSION}: upgrade glassnet")
+            raise ValueError(
+                f"the model's preprocessing has format version {version!r}; "
+                f"this glassnet reads up to {FORMAT_VERSION}: upgrade glassnet"
+            )
         try:
             columns = [(c["name"], c["kind"]) for c in d["columns"]]
             self = cls(columns, d["target"], d["task"], impute=d.get("impute"))
             self.fills_ = {c["name"]: c["fill"] for c in d["columns"] if c.get("fill") is not None}
-            self.encoders_ = {c["name"]: OneHotEncoder.from_dict(c) for c in d["columns"]
-                              if c["kind"] == "categorical"}
+            self.encoders_ = {
+                c["name"]: OneHotEncoder.from_dict(c)
+                for c in d["columns"]
+                if c["kind"] == "categorical"
+            }
             self.standardizer_ = Standardizer.from_dict(d["standardize"])
             if self.task == "classification":
                 self.labels_ = LabelEncoder.from_dict({"classes": d["labels"]})
@@ -408,8 +434,10 @@ class TablePreprocessor:
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"the model's preprocessing is invalid: {exc!r}") from None
         if len(self.standardizer_.mean_) != self.n_inputs:
-            raise ValueError(f"the model's preprocessing is invalid: {self.n_inputs} inputs but "
-                             f"{len(self.standardizer_.mean_)} standardisation values")
+            raise ValueError(
+                f"the model's preprocessing is invalid: {self.n_inputs} inputs but "
+                f"{len(self.standardizer_.mean_)} standardisation values"
+            )
         return self
 
 
@@ -419,11 +447,13 @@ class MissingValueError(ValueError):
     def __init__(self, column, row, count):
         self.column, self.row, self.count = column, row, count
         plural = "" if int(count) == 1 else "s"
-        super().__init__(f"column {column!r} has {int(count)} missing value{plural} "
-                         f"(first in row {row})")
+        super().__init__(
+            f"column {column!r} has {int(count)} missing value{plural} (first in row {row})"
+        )
 
 
 # ---------------------------------------------------------------------------------- helpers
+
 
 def _as_2d_float(name, X) -> np.ndarray:
     X = np.asarray(X, dtype=float)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_real, unknown_name_error
-from .layers import Layer
+from glassnet._validation import check_real, unknown_name_error
+from glassnet.nn.layers import Layer
 
 
 class Activation(Layer):
@@ -88,8 +88,10 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return t
 
 
-_EXP_LIMIT = {np.dtype(t).char: float(np.log(np.finfo(t).max)) - 1.0
-              for t in (np.float16, np.float32, np.float64)}
+_EXP_LIMIT = {
+    np.dtype(t).char: float(np.log(np.finfo(t).max)) - 1.0
+    for t in (np.float16, np.float32, np.float64)
+}
 
 
 class Sigmoid(Activation):
@@ -131,7 +133,7 @@ class ReLU(Activation):
     uses = "input"
 
     def forward_owned(self, z, training=False):
-        if type(self) is not ReLU:          # a subclass may redefine function(): no shortcut
+        if type(self) is not ReLU:  # a subclass may redefine function(): no shortcut
             return self.forward(z, training)
         # Writing a over z saves allocating and writing a new array the size of z per batch;
         # the derivative needs only the sign, and (a > 0) is (z > 0).

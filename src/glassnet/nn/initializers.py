@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import unknown_name_error
+from glassnet._validation import unknown_name_error
 
 
 def glorot_uniform(shape, fan_in, fan_out, rng):
@@ -55,11 +55,24 @@ def ones(shape, fan_in, fan_out, rng):
 
 INITIALIZERS = {
     f.__name__: f
-    for f in (glorot_uniform, glorot_normal, he_uniform, he_normal, uniform, normal,
-              constant, zeros, ones)
+    for f in (
+        glorot_uniform,
+        glorot_normal,
+        he_uniform,
+        he_normal,
+        uniform,
+        normal,
+        constant,
+        zeros,
+        ones,
+    )
 }
-ALIASES = {"xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal",
-           "kaiming_uniform": "he_uniform", "kaiming_normal": "he_normal"}
+ALIASES = {
+    "xavier_uniform": "glorot_uniform",
+    "xavier_normal": "glorot_normal",
+    "kaiming_uniform": "he_uniform",
+    "kaiming_normal": "he_normal",
+}
 RELU_FAMILY = {"relu", "leaky_relu"}
 
 

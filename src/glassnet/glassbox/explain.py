@@ -26,16 +26,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .activations import Activation, Softmax
-from .layers import Affine
-from .losses import get_loss
+from glassnet.nn.activations import Activation, Softmax
+from glassnet.nn.layers import Affine
+from glassnet.nn.losses import get_loss
 
 
 @dataclass
 class LayerEntry:
     """One layer's values. Arrays have a row per sample."""
 
-    index: int                 # 1-based layer number
+    index: int  # 1-based layer number
     name: str
     z: np.ndarray | None
     a: np.ndarray
@@ -52,14 +52,14 @@ class ChainRule:
 
     parameter: str
     sample: int
-    dL_dyhat: float | None         # one-output networks only
-    dyhat_da: float | None         # one-output networks only
-    dL_da: float                   # the upstream gradient at the unit the weight feeds
-    da_dz: float | None            # g'(z) (None for softmax, whose Jacobian is not diagonal)
-    dz_dw: float                   # the input the weight multiplies (1 for a bias)
-    da_dw: float | None            # da/dw = dz/dw * g'(z)
-    dL_dw: float                   # this sample's share of the gradient
-    dL_dw_total: float             # the gradient over all samples, as backward computed it
+    dL_dyhat: float | None  # one-output networks only
+    dyhat_da: float | None  # one-output networks only
+    dL_da: float  # the upstream gradient at the unit the weight feeds
+    da_dz: float | None  # g'(z) (None for softmax, whose Jacobian is not diagonal)
+    dz_dw: float  # the input the weight multiplies (1 for a bias)
+    da_dw: float | None  # da/dw = dz/dw * g'(z)
+    dL_dw: float  # this sample's share of the gradient
+    dL_dw_total: float  # the gradient over all samples, as backward computed it
 
 
 @dataclass
@@ -76,8 +76,7 @@ class Ledger:
         return format_ledger(self)
 
 
-def explain(model, X, y, loss="mse", *, parameter: str | None = "auto",
-            sample: int = 0) -> Ledger:
+def explain(model, X, y, loss="mse", *, parameter: str | None = "auto", sample: int = 0) -> Ledger:
     """Run one forward and backward pass on ``X``, ``y`` and record every step.
 
     Parameters
@@ -93,7 +92,7 @@ def explain(model, X, y, loss="mse", *, parameter: str | None = "auto",
         Which sample's chain rule is written out (the gradient itself sums over all).
     """
     loss_fn = get_loss(loss)
-    if not model.built:                              # build a copy: the model is not modified
+    if not model.built:  # build a copy: the model is not modified
         model = copy.deepcopy(model)
         model.build(model._check_X(X, "X").shape[1:], rng=0)
     m = model.astype(np.float64)
@@ -112,7 +111,7 @@ def explain(model, X, y, loss="mse", *, parameter: str | None = "auto",
     fused = activation is not None and loss_fn.fuses_with == activation.name
     arriving: dict[int, np.ndarray] = {}
     last = len(m.layers) - 1
-    if fused:   # the exact (p - y)/n from the logits, as training uses
+    if fused:  # the exact (p - y)/n from the logits, as training uses
         value, delta = loss_fn.from_logits(m._head()[1](), y)
         arriving[last] = dL_dyhat
         head = m.layers[last]
@@ -128,15 +127,23 @@ def explain(model, X, y, loss="mse", *, parameter: str | None = "auto",
 
     entries = []
     for i, layer in enumerate(m.layers):
-        entries.append(LayerEntry(
-            index=i + 1, name=repr(layer),
-            z=getattr(layer, "z", None), a=getattr(layer, "a", None),
-            dL_da=arriving.get(i), delta=getattr(layer, "delta", None),
-            grads={k: g.copy() for k, g in layer.grads.items()},
-        ))
+        entries.append(
+            LayerEntry(
+                index=i + 1,
+                name=repr(layer),
+                z=getattr(layer, "z", None),
+                a=getattr(layer, "a", None),
+                dL_da=arriving.get(i),
+                delta=getattr(layer, "delta", None),
+                grads={k: g.copy() for k, g in layer.grads.items()},
+            )
+        )
     if parameter == "auto":
-        dense = [i for i, layer in enumerate(m.layers) if "W" in layer.params
-                 and layer.params["W"].ndim == 2]
+        dense = [
+            i
+            for i, layer in enumerate(m.layers)
+            if "W" in layer.params and layer.params["W"].ndim == 2
+        ]
         parameter = f"layers.{dense[0]}.W[0,0]" if dense else None
     if not 0 <= sample < X.shape[0]:
         raise ValueError(f"sample must be between 0 and {X.shape[0] - 1}, got {sample}")
@@ -160,27 +167,34 @@ def _chain(m, parameter, dL_dyhat, arriving, sample) -> ChainRule:
     if not isinstance(layer, Affine) or layer.params[key].ndim > 2:
         raise ValueError("the chain rule is written out for Dense layers only")
 
-    j, s = index[-1], sample                        # the unit the weight feeds; the sample
+    j, s = index[-1], sample  # the unit the weight feeds; the sample
     x_i = float(layer.x[s, index[0]]) if key == "W" else 1.0
     act = layer.activation
     softmax = isinstance(act, Softmax)
     g_prime = None if softmax else float(act.derivative()[s, j])
     dL_da = float(arriving[li][s, j])
-    delta = float(layer.delta[s, j])                # dL/dz for this sample
+    delta = float(layer.delta[s, j])  # dL/dz for this sample
 
     dL_dy = dy_da = None
     if m.output_shape == (1,):
         # how the single output moves with unit j: backpropagate 1 from the output
         grad = np.ones_like(dL_dyhat)
-        for upper in reversed(m.layers[li + 1:]):
+        for upper in reversed(m.layers[li + 1 :]):
             upper.needs_input_grad = True
             grad = upper.backward(grad)
         dy_da = float(grad[s, j]) if li < len(m.layers) - 1 else 1.0
         dL_dy = float(dL_dyhat[s, 0])
     return ChainRule(
-        parameter=parameter, sample=s, dL_dyhat=dL_dy, dyhat_da=dy_da, dL_da=dL_da,
-        da_dz=g_prime, dz_dw=x_i, da_dw=None if softmax else x_i * g_prime,
-        dL_dw=delta * x_i, dL_dw_total=float(layer.grads[key][index]),
+        parameter=parameter,
+        sample=s,
+        dL_dyhat=dL_dy,
+        dyhat_da=dy_da,
+        dL_da=dL_da,
+        da_dz=g_prime,
+        dz_dw=x_i,
+        da_dw=None if softmax else x_i * g_prime,
+        dL_dw=delta * x_i,
+        dL_dw_total=float(layer.grads[key][index]),
     )
 
 
@@ -190,8 +204,9 @@ def _fmt(v) -> str:
     arr = np.asarray(v, dtype=float)
     if arr.ndim == 0:
         return f"{float(arr):.4g}"
-    return np.array2string(arr, precision=4, suppress_small=True, separator=", ",
-                           floatmode="maxprec")
+    return np.array2string(
+        arr, precision=4, suppress_small=True, separator=", ", floatmode="maxprec"
+    )
 
 
 def format_ledger(ledger: Ledger) -> str:
@@ -199,7 +214,7 @@ def format_ledger(ledger: Ledger) -> str:
     for e in ledger.layers:
         lines.append(f"layer {e.index}: {e.name}")
         if e.z is not None and e.grads:
-            op = "⊛" if e.grads.get("W", np.empty((0, 0))).ndim == 4 else "@"   # ⊛: convolution
+            op = "⊛" if e.grads.get("W", np.empty((0, 0))).ndim == 4 else "@"  # ⊛: convolution
             lines.append(f"  z[{e.index}] = a[{e.index - 1}] {op} W + b = {_fmt(e.z)}")
         lines.append(f"  a[{e.index}] = {_fmt(e.a)}")
     lines.append(f"output ŷ = {_fmt(ledger.y_hat)}")
@@ -221,11 +236,14 @@ def format_ledger(ledger: Ledger) -> str:
         which = "" if n == 1 else f", sample {c.sample} of {n}"
         lines.append(f"chain rule for {c.parameter}{which}:")
         if c.dL_dyhat is not None:
-            lines.append(f"  ∂L/∂w = ∂L/∂ŷ · ∂ŷ/∂a · ∂a/∂w = {_fmt(c.dL_dyhat)} · "
-                         f"{_fmt(c.dyhat_da)} · {_fmt(c.da_dw)} = {_fmt(c.dL_dw)}")
+            lines.append(
+                f"  ∂L/∂w = ∂L/∂ŷ · ∂ŷ/∂a · ∂a/∂w = {_fmt(c.dL_dyhat)} · "
+                f"{_fmt(c.dyhat_da)} · {_fmt(c.da_dw)} = {_fmt(c.dL_dw)}"
+            )
         if c.da_dz is not None:
-            lines.append(f"  ∂a/∂w = ∂z/∂w · g'(z) = {_fmt(c.dz_dw)} · {_fmt(c.da_dz)} "
-                         f"= {_fmt(c.da_dw)}")
+            lines.append(
+                f"  ∂a/∂w = ∂z/∂w · g'(z) = {_fmt(c.dz_dw)} · {_fmt(c.da_dz)} = {_fmt(c.da_dw)}"
+            )
         lines.append(f"  ∂L/∂a (arriving from above) = {_fmt(c.dL_da)}; ∂L/∂w = {_fmt(c.dL_dw)}")
         if n > 1:
             lines.append(f"  summed over the {n} samples: ∂L/∂w = {_fmt(c.dL_dw_total)}")

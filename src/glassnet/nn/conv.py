@@ -32,8 +32,8 @@ import numbers
 
 import numpy as np
 
-from ._validation import check_int
-from .layers import Affine, Layer
+from glassnet._validation import check_int
+from glassnet.nn.layers import Affine, Layer
 
 IMAGE_SHAPE = "(n, channels, height, width)"
 #: Above this size, Conv2D builds X_col for prediction in slices of the batch (see forward).
@@ -124,7 +124,7 @@ def _tap_slices(size, kernel, stride, pad_before, out_size):
     """
     taps = []
     for i in range(kernel):
-        first = max(0, -(-(pad_before - i) // stride))          # ceil((pad_before - i)/stride)
+        first = max(0, -(-(pad_before - i) // stride))  # ceil((pad_before - i)/stride)
         last = min(out_size - 1, (size - 1 + pad_before - i) // stride)
         if last < first:
             taps.append(None)
@@ -168,11 +168,11 @@ class Conv2D(Affine):
         goes at the bottom/right, as in TensorFlow and PyTorch. An int ``p`` (or a pair)
         adds ``p`` zeros on each side.
     activation : str, Activation or None
-        Applied to ``z``; None means identity. See :mod:`glassnet.activations`.
+        Applied to ``z``; None means identity. See :mod:`glassnet.nn.activations`.
     use_bias : bool
         Whether the layer has one bias per filter.
     weight_init, bias_init : str or (str, dict)
-        Initializer names (see :mod:`glassnet.initializers`); ``"auto"`` picks He for the
+        Initializer names (see :mod:`glassnet.nn.initializers`); ``"auto"`` picks He for the
         ReLU family and Glorot otherwise, with ``fan_in = channels * kh * kw`` (the inputs
         of one output value) and ``fan_out = filters * kh * kw``.
     input_shape : (int, int, int), optional
@@ -244,7 +244,8 @@ class Conv2D(Affine):
                     f"input_shape must be (channels, height, width), got {input_shape!r}"
                 )
             self._eager_input_shape = tuple(
-                check_int("input_shape", s, minimum=1) for s in input_shape)
+                check_int("input_shape", s, minimum=1) for s in input_shape
+            )
         self._scratch: dict[str, np.ndarray] = {}
 
     # -- shapes --------------------------------------------------------------------------------
@@ -255,9 +256,9 @@ class Conv2D(Affine):
         if self.padding == "same":
             pads = []
             for size, k, s in zip((height, width), self.kernel_size, self.stride, strict=True):
-                out = -(-size // s)                              # ceil(size / s)
+                out = -(-size // s)  # ceil(size / s)
                 total = max((out - 1) * s + k - size, 0)
-                pads.append((total // 2, total - total // 2))    # the odd one at the end
+                pads.append((total // 2, total - total // 2))  # the odd one at the end
             return tuple(pads)
         (ph, pw) = self.padding
         return (ph, ph), (pw, pw)
@@ -267,10 +268,10 @@ class Conv2D(Affine):
         (top, bottom), (left, right) = self._pads(height, width)
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
         hint = ' or padding="same"'
-        out_h = _output_size(height, kh, sh, top + bottom, "kernel height", "Conv2D", "height",
-                             hint)
-        out_w = _output_size(width, kw, sw, left + right, "kernel width", "Conv2D", "width",
-                             hint)
+        out_h = _output_size(
+            height, kh, sh, top + bottom, "kernel height", "Conv2D", "height", hint
+        )
+        out_w = _output_size(width, kw, sw, left + right, "kernel width", "Conv2D", "width", hint)
         return (self.filters, out_h, out_w)
 
     def build(self, input_shape, rng, dtype):
@@ -278,16 +279,21 @@ class Conv2D(Affine):
         channels, height, width = self.input_shape
         kh, kw = self.kernel_size
         fan_in, fan_out = channels * kh * kw, self.filters * kh * kw
-        self._init_params((self.filters, channels, kh, kw), self.filters, fan_in=fan_in,
-                          fan_out=fan_out, rng=rng)
+        self._init_params(
+            (self.filters, channels, kh, kw), self.filters, fan_in=fan_in, fan_out=fan_out, rng=rng
+        )
         self.activation.build(out, rng, dtype)
 
         # Which (output, input) rectangle each kernel offset (i, j) connects, computed once.
         (top, _), (left, _) = self._pads(height, width)
         rows = _tap_slices(height, kh, self.stride[0], top, out[1])
         cols = _tap_slices(width, kw, self.stride[1], left, out[2])
-        self._taps = [(i, j, rows[i], cols[j]) for i in range(kh) for j in range(kw)
-                      if rows[i] is not None and cols[j] is not None]
+        self._taps = [
+            (i, j, rows[i], cols[j])
+            for i in range(kh)
+            for j in range(kw)
+            if rows[i] is not None and cols[j] is not None
+        ]
         whole = (slice(0, height, 1), slice(0, width, 1))
         self._full_tap = next((t for t in self._taps if (t[2][1], t[3][1]) == whole), None)
         self._other_taps = [t for t in self._taps if t is not self._full_tap]
@@ -352,12 +358,15 @@ class Conv2D(Affine):
             z = np.empty((self.filters, out_h * out_w, n), dtype=self.dtype)
             step = max(1, INFERENCE_SCRATCH_BYTES // per_sample)
             for start in range(0, n, step):
-                part = self._linear(x[start:start + step])
-                z[:, :, start:start + step] = part.reshape(self.filters, out_h * out_w, -1)
+                part = self._linear(x[start : start + step])
+                z[:, :, start : start + step] = part.reshape(self.filters, out_h * out_w, -1)
             self.x_col = None
         self.z = _batch_first(z.reshape(self.filters, out_h, out_w, n))
-        self.a = self.activation.forward_owned(self.z, training) if training else \
-            self.activation.forward(self.z, training)
+        self.a = (
+            self.activation.forward_owned(self.z, training)
+            if training
+            else self.activation.forward(self.z, training)
+        )
         return self.a
 
     def _linear(self, x):
@@ -367,7 +376,7 @@ class Conv2D(Affine):
         kh, kw = self.kernel_size
         _, out_h, out_w = self.output_shape
         K = channels * kh * kw
-        xc = _channel_major(x)                               # (c, h, w, n) view
+        xc = _channel_major(x)  # (c, h, w, n) view
         if not xc.flags.c_contiguous:
             # One transposing copy, so that the kh*kw window copies below read long
             # contiguous runs instead of single numbers.
@@ -377,19 +386,21 @@ class Conv2D(Affine):
         # rectangle of each kernel offset is copied.
         x_col = self._buffer("x_col", (self.x_col_rows, out_h * out_w * n), fill=0)
         if self.use_bias and x_col[K, 0] != 1:
-            x_col[K] = 1                                     # once per buffer
+            x_col[K] = 1  # once per buffer
         windows = x_col[:K].reshape(channels, kh, kw, out_h, out_w, n)
         for i, j, (out_rows, in_rows), (out_cols, in_cols) in self._taps:
             windows[:, i, j, out_rows, out_cols] = xc[:, in_rows, in_cols]
         self.x_col = x_col
-        return self._weight_matrix() @ x_col                 # (filters, P), bias included
+        return self._weight_matrix() @ x_col  # (filters, P), bias included
 
     def backward_linear(self, delta):
         """Backward from ``delta = dL/dz`` of shape ``(n, filters, out_height, out_width)``
         (used directly when the loss is fused with the activation)."""
         if self.x_col is None:
-            raise RuntimeError("Conv2D.backward needs a forward pass with training=True "
-                               "(a large prediction batch does not keep X_col)")
+            raise RuntimeError(
+                "Conv2D.backward needs a forward pass with training=True "
+                "(a large prediction batch does not keep X_col)"
+            )
         self.delta = delta
         rows, P = self.x_col.shape
         K = rows - self.use_bias
@@ -406,7 +417,8 @@ class Conv2D(Affine):
             stack = self.output_shape[1]
             parts = np.matmul(
                 self.x_col.reshape(rows, stack, -1).transpose(1, 0, 2),
-                delta_mat.reshape(self.filters, stack, -1).transpose(1, 2, 0))
+                delta_mat.reshape(self.filters, stack, -1).transpose(1, 2, 0),
+            )
             np.sum(parts, axis=0, out=dWb_T)
         else:
             np.matmul(self.x_col, delta_mat.T, out=dWb_T)
@@ -414,7 +426,7 @@ class Conv2D(Affine):
         if self.use_bias:
             self.grads["b"][...] = dWb_T[K]
         if not self.needs_input_grad:
-            return None                                      # first layer: skip a product
+            return None  # first layer: skip a product
         n = delta.shape[0]
         channels, height, width = self.input_shape
         kh, kw = self.kernel_size
@@ -440,8 +452,13 @@ class Conv2D(Affine):
         if self.stride != (1, 1):
             parts.append(f"stride {_compact(self.stride)}")
         if self.padding != "valid":
-            parts.append(str(self.padding if isinstance(self.padding, str)
-                             else f"pad {_compact(self.padding)}"))
+            parts.append(
+                str(
+                    self.padding
+                    if isinstance(self.padding, str)
+                    else f"pad {_compact(self.padding)}"
+                )
+            )
         if self.activation.name != "identity":
             parts.append(self.activation.name)
         return f"Conv2D({', '.join(parts)})"
@@ -510,15 +527,19 @@ class MaxPool2D(Layer):
         (``j`` outer), which fixes which input of a tied window wins."""
         (ph, pw), (sh, sw) = self.pool_size, self.stride
         _, out_h, out_w = self.output_shape
-        return [xc[:, i:i + sh * (out_h - 1) + 1:sh, j:j + sw * (out_w - 1) + 1:sw]
-                for j in range(pw) for i in range(ph)]
+        return [
+            xc[:, i : i + sh * (out_h - 1) + 1 : sh, j : j + sw * (out_w - 1) + 1 : sw]
+            for j in range(pw)
+            for i in range(ph)
+        ]
 
     def _tiles(self) -> bool:
         """True when the windows tile the input exactly: stride == pool size and both sides
         divisible, so every input lies in exactly one window (the common 2x2 case)."""
         return self.stride == self.pool_size and all(
             self.input_shape[axis] == self.pool_size[axis - 1] * self.output_shape[axis]
-            for axis in (1, 2))
+            for axis in (1, 2)
+        )
 
     def forward(self, x, training=False):
         x = _check_batch(self, x, self.input_shape)
@@ -549,18 +570,21 @@ class MaxPool2D(Layer):
         g, a = _channel_major(grad_out), _channel_major(self.a)
         tiles = self._tiles()
         shape = (channels, height, width, grad_out.shape[0])
-        dx = np.empty(shape, dtype=grad_out.dtype) if tiles else \
-            np.zeros(shape, dtype=grad_out.dtype)
+        dx = (
+            np.empty(shape, dtype=grad_out.dtype)
+            if tiles
+            else np.zeros(shape, dtype=grad_out.dtype)
+        )
         x_taps, dx_taps = self._window_taps(_channel_major(self.x)), self._window_taps(dx)
         claimed = np.less_equal(a, 0) if relu_input else np.zeros(a.shape, dtype=bool)
         wins = np.empty(a.shape, dtype=bool)
         for k, (x_tap, dx_tap) in enumerate(zip(x_taps, dx_taps, strict=True)):
             if k < len(x_taps) - 1:
                 np.equal(x_tap, a, out=wins)
-                np.greater(wins, claimed, out=wins)        # equal to the max, and first
+                np.greater(wins, claimed, out=wins)  # equal to the max, and first
                 np.logical_or(claimed, wins, out=claimed)
             else:
-                np.logical_not(claimed, out=wins)          # the last input takes the rest
+                np.logical_not(claimed, out=wins)  # the last input takes the rest
             if tiles:
                 np.multiply(g, wins, out=dx_tap)
             else:

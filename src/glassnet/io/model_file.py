@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._files import write_bytes
+from glassnet.io.files import write_bytes
 
 FORMAT = "glassnet"
 FORMAT_VERSION = 1
@@ -43,11 +43,11 @@ class ModelFileError(ValueError):
 
 def layer_registry() -> dict[str, type]:
     """Every layer class a model file may name. Nothing outside this table is ever built."""
-    from . import activations, layers
+    from glassnet.nn import activations, layers
 
     classes = [layers.Dense, layers.Flatten, layers.Dropout, *activations.ACTIVATIONS.values()]
     try:
-        from . import conv
+        from glassnet.nn import conv
 
         classes += [conv.Conv2D, conv.MaxPool2D]
     except ImportError:  # pragma: no cover - conv is part of the package
@@ -57,7 +57,7 @@ def layer_registry() -> dict[str, type]:
 
 def model_document(model) -> dict:
     """The JSON-safe description of ``model`` (everything but the arrays)."""
-    from . import __version__
+    from glassnet import __version__
 
     optimizer = model.optimizer_
     return {
@@ -66,11 +66,14 @@ def model_document(model) -> dict:
         "glassnet_version": __version__,
         "dtype": str(model.dtype),
         "input_shape": list(model.input_shape) if model.input_shape else None,
-        "layers": [{"class": type(layer).__name__, "config": layer.get_config()}
-                   for layer in model.layers],
+        "layers": [
+            {"class": type(layer).__name__, "config": layer.get_config()} for layer in model.layers
+        ],
         "training": {
             "loss": model.loss_.name if model.loss_ is not None else None,
-            "optimizer": None if optimizer is None else {
+            "optimizer": None
+            if optimizer is None
+            else {
                 "class": type(optimizer).__name__,
                 "config": optimizer.get_config(),
                 "iterations": optimizer.iterations,
@@ -132,27 +135,32 @@ def _read_document(data: bytes, where: str) -> dict:
     if header_len <= 0 or header_len > 100_000_000 or data[8:9] != b"{":
         raise ModelFileError(f"{where} is not a glassnet model file")
     if 8 + header_len > len(data):
-        raise ModelFileError(f"{where} is truncated: its header needs {header_len} bytes, the "
-                             f"file has {len(data) - 8} after the length")
+        raise ModelFileError(
+            f"{where} is truncated: its header needs {header_len} bytes, the "
+            f"file has {len(data) - 8} after the length"
+        )
     try:
-        header = json.loads(data[8:8 + header_len])
+        header = json.loads(data[8 : 8 + header_len])
         document = json.loads(header["__metadata__"]["glassnet"])
     except (ValueError, KeyError, TypeError):
-        raise ModelFileError(f"{where} is not a glassnet model file "
-                             f"(no glassnet document in its header)") from None
+        raise ModelFileError(
+            f"{where} is not a glassnet model file (no glassnet document in its header)"
+        ) from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ModelFileError(f"{where} is not a glassnet model file")
     version = document.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ModelFileError(f"{where} has format version {version!r}; this glassnet reads "
-                             f"versions up to {FORMAT_VERSION}: upgrade glassnet")
+        raise ModelFileError(
+            f"{where} has format version {version!r}; this glassnet reads "
+            f"versions up to {FORMAT_VERSION}: upgrade glassnet"
+        )
     return document
 
 
 def model_from_document(document: dict, tensors: dict, where: str = "the model file"):
-    from . import callbacks, optimizers
-    from .losses import get_loss
-    from .model import Sequential
+    from glassnet.nn.losses import get_loss
+    from glassnet.nn.model import Sequential
+    from glassnet.training import callbacks, optimizers
 
     registry = layer_registry()
     try:
@@ -175,8 +183,9 @@ def model_from_document(document: dict, tensors: dict, where: str = "the model f
             if cls is None:
                 raise ModelFileError(f"{where} names an unknown optimizer {opt['class']!r}")
             model.optimizer_ = cls(**opt["config"])
-            state = {k[len("optimizer/"):]: v for k, v in tensors.items()
-                     if k.startswith("optimizer/")}
+            state = {
+                k[len("optimizer/") :]: v for k, v in tensors.items() if k.startswith("optimizer/")
+            }
             model.optimizer_.load_state_arrays(state, opt.get("iterations", 0))
         model.history = callbacks.History(document.get("history") or {})
         model.preprocessing = document.get("preprocessing")
@@ -193,12 +202,16 @@ def model_from_document(document: dict, tensors: dict, where: str = "the model f
     if set(expected) != stored:
         missing = sorted(set(expected) - stored)
         extra = sorted(stored - set(expected))
-        raise ModelFileError(f"{where} does not match its own description "
-                             f"(missing tensors {missing}, unexpected {extra})")
+        raise ModelFileError(
+            f"{where} does not match its own description "
+            f"(missing tensors {missing}, unexpected {extra})"
+        )
     for name, p in expected.items():
         value = tensors[name]
         if value.shape != p.shape or value.dtype != p.dtype:
-            raise ModelFileError(f"{where}: tensor {name!r} has shape {value.shape} and dtype "
-                                 f"{value.dtype}, expected {p.shape} {p.dtype}")
+            raise ModelFileError(
+                f"{where}: tensor {name!r} has shape {value.shape} and dtype "
+                f"{value.dtype}, expected {p.shape} {p.dtype}"
+            )
         p[...] = value
     return model

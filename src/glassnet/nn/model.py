@@ -20,13 +20,13 @@ import math
 
 import numpy as np
 
-from . import callbacks as cb
-from ._validation import as_generator, check_array, check_int, check_real
-from .activations import Activation, ReLU
-from .conv import MaxPool2D
-from .layers import Affine, Layer
-from .losses import Loss, get_loss
-from .optimizers import Adam, Optimizer, get_optimizer
+from glassnet._validation import as_generator, check_array, check_int, check_real
+from glassnet.nn.activations import Activation, ReLU
+from glassnet.nn.conv import MaxPool2D
+from glassnet.nn.layers import Affine, Layer
+from glassnet.nn.losses import Loss, get_loss
+from glassnet.training import callbacks as cb
+from glassnet.training.optimizers import Adam, Optimizer, get_optimizer
 
 
 def _backward_through(layers, grad) -> None:
@@ -122,7 +122,7 @@ class Sequential:
         self.input_shape = shape
         for layer in self.layers:
             shape = layer.build(shape, self.rng_, self.dtype)
-        self.layers[0].needs_input_grad = False   # nothing below the first layer to train
+        self.layers[0].needs_input_grad = False  # nothing below the first layer to train
         self.output_shape = shape
         self.built = True
         self._pack()
@@ -145,9 +145,9 @@ class Sequential:
         for layer in self.layers:
             for key, p in list(layer.params.items()):
                 n = p.size
-                flat_p[offset:offset + n] = p.ravel()
-                layer.params[key] = flat_p[offset:offset + n].reshape(p.shape)
-                layer.grads[key] = flat_g[offset:offset + n].reshape(p.shape)
+                flat_p[offset : offset + n] = p.ravel()
+                layer.params[key] = flat_p[offset : offset + n].reshape(p.shape)
+                layer.grads[key] = flat_g[offset : offset + n].reshape(p.shape)
                 offset += n
         self._flat = (flat_p, flat_g)
         return self._flat
@@ -156,8 +156,9 @@ class Sequential:
         """The single slot ``("parameters", all parameters, all gradients)`` that ``fit``
         hands the optimizer. Re-packed if the views were lost (a copy, a pickle, astype)."""
         flat = getattr(self, "_flat", None)
-        if flat is None or any(p.base is not flat[0] or g.base is not flat[1]
-                               for _, p, g in self.slots()):
+        if flat is None or any(
+            p.base is not flat[0] or g.base is not flat[1] for _, p, g in self.slots()
+        ):
             flat = self._pack()
         return [("parameters", *flat)] if flat[0].size else []
 
@@ -167,8 +168,11 @@ class Sequential:
         The one mechanism that optimizers, gradient checks, the model file and the
         explanation ledger all use.
         """
-        return [(f"layers.{i}.{key}", p, layer.grads[key])
-                for i, layer in enumerate(self.layers) for key, p in layer.params.items()]
+        return [
+            (f"layers.{i}.{key}", p, layer.grads[key])
+            for i, layer in enumerate(self.layers)
+            for key, p in layer.params.items()
+        ]
 
     def get_weights(self) -> dict[str, np.ndarray]:
         return {name: p.copy() for name, p, _ in self.slots()}
@@ -204,12 +208,16 @@ class Sequential:
         """
         last = self.layers[-1]
         if isinstance(last, Activation):
+
             def backward_from_logits(delta):
                 _backward_through(self.layers[:-1], delta)
+
             return last, (lambda: last.z), backward_from_logits
         if isinstance(last, Affine):
+
             def backward_from_logits(delta):
                 _backward_through(self.layers[:-1], last.backward_linear(delta))
+
             return last.activation, (lambda: last.z), backward_from_logits
         return None, None, None
 
@@ -288,8 +296,9 @@ class Sequential:
         epochs = check_int("epochs", epochs, minimum=1)
         if batch_size is not None:
             batch_size = check_int("batch_size", batch_size, minimum=1)
-        validation_split = check_real("validation_split", validation_split, minimum=0.0,
-                                      maximum=1.0, include_max=False)
+        validation_split = check_real(
+            "validation_split", validation_split, minimum=0.0, maximum=1.0, include_max=False
+        )
         verbose = check_int("verbose", verbose, minimum=0, maximum=2)
         if not isinstance(shuffle, bool):
             raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
@@ -335,14 +344,17 @@ class Sequential:
         for c in callbacks:
             c.on_train_begin()
         try:
-            for epoch in range(epochs):                # callbacks count from 0 in each fit
+            for epoch in range(epochs):  # callbacks count from 0 in each fit
                 for c in callbacks:
                     c.on_epoch_begin(epoch)
-                snapshot = slots[0][1].copy() if slots else None   # the flat parameters
+                snapshot = slots[0][1].copy() if slots else None  # the flat parameters
                 order = train_idx if train_idx is not None else None
                 if shuffle:
-                    order = self.rng_.permutation(n_train) if order is None else \
-                        order[self.rng_.permutation(n_train)]
+                    order = (
+                        self.rng_.permutation(n_train)
+                        if order is None
+                        else order[self.rng_.permutation(n_train)]
+                    )
                 total_loss, correct = 0.0, 0
                 for b in range(n_batches):
                     if full_batch:
@@ -350,7 +362,7 @@ class Sequential:
                     else:
                         lo, hi = b * batch, min((b + 1) * batch, n_train)
                         if order is None:
-                            xb, yb = X[lo:hi], y[lo:hi]      # views, no copy
+                            xb, yb = X[lo:hi], y[lo:hi]  # views, no copy
                             wb = None if w is None else w[lo:hi]
                         else:
                             idx = order[lo:hi]
@@ -396,8 +408,10 @@ class Sequential:
     def _resolve_loss(self, loss) -> Loss:
         if loss is None:
             if self.loss_ is None:
-                raise ValueError("loss is required the first time fit is called, "
-                                 "e.g. loss='mse' or loss='cross_entropy'")
+                raise ValueError(
+                    "loss is required the first time fit is called, "
+                    "e.g. loss='mse' or loss='cross_entropy'"
+                )
             return self.loss_
         return get_loss(loss)
 
@@ -405,21 +419,25 @@ class Sequential:
         current = self.optimizer_
         if optimizer is None:
             return current if current is not None else Adam()
-        if isinstance(optimizer, str) and current is not None and \
-                current.name == optimizer.lower():
-            return current                          # same optimizer named again: keep state
+        if isinstance(optimizer, str) and current is not None and current.name == optimizer.lower():
+            return current  # same optimizer named again: keep state
         return get_optimizer(optimizer)
 
     def _split(self, X, y, validation_split, validation_data, w=None):
         """Training indices (None = all rows) and the validation set (or None)."""
         if validation_data is not None:
             if not isinstance(validation_data, tuple | list) or len(validation_data) not in (2, 3):
-                raise ValueError("validation_data must be a pair (X_val, y_val) or a triple "
-                                 "(X_val, y_val, sample_weight_val)")
+                raise ValueError(
+                    "validation_data must be a pair (X_val, y_val) or a triple "
+                    "(X_val, y_val, sample_weight_val)"
+                )
             X_val = self._check_X(validation_data[0], "X_val")
             y_val = self._check_y(validation_data[1], X_val.shape[0], "y_val")
-            w_val = None if len(validation_data) == 2 or validation_data[2] is None else \
-                self._check_weights(validation_data[2], X_val.shape[0])
+            w_val = (
+                None
+                if len(validation_data) == 2 or validation_data[2] is None
+                else self._check_weights(validation_data[2], X_val.shape[0])
+            )
             return None, (X_val, y_val, w_val)
         if validation_split == 0:
             return None, None
@@ -460,8 +478,9 @@ class Sequential:
         X = self._check_X(X, "X")
         if X.shape[0] <= batch_size:
             return self.forward(X).copy()
-        return np.concatenate([self.forward(X[i:i + batch_size]).copy()
-                               for i in range(0, X.shape[0], batch_size)])
+        return np.concatenate(
+            [self.forward(X[i : i + batch_size]).copy() for i in range(0, X.shape[0], batch_size)]
+        )
 
     def predict_classes(self, X) -> np.ndarray:
         """Class indices: ``argmax`` of a multi-unit output, ``output >= 0.5`` for one unit."""
@@ -490,11 +509,14 @@ class Sequential:
         activation, logits_of, _ = self._head()
         fused = activation is not None and loss_fn.fuses_with == activation.name
         for i in range(0, n, batch_size):
-            xb, yb = X[i:i + batch_size], y[i:i + batch_size]
-            wb = None if w is None else w[i:i + batch_size]
+            xb, yb = X[i : i + batch_size], y[i : i + batch_size]
+            wb = None if w is None else w[i : i + batch_size]
             out = self.forward(xb)
-            value = loss_fn.from_logits(logits_of(), yb, wb)[0] if fused else \
-                loss_fn.forward(out, yb, wb)
+            value = (
+                loss_fn.from_logits(logits_of(), yb, wb)[0]
+                if fused
+                else loss_fn.forward(out, yb, wb)
+            )
             total += value * len(yb) if loss_fn.reduction == "mean" else value
             if loss_fn.is_classification:
                 correct += self._count_correct(out, yb)
@@ -507,16 +529,21 @@ class Sequential:
     def _check_X(self, X, name) -> np.ndarray:
         X = check_array(name, X, dtype=self.dtype)
         if X.ndim == 1:
-            raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}; "
-                             f"use X.reshape(-1, 1) for one feature or X.reshape(1, -1) for "
-                             f"one sample")
+            raise ValueError(
+                f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}; "
+                f"use X.reshape(-1, 1) for one feature or X.reshape(1, -1) for "
+                f"one sample"
+            )
         if self.input_shape is not None and X.shape[1:] != self.input_shape:
             if len(self.input_shape) == 1 and X.ndim == 2:
-                raise ValueError(f"{name} has {X.shape[1]} features, but the model expects "
-                                 f"{self.input_shape[0]}: expected {self.input_shape[0]} "
-                                 f"features, got {X.shape[1]}")
-            raise ValueError(f"{name} has sample shape {X.shape[1:]}, but the model expects "
-                             f"{self.input_shape}")
+                raise ValueError(
+                    f"{name} has {X.shape[1]} features, but the model expects "
+                    f"{self.input_shape[0]}: expected {self.input_shape[0]} "
+                    f"features, got {X.shape[1]}"
+                )
+            raise ValueError(
+                f"{name} has sample shape {X.shape[1:]}, but the model expects {self.input_shape}"
+            )
         return X
 
     def _check_y(self, y, n, name) -> np.ndarray:
@@ -545,7 +572,7 @@ class Sequential:
         """The summary table as a string (layers, output shapes, parameter counts)."""
         model = self
         if not self.built and self.input_shape is not None:
-            model = copy.deepcopy(self).build(rng=0)   # shapes and counts only
+            model = copy.deepcopy(self).build(rng=0)  # shapes and counts only
         rows = [("layer", "output shape", "params")]
         for i, layer in enumerate(model.layers):
             shape = ("?",) if layer.output_shape is None else layer.output_shape
@@ -555,8 +582,13 @@ class Sequential:
         text = [line, f"{rows[0][0]:<{w[0]}}  {rows[0][1]:<{w[1]}}  {rows[0][2]:>{w[2]}}", line]
         text += [f"{a:<{w[0]}}  {b:<{w[1]}}  {c:>{w[2]}}" for a, b, c in rows[1:]]
         total = model.n_params if model.built else "?"
-        text += [line, f"total parameters: {total:,}" if model.built else
-                 "total parameters: ? (input shape unknown)", f"dtype: {self.dtype}"]
+        text += [
+            line,
+            f"total parameters: {total:,}"
+            if model.built
+            else "total parameters: ? (input shape unknown)",
+            f"dtype: {self.dtype}",
+        ]
         if self.history.epochs:
             last = {k: round(v[-1], 4) for k, v in self.history.history.items() if v}
             text.append(f"trained: {self.history.epochs} epochs; last {last}")
@@ -580,7 +612,7 @@ class Sequential:
                 act.dtype = clone.dtype
         if clone.built:
             clone._pack()
-        if clone.optimizer_ is not None:          # momentum and moments follow the dtype
+        if clone.optimizer_ is not None:  # momentum and moments follow the dtype
             for state in clone.optimizer_.state.values():
                 for key, arr in state.items():
                     state[key] = arr.astype(clone.dtype)
@@ -588,15 +620,15 @@ class Sequential:
 
     # -- the model file -------------------------------------------------------------------------
     def save(self, path) -> None:
-        """Write the model to ``path`` (safetensors; see :mod:`glassnet.serialization`)."""
-        from .serialization import save_model
+        """Write the model to ``path`` (safetensors; see :mod:`glassnet.io.model_file`)."""
+        from glassnet.io.model_file import save_model
 
         save_model(self, path)
 
     def to_onnx(self, path, **options):
         """Export the network (and its stored standardisation) as an ONNX graph; see
-        :func:`glassnet.onnx.export_onnx`."""
-        from .onnx import export_onnx
+        :func:`glassnet.io.onnx.export_onnx`."""
+        from glassnet.io.onnx import export_onnx
 
         return export_onnx(self, path, **options)
 
@@ -619,6 +651,6 @@ def stratified_holdout(labels, fraction, rng) -> np.ndarray:
         members = np.flatnonzero(inverse == k)
         take = int(round(len(members) * fraction))
         if len(members) >= 2:
-            take = min(max(take, 1), len(members) - 1)   # keep each class on both sides
+            take = min(max(take, 1), len(members) - 1)  # keep each class on both sides
         picked.append(rng.permutation(members)[:take])
     return rng.permutation(np.concatenate(picked))

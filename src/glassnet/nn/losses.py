@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import unknown_name_error
+from glassnet._validation import unknown_name_error
 
 
 class Loss:
@@ -27,8 +27,8 @@ class Loss:
     """
 
     name = "loss"
-    reduction = "mean"                   # how per-sample terms combine: "mean" or "sum"
-    fuses_with: str | None = None       # the activation whose logits this loss can take
+    reduction = "mean"  # how per-sample terms combine: "mean" or "sum"
+    fuses_with: str | None = None  # the activation whose logits this loss can take
     is_classification = False
 
     def prepare_targets(self, y: np.ndarray, n_outputs: int, dtype) -> np.ndarray:
@@ -141,7 +141,7 @@ class BinaryCrossEntropy(Loss):
         return grad if self.w is None else grad * self.w
 
     def from_logits(self, z, y_true, weights=None):
-        from .activations import sigmoid
+        from glassnet.nn.activations import sigmoid
 
         # log(1 + e^z) - z y, written so that no exponent is positive
         per = np.maximum(z, 0) - z * y_true + np.log1p(np.exp(-np.abs(z)))
@@ -213,12 +213,12 @@ class CrossEntropy(Loss):
     def from_logits(self, z, y_true, weights=None):
         n = z.shape[0]
         rows = np.arange(n)
-        shifted = z - z.max(axis=1, keepdims=True)          # every exponent <= 0
+        shifted = z - z.max(axis=1, keepdims=True)  # every exponent <= 0
         e = np.exp(shifted)
         sum_e = e.sum(axis=1, keepdims=True)
         log_p_true = shifted[rows, y_true] - np.log(sum_e[:, 0])
-        e /= sum_e                                          # e is now softmax(z)
-        e[rows, y_true] -= 1                                # p - onehot(y), in place
+        e /= sum_e  # e is now softmax(z)
+        e[rows, y_true] -= 1  # p - onehot(y), in place
         e /= n
         if weights is not None:
             log_p_true *= weights
@@ -240,10 +240,15 @@ LOSSES: dict[str, type[Loss]] = {
     cls.name: cls for cls in (MeanSquaredError, SumSquaredError, BinaryCrossEntropy, CrossEntropy)
 }
 ALIASES = {
-    "mean_squared_error": "mse", "sum_squared_error": "sse",
-    "binary_cross_entropy": "bce", "binary_crossentropy": "bce", "log_loss": "bce",
-    "crossentropy": "cross_entropy", "categorical_crossentropy": "cross_entropy",
-    "sparse_categorical_crossentropy": "cross_entropy", "ce": "cross_entropy",
+    "mean_squared_error": "mse",
+    "sum_squared_error": "sse",
+    "binary_cross_entropy": "bce",
+    "binary_crossentropy": "bce",
+    "log_loss": "bce",
+    "crossentropy": "cross_entropy",
+    "categorical_crossentropy": "cross_entropy",
+    "sparse_categorical_crossentropy": "cross_entropy",
+    "ce": "cross_entropy",
 }
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .losses import get_loss
+from glassnet.nn.losses import get_loss
 
 
 @dataclass
@@ -39,8 +39,9 @@ class GradcheckResult:
         return "\n".join([*rows, f"{'max':<20} {self.max_error:.3e}"])
 
 
-def gradcheck(model, X, y, loss="mse", *, eps: float = 1e-6, training: bool = False,
-              rng=0) -> GradcheckResult:
+def gradcheck(
+    model, X, y, loss="mse", *, eps: float = 1e-6, training: bool = False, rng=0
+) -> GradcheckResult:
     """Compare backpropagated gradients with central differences, in float64.
 
     Parameters
@@ -59,7 +60,7 @@ def gradcheck(model, X, y, loss="mse", *, eps: float = 1e-6, training: bool = Fa
     GradcheckResult
     """
     loss_fn = get_loss(loss)
-    if not model.built:                              # build a copy: the model is not modified
+    if not model.built:  # build a copy: the model is not modified
         model = copy.deepcopy(model)
         model.build(model._check_X(X, "X").shape[1:], rng)
     m = model.astype(np.float64)
@@ -68,7 +69,7 @@ def gradcheck(model, X, y, loss="mse", *, eps: float = 1e-6, training: bool = Fa
     y = m._check_y(y, X.shape[0], "y")
 
     def evaluate() -> float:
-        for layer in m.layers:                 # same dropout mask in every evaluation
+        for layer in m.layers:  # same dropout mask in every evaluation
             if hasattr(layer, "rng"):
                 layer.rng = np.random.default_rng(12345)
         return m.loss_and_gradients(X, y, loss_fn, training=training)

@@ -40,14 +40,14 @@ from pathlib import Path
 
 import numpy as np
 
-IMAGE_SIZE = 28          # the MNIST field
-DIGIT_SIZE = 20          # the longer side of the digit inside it
-CENTRE = 14.0            # where MNIST puts the centre of mass (row and column index)
-STROKE_WIDTH = 2.0       # median stroke width of MNIST digits, in pixels of the field
-THIN = 1.0               # narrower strokes are thickened (MNIST's 10th percentile: 1.4)
-INK = 0.25               # grey level (after contrast stretching) that counts as ink
-MIN_CONTRAST = 0.08      # below this difference between ink and paper, the image is blank
-MAX_SIDE = 1024          # larger images are first shrunk by averaging blocks of pixels
+IMAGE_SIZE = 28  # the MNIST field
+DIGIT_SIZE = 20  # the longer side of the digit inside it
+CENTRE = 14.0  # where MNIST puts the centre of mass (row and column index)
+STROKE_WIDTH = 2.0  # median stroke width of MNIST digits, in pixels of the field
+THIN = 1.0  # narrower strokes are thickened (MNIST's 10th percentile: 1.4)
+INK = 0.25  # grey level (after contrast stretching) that counts as ink
+MIN_CONTRAST = 0.08  # below this difference between ink and paper, the image is blank
+MAX_SIDE = 1024  # larger images are first shrunk by averaging blocks of pixels
 
 
 def load_digit_image(path) -> np.ndarray:
@@ -73,8 +73,8 @@ def load_digit_image(path) -> np.ndarray:
         The file is not an image, or the image is blank (no digit to see).
     """
     path = Path(path)
-    grey = _read_grey(path)                      # (h, w) float, 0 = black, 1 = white
-    ink = _ink(grey, path)                       # (h, w) float, 0 = paper, 1 = full ink
+    grey = _read_grey(path)  # (h, w) float, 0 = black, 1 = white
+    ink = _ink(grey, path)  # (h, w) float, 0 = paper, 1 = full ink
     ink = _crop(ink)
     ink = _thicken(ink)
     digit = _resize_longer_side(ink, DIGIT_SIZE)
@@ -108,12 +108,12 @@ def predict_image(model, path):
     if scale != 255:
         x = x * np.float32(255 / scale)
     output = np.asarray(model.predict(x.reshape(1, *input_shape)), dtype=float)[0]
-    if output.shape == (1,):                     # one sigmoid unit: P(class 1)
+    if output.shape == (1,):  # one sigmoid unit: P(class 1)
         p1 = float(output[0])
         index, probability = int(p1 >= 0.5), max(p1, 1.0 - p1)
     else:
         if output.min() < 0 or abs(output.sum() - 1.0) > 1e-3:
-            output = np.exp(output - output.max())       # logits: their softmax
+            output = np.exp(output - output.max())  # logits: their softmax
             output /= output.sum()
         index = int(output.argmax())
         probability = float(output[index])
@@ -127,8 +127,9 @@ def _image_input(model):
     """The model's input shape, checked to be a 28x28 image, and its image preprocessing."""
     input_shape = getattr(model, "input_shape", None)
     if input_shape is None:
-        raise ValueError("the model is not built (its input shape is unknown): train it "
-                         "on 28x28 images first")
+        raise ValueError(
+            "the model is not built (its input shape is unknown): train it on 28x28 images first"
+        )
     input_shape = tuple(input_shape)
     if input_shape not in ((1, IMAGE_SIZE, IMAGE_SIZE), (IMAGE_SIZE * IMAGE_SIZE,)):
         shape = f"({input_shape[0]},)" if len(input_shape) == 1 else str(input_shape)
@@ -141,8 +142,10 @@ def _image_input(model):
         preprocessing = {}
     kind = preprocessing.get("kind", "image")
     if kind != "image":
-        raise ValueError(f"the model was trained on {kind} data with its own preprocessing, "
-                         f"not on images; give it a data file instead of an image")
+        raise ValueError(
+            f"the model was trained on {kind} data with its own preprocessing, "
+            f"not on images; give it a data file instead of an image"
+        )
     return input_shape, preprocessing
 
 
@@ -158,13 +161,15 @@ def _read_grey(path: Path) -> np.ndarray:
         raise ValueError(f"{os.fspath(path)!r} is a folder, not an image file")
     try:
         with Image.open(path) as image:
-            image.seek(0)                        # the first frame of an animated GIF
+            image.seek(0)  # the first frame of an animated GIF
             image.load()
-            grey = _to_grey(ImageOps.exif_transpose(image))   # a phone photo, upright
+            grey = _to_grey(ImageOps.exif_transpose(image))  # a phone photo, upright
     except UnidentifiedImageError:
-        raise ValueError(f"{os.fspath(path)!r} is not an image file that Pillow can read "
-                         f"(PNG, JPEG, BMP, GIF, ...)") from None
-    except (OSError, SyntaxError, Image.DecompressionBombError) as exc:   # corrupt, huge
+        raise ValueError(
+            f"{os.fspath(path)!r} is not an image file that Pillow can read "
+            f"(PNG, JPEG, BMP, GIF, ...)"
+        ) from None
+    except (OSError, SyntaxError, Image.DecompressionBombError) as exc:  # corrupt, huge
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ValueError(f"{os.fspath(path)!r} is not a readable image: {reason}") from None
     return _shrink(grey, MAX_SIDE)
@@ -173,7 +178,7 @@ def _read_grey(path: Path) -> np.ndarray:
 def _shrink(grey: np.ndarray, max_side: int) -> np.ndarray:
     """Average ``k x k`` blocks so that no side exceeds ``max_side`` (a 12-megapixel photo
     needs no more detail than this to become a 20-pixel digit, and far less memory)."""
-    k = -(-max(grey.shape) // max_side)          # ceil
+    k = -(-max(grey.shape) // max_side)  # ceil
     if k <= 1:
         return grey
     h, w = grey.shape[0] // k * k, grey.shape[1] // k * k
@@ -183,7 +188,7 @@ def _shrink(grey: np.ndarray, max_side: int) -> np.ndarray:
 def _to_grey(image) -> np.ndarray:
     """A Pillow image -> grey levels in [0, 1] (float64), whatever its mode."""
     mode = image.mode
-    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):      # 16-bit grey (PNG)
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):  # 16-bit grey (PNG)
         values = np.asarray(image, dtype=np.float64)
         return np.clip(values / (65535.0 if values.max() > 255 else 255.0), 0.0, 1.0)
     if mode == "F":
@@ -201,7 +206,7 @@ def _to_grey(image) -> np.ndarray:
         # Strokes of one colour on a transparent layer: the drawing is the alpha channel,
         # whatever the colour (white strokes would vanish over white paper).
         return alpha
-    return grey * alpha + (1.0 - alpha)          # over white paper, as a viewer shows it
+    return grey * alpha + (1.0 - alpha)  # over white paper, as a viewer shows it
 
 
 # -- 2, 3. which way round, and how much contrast ------------------------------------------------
@@ -216,20 +221,18 @@ def _ink(grey: np.ndarray, path: Path) -> np.ndarray:
     """
     border = np.concatenate([grey[0], grey[-1], grey[1:-1, 0], grey[1:-1, -1]])
     if np.median(border) > 0.5:
-        grey = 1.0 - grey                        # dark digit on light paper -> MNIST's way
+        grey = 1.0 - grey  # dark digit on light paper -> MNIST's way
         border = 1.0 - border
     paper = float(np.median(border))
     noise = 1.4826 * float(np.median(np.abs(border - paper)))
     contrast = float(grey.max()) - paper
     if contrast < max(MIN_CONTRAST, 8 * noise):
-        raise ValueError(f"{os.fspath(path)!r} is blank: no digit stands out from the "
-                         f"background")
+        raise ValueError(f"{os.fspath(path)!r} is blank: no digit stands out from the background")
     ink = np.clip((grey - paper) / contrast, 0.0, 1.0)
-    ink[ink < max(0.5 * INK, 4 * noise / contrast)] = 0.0    # paper grain, JPEG noise
-    ink[_isolated(ink > 0)] = 0.0                             # specks of dust or noise
-    if not (ink >= INK).any():                                # only a speck stood out
-        raise ValueError(f"{os.fspath(path)!r} is blank: no digit stands out from the "
-                         f"background")
+    ink[ink < max(0.5 * INK, 4 * noise / contrast)] = 0.0  # paper grain, JPEG noise
+    ink[_isolated(ink > 0)] = 0.0  # specks of dust or noise
+    if not (ink >= INK).any():  # only a speck stood out
+        raise ValueError(f"{os.fspath(path)!r} is blank: no digit stands out from the background")
     return ink
 
 
@@ -237,8 +240,12 @@ def _isolated(mask: np.ndarray) -> np.ndarray:
     """Pixels of ``mask`` none of whose 8 neighbours is in ``mask``."""
     padded = np.pad(mask, 1)
     h, w = mask.shape
-    neighbours = sum(padded[1 + dy: 1 + dy + h, 1 + dx: 1 + dx + w].astype(np.uint8)
-                     for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx)
+    neighbours = sum(
+        padded[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w].astype(np.uint8)
+        for dy in (-1, 0, 1)
+        for dx in (-1, 0, 1)
+        if dy or dx
+    )
     return mask & (neighbours == 0)
 
 
@@ -247,7 +254,7 @@ def _crop(ink: np.ndarray) -> np.ndarray:
     """The smallest rectangle holding every pixel with at least ``INK``."""
     rows = np.flatnonzero((ink >= INK).any(axis=1))
     cols = np.flatnonzero((ink >= INK).any(axis=0))
-    return ink[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
+    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
 # -- 5. stroke width -----------------------------------------------------------------------------
@@ -259,8 +266,9 @@ def _stroke_width(ink: np.ndarray) -> float:
     mask = ink >= 0.5
     area = np.count_nonzero(mask)
     padded = np.pad(mask, 1)
-    perimeter = (np.count_nonzero(padded[1:] != padded[:-1])
-                 + np.count_nonzero(padded[:, 1:] != padded[:, :-1]))
+    perimeter = np.count_nonzero(padded[1:] != padded[:-1]) + np.count_nonzero(
+        padded[:, 1:] != padded[:, :-1]
+    )
     return 2.0 * area / perimeter if perimeter else 0.0
 
 
@@ -287,12 +295,12 @@ def _max_filter(x: np.ndarray, size: int, axis: int) -> np.ndarray:
     so the cost is log2(size) passes over the image, whatever the size."""
     x = np.moveaxis(x, axis, 0)
     n = x.shape[0]
-    size = min(size, n)                          # a window never reaches past the end
+    size = min(size, n)  # a window never reaches past the end
     result, span = x.copy(), 1
-    while span * 2 <= size:                      # result[i] = max(x[i : i + span])
+    while span * 2 <= size:  # result[i] = max(x[i : i + span])
         result[: n - span] = np.maximum(result[: n - span], result[span:])
         span *= 2
-    if span < size:                              # cover [i, i + size) with two windows
+    if span < size:  # cover [i, i + size) with two windows
         rest = size - span
         result[: n - rest] = np.maximum(result[: n - rest], result[rest:])
     return np.moveaxis(result, 0, axis)
@@ -306,12 +314,12 @@ def _resize_longer_side(ink: np.ndarray, size: int) -> np.ndarray:
 
     height, width = ink.shape
     scale = size / max(height, width)
-    new = (max(1, round(width * scale)), max(1, round(height * scale)))   # Pillow: (w, h)
+    new = (max(1, round(width * scale)), max(1, round(height * scale)))  # Pillow: (w, h)
     lanczos = getattr(Image, "Resampling", Image).LANCZOS
     resized = Image.fromarray(ink.astype(np.float32)).resize(new, lanczos)
     digit = np.clip(np.asarray(resized, dtype=np.float64), 0.0, 1.0)
     top = digit.max()
-    return digit / top if top > 0 else digit     # MNIST strokes reach full brightness
+    return digit / top if top > 0 else digit  # MNIST strokes reach full brightness
 
 
 # -- 7. centre -----------------------------------------------------------------------------------
@@ -325,5 +333,5 @@ def _centre(digit: np.ndarray) -> np.ndarray:
     top = int(np.clip(round(CENTRE - cy), 0, IMAGE_SIZE - height))
     left = int(np.clip(round(CENTRE - cx), 0, IMAGE_SIZE - width))
     field = np.zeros((IMAGE_SIZE, IMAGE_SIZE))
-    field[top: top + height, left: left + width] = digit
+    field[top : top + height, left : left + width] = digit
     return field

@@ -6,7 +6,7 @@ weights ``w`` and inputs ``x`` are vectors of the same length, ``b`` is a number
 the activation. Seed 002's example: ``Neuron(weights=[0, 1], bias=4).forward([2, 3])`` is
 ``g(0*2 + 1*3 + 4) = sigmoid(7) = 0.9990889488055994``.
 
-A :class:`~glassnet.layers.Dense` layer is many neurons side by side: neuron ``j`` of a
+A :class:`~glassnet.nn.layers.Dense` layer is many neurons side by side: neuron ``j`` of a
 Dense layer is ``Neuron(weights=W[:, j], bias=b[j])``.
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_array, check_real
-from .activations import get_activation
+from glassnet._validation import check_array, check_real
+from glassnet.nn.activations import get_activation
 
 
 class Neuron:
@@ -30,13 +30,16 @@ class Neuron:
         """``g(w . x + b)`` for one input vector ``x``; returns a float."""
         x = check_array("inputs", inputs, dtype=np.float64, ndim=1)
         if x.shape != self.weights.shape:
-            raise ValueError(f"inputs has {x.shape[0]} values but the neuron has "
-                             f"{self.weights.shape[0]} weights")
+            raise ValueError(
+                f"inputs has {x.shape[0]} values but the neuron has {self.weights.shape[0]} weights"
+            )
         z = float(self.weights @ x + self.bias)
         return float(self.activation(np.array([z]))[0])
 
     feed_forward = forward  # the tutorial's name
 
     def __repr__(self):
-        return (f"Neuron(weights={self.weights.tolist()}, bias={self.bias}, "
-                f"activation={self.activation.name!r})")
+        return (
+            f"Neuron(weights={self.weights.tolist()}, bias={self.bias}, "
+            f"activation={self.activation.name!r})"
+        )

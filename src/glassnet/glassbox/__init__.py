@@ -1,0 +1,1 @@
+"""How you see learning: the backpropagation ledger (``explain``) and gradient checks."""

@@ -1,0 +1,1 @@
+"""How a network learns: the training loop, optimizers, callbacks, metrics and output heads."""
