@@ -50,6 +50,14 @@ def check_int(name, value, *, minimum=None, maximum=None) -> int:
     return value
 
 
+def check_bool(name, value) -> bool:
+    """``True`` or ``False`` (a NumPy bool too), returned as a Python bool; ``0``, ``1``,
+    ``"yes"`` and None are refused rather than guessed at."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def check_float_dtype(name, value, *, none_allowed=False) -> np.dtype:
     """``"float32"`` or ``"float64"`` (or the NumPy types), as a dtype. (The caller handles
     None when ``none_allowed``; the flag only completes the message.)"""
