@@ -33,6 +33,7 @@ def add_demo(sub):
 
 
 def run_demo(args) -> int:
+    from inspect import signature
     from pathlib import Path
 
     from glassnet.demos import DEMOS
@@ -54,7 +55,9 @@ def run_demo(args) -> int:
         if args.epochs < 1:
             raise UsageError(f"--epochs must be >= 1, got {args.epochs}")
         options["epochs"] = args.epochs
-    DEMOS[args.name][0](**options)
+    demo = DEMOS[args.name][0]
+    taken = signature(demo).parameters  # a demo takes only the options it uses
+    demo(**{key: value for key, value in options.items() if key in taken})
     return 0
 
 

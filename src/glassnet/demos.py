@@ -1,8 +1,9 @@
 """The seeds' programs, reproduced with glassnet — and the showcase runs.
 
-``glassnet demo`` lists them; ``glassnet demo NAME`` runs one. Each demo is a function that
-prints what the tutorial printed and returns its numbers, so the tests check the very code
-a reader runs.
+``glassnet demo`` lists them (:data:`DEMOS`); ``glassnet demo NAME`` runs one. Each demo is a
+function that prints what the tutorial printed (through ``out``) and returns its numbers, so
+the tests check the very code a reader runs. A demo takes only the options it uses
+(``out_dir``, ``rng``, ...); the CLI passes each one those its signature names.
 """
 
 from __future__ import annotations
@@ -12,23 +13,26 @@ from pathlib import Path
 import numpy as np
 
 from glassnet import datasets
+from glassnet.digits import run_digits_demo
 from glassnet.glassbox.explain import explain
+from glassnet.nn.layers import Dense
 from glassnet.nn.losses import MeanSquaredError
 from glassnet.nn.model import Sequential
 from glassnet.nn.neuron import Neuron
+from glassnet.plotting import plot_loss
 from glassnet.training.callbacks import Callback
 from glassnet.training.optimizers import SGD
 
 
-def _layers(*specs, dtype="float64"):
-    from glassnet.nn.layers import Dense
-
+def _sigmoid_layers(*units, use_bias=True, weight_init="glorot_uniform"):
+    """A float64 stack of sigmoid ``Dense`` layers of the given widths."""
     return Sequential(
-        [Dense(units, activation="sigmoid", use_bias=bias) for units, bias in specs], dtype=dtype
+        [Dense(n, activation="sigmoid", use_bias=use_bias, weight_init=weight_init) for n in units],
+        dtype="float64",
     )
 
 
-def neuron(out=print, **_):
+def neuron(out=print):
     """Seed 002: one neuron, ``w = [0, 1]``, ``b = 4``, input ``[2, 3]``."""
     n = Neuron(weights=[0, 1], bias=4)
     y = n.forward([2, 3])
@@ -38,39 +42,37 @@ def neuron(out=print, **_):
     return y
 
 
-def network(out=print, **_):
-    """Seed 002: the 2-2-1 network with every neuron's weights ``[0, 1]`` and bias 0, the MSE
-    example, and the backpropagation ledger for Alice with every weight 1."""
-    model = _layers((2, True), (1, True))
-    model.build((2,))
+def network(out=print):
+    """Seed 002: the 2-2-1 network in which every neuron has weights ``[0, 1]`` and bias 0,
+    the MSE example, and the backpropagation ledger for Alice with every weight 1 and every
+    bias 0 (the tutorial's starting point for training)."""
+    model = _sigmoid_layers(2, 1).build((2,))
     # neuron j of a Dense layer has weights W[:, j]: both hidden neurons get [0, 1]
-    model.set_weights(
-        {
-            "layers.0.W": [[0, 0], [1, 1]],
-            "layers.0.b": [0, 0],
-            "layers.1.W": [[0], [1]],
-            "layers.1.b": [0],
-        }
-    )
-    o1 = float(model.predict(np.array([[2.0, 3.0]]))[0, 0])
-    out("h1 = h2 = sigmoid(0*2 + 1*3 + 0) = sigmoid(3) = 0.9526")
+    weights = {
+        "layers.0.W": [[0, 0], [1, 1]],
+        "layers.0.b": [0, 0],
+        "layers.1.W": [[0], [1]],
+        "layers.1.b": [0],
+    }
+    model.set_weights(weights)
+    out("every neuron has weights [0, 1] and bias 0 (column j of W holds neuron j's weights):")
+    for name, value in weights.items():
+        out(f"  {name} = {value}")
+    x = np.array([[2.0, 3.0]])
+    h1 = float(model.layers[0].forward(x)[0, 0])
+    o1 = float(model.predict(x)[0, 0])
+    out(f"h1 = h2 = sigmoid(0*2 + 1*3 + 0) = sigmoid(3) = {h1:.4f}")
     out(f"o1 = sigmoid(0*h1 + 1*h2 + 0) = {o1!r}")
     mse = MeanSquaredError()(np.array([0, 0, 0, 0]), np.array([1, 0, 0, 1]))
     out(f"MSE(y_true=[1, 0, 0, 1], y_pred=[0, 0, 0, 0]) = {mse}")
 
     X, y = datasets.gender()
-    ones = _layers((2, True), (1, True))
-    ones.build((2,))
-    ones.set_weights(
-        {
-            "layers.0.W": np.ones((2, 2)),
-            "layers.0.b": np.zeros(2),
-            "layers.1.W": np.ones((2, 1)),
-            "layers.1.b": np.zeros(1),
-        }
-    )
+    ones = _sigmoid_layers(2, 1, weight_init="ones").build((2,))  # biases start at zero
     ledger = explain(ones, X[:1], y[:1], loss="mse", parameter="layers.0.W[0,0]")
-    out("\nOne step of backpropagation for Alice (x = [-2, -1], y = 1), every weight 1:")
+    out(
+        "\nOne step of backpropagation for Alice (x = [-2, -1], y = 1), "
+        "every weight 1 and every bias 0:"
+    )
     out(str(ledger))
     return {"o1": o1, "mse": mse, "ledger": ledger}
 
@@ -94,7 +96,7 @@ class _EveryK(Callback):
                 self.final_output = output
 
 
-def perceptron(out=print, **_):
+def perceptron(out=print):
     """Seed 000: one sigmoid layer, 3 inputs, no bias, 10,000 full-batch steps.
 
     The tutorial's update ``W += X.T @ (error * s'(out))`` with ``error = y - out`` is
@@ -104,8 +106,7 @@ def perceptron(out=print, **_):
     legacy generator as an explicit object (no global state).
     """
     X, y = datasets.perceptron_table()
-    model = _layers((1, False))
-    model.build((3,))
+    model = _sigmoid_layers(1, use_bias=False).build((3,))
     w0 = 2 * np.random.RandomState(42).random_sample((3, 1)) - 1
     model.set_weights({"layers.0.W": w0})
     epochs = 10_000
@@ -125,16 +126,12 @@ def perceptron(out=print, **_):
     return {"lines": printer.lines, "output": printer.final_output, "model": model}
 
 
-def two_layer(out=print, out_dir=".", rng=1, **_):
+def two_layer(out=print, out_dir=".", rng=1):
     """Seed 001: 3 -> 4 sigmoid -> 1 sigmoid, no biases, sum-of-squares loss, learning rate 1,
     full batch, 1,500 iterations on XOR with a constant third input; weights start
     uniform on [0, 1) like the tutorial's ``np.random.rand``. Writes the loss-per-iteration
     graph as ``two_layer_loss.png`` in ``out_dir``."""
-    from glassnet.plotting import plot_loss
-
     X, y = datasets.xor3()
-    from glassnet.nn.layers import Dense
-
     init = {"name": "uniform", "low": 0.0, "high": 1.0}
     model = Sequential(
         [
@@ -167,11 +164,9 @@ def two_layer(out=print, out_dir=".", rng=1, **_):
     return {"prediction": prediction, "history": history, "plot": path}
 
 
-def gender(out=print, rng=0, **_):
+def gender(out=print, rng=0):
     """Seed 002: the 2-2-1 sigmoid network trained by SGD (one sample per step, learning rate
     0.1, 1,000 epochs, MSE) on four people; then Emily and Frank."""
-    from glassnet.nn.layers import Dense
-
     X, y = datasets.gender()
     model = Sequential([Dense(2, activation="sigmoid"), Dense(1, activation="sigmoid")])
     history = model.fit(
@@ -197,23 +192,14 @@ def gender(out=print, rng=0, **_):
     return {"verdict": verdict, "history": history, "model": model}
 
 
-def digits(**options):
-    """The showcase: a convolutional network learns real handwritten digits (offline)."""
-    from glassnet.digits import run_digits_demo
-
-    return run_digits_demo(**options)
-
-
 DEMOS = {
     "neuron": (neuron, "seed 002: one neuron, sigmoid(0*2 + 1*3 + 4)"),
-    "network": (network, "seed 002: a 2-2-1 network forward, MSE, and the backprop ledger"),
+    "network": (
+        network,
+        "seed 002: the 2-2-1 network (weights [0, 1], bias 0), MSE, the ledger (weights 1)",
+    ),
     "perceptron": (perceptron, "seed 000: one sigmoid layer trained for 10,000 steps"),
     "two-layer": (two_layer, "seed 001: 3-4-1 network on XOR, loss graph as PNG"),
     "gender": (gender, "seed 002: train on four people, predict Emily and Frank"),
-    "digits": (digits, "showcase: a convolutional network reads handwritten digits"),
+    "digits": (run_digits_demo, "showcase: a convolutional network reads handwritten digits"),
 }
-
-
-def register(name, function, description):
-    """Add a demo (used by the showcase modules)."""
-    DEMOS[name] = (function, description)

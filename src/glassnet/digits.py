@@ -86,7 +86,6 @@ def run_digits_demo(
     *,
     n_train=None,
     verbose=1,
-    **_,
 ):
     """Train :func:`digits_cnn` on real MNIST digits, report and draw what it learned.
 

@@ -36,6 +36,10 @@ TABLES = {
         "Palmer penguins (CC0): 344 penguins, 3 species, strings and missing values",
         "glassnet train penguins.csv --target species --impute mean",
     ),
+    "new_penguins.csv": (
+        "six penguins of penguins.csv (two of each species), to predict (no species column)",
+        "glassnet predict penguins.safetensors new_penguins.csv",
+    ),
 }
 
 #: a numeric-looking column is numeric if at least this share of its values are numbers
