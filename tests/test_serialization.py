@@ -1,11 +1,35 @@
 import json
 import os
+import re
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import glassnet as gn
 from glassnet import datasets
+
+DATA = Path(__file__).parent / "data"
+
+
+def read_document(path) -> dict:
+    from safetensors import safe_open
+
+    with safe_open(path, "np") as f:
+        return json.loads(f.metadata()["glassnet"])
+
+
+def rewrite(path, out, *, document=None, change=None):
+    """Write to ``out`` the file at ``path`` with its document replaced and/or its tensors
+    passed through ``change(tensors)`` (a dict edited in place)."""
+    from safetensors.numpy import load_file, save_file
+
+    tensors = load_file(path)
+    if change is not None:
+        change(tensors)
+    document = read_document(path) if document is None else document
+    save_file(tensors, out, metadata={"glassnet": json.dumps(document)})
 
 
 @pytest.fixture
@@ -70,13 +94,16 @@ def test_file_is_plain_safetensors_with_a_versioned_document(tmp_path, trained):
     model.save(path)
     tensors = load_file(path)
     assert tensors["layers.0.W"].shape == (2, 8)
-    # Adam's moments for all parameters, as one vector in the order of model.slots()
-    n_params = sum(p.size for _, p, _ in model.slots())
-    assert tensors["optimizer/parameters/m"].shape == (n_params,)
-    header_len = int.from_bytes(path.read_bytes()[:8], "little")
-    header = json.loads(path.read_bytes()[8 : 8 + header_len])
-    document = json.loads(header["__metadata__"]["glassnet"])
-    assert document["format"] == "glassnet" and document["format_version"] == 1
+    # Adam's moments stored per parameter name, each of its parameter's shape
+    optimizer_tensors = {k: v for k, v in tensors.items() if k.startswith("optimizer/")}
+    assert sorted(optimizer_tensors) == sorted(
+        f"optimizer/{name}/{key}" for name, _, _ in model.slots() for key in ("m", "v")
+    )
+    for name, p, _ in model.slots():
+        assert tensors[f"optimizer/{name}/m"].shape == p.shape
+        assert np.array_equal(tensors[f"optimizer/{name}/v"], model.optimizer_.state[name]["v"])
+    document = read_document(path)
+    assert document["format"] == "glassnet" and document["format_version"] == 2
     assert document["layers"][0] == {
         "class": "Dense",
         "config": {
@@ -126,17 +153,34 @@ def test_loading_runs_no_code_and_builds_only_known_layers(tmp_path, trained):
     model, _, _ = trained
     path = tmp_path / "m.safetensors"
     model.save(path)
-    data = path.read_bytes()
-    n = int.from_bytes(data[:8], "little")
-    header = json.loads(data[8 : 8 + n])
-    document = json.loads(header["__metadata__"]["glassnet"])
+    document = read_document(path)
     document["layers"][0]["class"] = "os.system"
-    header["__metadata__"]["glassnet"] = json.dumps(document)
-    raw = json.dumps(header).encode()
-    raw += b" " * ((8 - len(raw) % 8) % 8)
-    (tmp_path / "evil").write_bytes(len(raw).to_bytes(8, "little") + raw + data[8 + n :])
+    rewrite(path, tmp_path / "evil", document=document)
     with pytest.raises(gn.ModelFileError, match="unknown layer 'os.system'"):
         gn.load(tmp_path / "evil")
+
+
+def test_a_file_naming_a_module_imports_nothing(tmp_path, trained, monkeypatch):
+    # a module that would leave a mark if anything imported it
+    (tmp_path / "glassnet_payload.py").write_text(
+        "import pathlib\npathlib.Path(__file__).with_name('imported').touch()\n"
+        "class Payload:\n    pass\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    model, _, _ = trained
+    model.save(tmp_path / "m.safetensors")
+    for name, custom in [
+        ("glassnet_payload.Payload", False),
+        ("glassnet_payload.Payload", True),
+        ("glassnet_payload", True),
+    ]:
+        document = read_document(tmp_path / "m.safetensors")
+        document["layers"][0] = {"class": name, "custom": custom, "config": {}}
+        rewrite(tmp_path / "m.safetensors", tmp_path / "evil", document=document)
+        with pytest.raises(gn.ModelFileError, match=f"'{name}'"):
+            gn.load(tmp_path / "evil")
+    assert "glassnet_payload" not in sys.modules
+    assert not (tmp_path / "imported").exists()
 
 
 def test_save_is_atomic_and_keeps_the_old_file_on_failure(tmp_path, trained, monkeypatch):
@@ -170,3 +214,458 @@ def test_saved_files_get_the_usual_permissions(tmp_path, trained):
     finally:
         os.umask(umask)
     assert (tmp_path / "m.safetensors").stat().st_mode & 0o777 == 0o644
+
+
+# -- the optimizer state: per parameter name, checked on load ---------------------------------
+@pytest.fixture
+def momentum_file(tmp_path):
+    X, y = datasets.make_moons(32, rng=0)
+    model = gn.Sequential([gn.Dense(3, activation="tanh"), gn.Dense(1, activation="sigmoid")])
+    model.fit(X, y, loss="bce", optimizer=gn.SGD(0.1, momentum=0.9), epochs=2, rng=0)
+    model.save(tmp_path / "sgd.safetensors")
+    return model, tmp_path / "sgd.safetensors"
+
+
+def test_loaded_optimizer_state_is_kept_per_parameter_name(momentum_file):
+    model, path = momentum_file
+    loaded = gn.load(path)
+    assert sorted(loaded.optimizer_.state_arrays()) == [
+        "layers.0.W/velocity",
+        "layers.0.b/velocity",
+        "layers.1.W/velocity",
+        "layers.1.b/velocity",
+    ]
+    for name, p, _ in loaded.slots():
+        velocity = loaded.optimizer_.state[name]["velocity"]
+        assert velocity.shape == p.shape and velocity.dtype == np.float32
+        assert np.array_equal(velocity, model.optimizer_.state[name]["velocity"])
+
+
+def _set(key, value):
+    def change(tensors):
+        tensors[key] = value
+
+    return change
+
+
+def _drop(*keys):
+    def change(tensors):
+        for key in keys:
+            del tensors[key]
+
+    return change
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            _set("optimizer/layers.7.W/velocity", np.zeros((2, 3), np.float32)),
+            "optimizer tensor 'optimizer/layers.7.W/velocity' names no parameter of the model",
+        ),
+        (
+            _set("optimizer/layers.0.W/velocity", np.zeros((3, 2), np.float32)),
+            "optimizer tensor 'optimizer/layers.0.W/velocity' has shape (3, 2) and dtype "
+            "float32, expected (2, 3) float32 like 'layers.0.W'",
+        ),
+        (
+            _set("optimizer/layers.0.b/velocity", np.zeros(3, np.float64)),
+            "optimizer tensor 'optimizer/layers.0.b/velocity' has shape (3,) and dtype "
+            "float64, expected (3,) float32 like 'layers.0.b'",
+        ),
+        (
+            _set("optimizer/layers.1.b/m", np.zeros(1, np.float32)),
+            "the optimizer state of 'layers.1.b' has keys ['m', 'velocity'], but "
+            "SGD(learning_rate=0.1, weight_decay=0.0, momentum=0.9, nesterov=False) keeps "
+            "['velocity']",
+        ),
+        (
+            _drop("optimizer/layers.1.W/velocity"),
+            "the optimizer state of 'layers.1.W' has keys [], but SGD(",
+        ),
+        (
+            _drop(*[f"optimizer/layers.{i}.{k}/velocity" for i in (0, 1) for k in "Wb"]),
+            "the optimizer state of 'layers.0.W' has keys [], but SGD(",
+        ),
+    ],
+)
+def test_every_optimizer_tensor_is_checked_against_the_model(
+    tmp_path, momentum_file, change, message
+):
+    _, path = momentum_file
+    rewrite(path, tmp_path / "bad", change=change)
+    with pytest.raises(gn.ModelFileError, match=re.escape(f"'{tmp_path / 'bad'}': {message}")):
+        gn.load(tmp_path / "bad")
+
+
+def test_an_untrained_optimizer_may_have_no_state(tmp_path):
+    model = gn.Sequential([gn.Dense(2)]).build((3,))
+    model.optimizer_ = gn.Adam()
+    model.save(tmp_path / "m.safetensors")
+    loaded = gn.load(tmp_path / "m.safetensors")
+    assert loaded.optimizer_.iterations == 0 and loaded.optimizer_.state_arrays() == {}
+
+
+def test_format_versions_outside_1_to_2_are_refused(tmp_path, momentum_file):
+    _, path = momentum_file
+    for version in (0, 3):
+        document = read_document(path)
+        document["format_version"] = version
+        rewrite(path, tmp_path / "v", document=document)
+        with pytest.raises(gn.ModelFileError, match=f"has format version {version}; this "):
+            gn.load(tmp_path / "v")
+
+
+# -- files written by glassnet 0.1 (format version 1): made by tests/data/make_v1_models.py -----
+V1_FILES = ["v1_sgd_momentum", "v1_adam", "v1_cnn_adam"]
+
+
+@pytest.mark.parametrize("name", V1_FILES)
+def test_version_1_files_load_and_predict_what_the_old_code_predicted(name):
+    expected = np.load(DATA / f"{name}.npz")
+    model = gn.load(DATA / f"{name}.safetensors")
+    assert np.array_equal(model.predict(expected["X"]), expected["predictions"])
+
+
+@pytest.mark.parametrize("name", V1_FILES)
+def test_version_1_files_train_on_from_their_optimizer_state(name):
+    # the old code loaded the file and trained one more epoch: the same continuation here
+    # (it differs clearly from one started with a fresh optimizer; see the next test)
+    expected = np.load(DATA / f"{name}.npz")
+    model = gn.load(DATA / f"{name}.safetensors")
+    model.fit(expected["X"], expected["y"], epochs=1, batch_size=4, shuffle=False)
+    assert np.allclose(model.predict(expected["X"]), expected["continued"], rtol=0, atol=1e-6)
+
+
+def test_a_fresh_optimizer_would_continue_differently():
+    expected = np.load(DATA / "v1_adam.npz")
+    model = gn.load(DATA / "v1_adam.safetensors")
+    model.optimizer_ = gn.Adam(0.01)
+    model.fit(expected["X"], expected["y"], epochs=1, batch_size=4, shuffle=False)
+    assert np.abs(model.predict(expected["X"]) - expected["continued"]).max() > 1e-3
+
+
+@pytest.mark.parametrize(
+    "name, pieces",
+    [
+        # parameters end to end in model.slots() order: W (3, 5), b (5,), W (5, 3), b (3,)
+        (
+            "v1_adam",
+            {
+                "layers.0.W": (0, 15),
+                "layers.0.b": (15, 20),
+                "layers.1.W": (20, 35),
+                "layers.1.b": (35, 38),
+            },
+        ),
+        # Conv2D W (2, 1, 3, 3) and b (2,), then Dense W (8, 2) and b (2,)
+        (
+            "v1_cnn_adam",
+            {
+                "layers.0.W": (0, 18),
+                "layers.0.b": (18, 20),
+                "layers.3.W": (20, 36),
+                "layers.3.b": (36, 38),
+            },
+        ),
+    ],
+)
+def test_version_1_flat_moments_are_cut_into_per_name_state(name, pieces):
+    from safetensors.numpy import load_file
+
+    flat = load_file(DATA / f"{name}.safetensors")
+    model = gn.load(DATA / f"{name}.safetensors")
+    assert (
+        model.optimizer_.iterations
+        == read_document(DATA / f"{name}.safetensors")["training"]["optimizer"]["iterations"]
+    )
+    assert sorted(model.optimizer_.state_arrays()) == sorted(
+        f"{p}/{k}" for p in pieces for k in ("m", "v")
+    )
+    for param, (start, stop) in pieces.items():
+        shape = model.get_weights()[param].shape
+        for key in ("m", "v"):
+            piece = flat[f"optimizer/parameters/{key}"][start:stop].reshape(shape)
+            assert np.array_equal(model.optimizer_.state[param][key], piece)
+
+
+def test_version_1_flat_vector_of_the_wrong_length_is_refused(tmp_path):
+    def shorten(tensors):
+        tensors["optimizer/parameters/v"] = tensors["optimizer/parameters/v"][:-1]
+
+    rewrite(DATA / "v1_adam.safetensors", tmp_path / "short", change=shorten)
+    with pytest.raises(
+        gn.ModelFileError,
+        match=re.escape(
+            "optimizer tensor 'optimizer/parameters/v' has shape (37,), but the model's "
+            "4 parameters hold 38 numbers"
+        ),
+    ):
+        gn.load(tmp_path / "short")
+
+
+def test_version_1_file_with_flat_and_per_name_state_is_refused(tmp_path):
+    both = _set("optimizer/layers.0.b/m", np.zeros(5, np.float32))
+    rewrite(DATA / "v1_adam.safetensors", tmp_path / "both", change=both)
+    with pytest.raises(gn.ModelFileError, match="two optimizer states, one flat and one per"):
+        gn.load(tmp_path / "both")
+
+
+def test_per_name_state_in_a_version_2_file_is_never_read_as_flat(tmp_path):
+    document = read_document(DATA / "v1_adam.safetensors")
+    document["format_version"] = 2
+    rewrite(DATA / "v1_adam.safetensors", tmp_path / "v2", document=document)
+    with pytest.raises(gn.ModelFileError, match="'optimizer/parameters/[mv]' names no parameter"):
+        gn.load(tmp_path / "v2")
+
+
+# -- custom layers and activations ----------------------------------------------------------
+class Scale(gn.Layer):
+    """``y = factor * s * x``: one learned scale ``s`` per feature, starting at 1."""
+
+    def __init__(self, factor=1.0):
+        super().__init__()
+        self.factor = factor
+
+    def build(self, input_shape, rng, dtype):
+        shape = super().build(input_shape, rng, dtype)
+        self.params = {"scale": np.ones(input_shape, dtype=self.dtype)}
+        self.grads = {"scale": np.zeros(input_shape, dtype=self.dtype)}
+        return shape
+
+    def forward(self, x, training=False):
+        self.x = x
+        return self.factor * self.params["scale"] * x
+
+    def backward(self, grad_out):
+        self.grads["scale"][...] = self.factor * (grad_out * self.x).sum(axis=0)
+        return self.factor * self.params["scale"] * grad_out
+
+    def get_config(self):
+        return {"factor": self.factor}
+
+
+class Swish(gn.Activation):
+    """``a = z sigmoid(beta z)``; ``da/dz = s + beta z s (1 - s)`` with ``s = sigmoid(beta z)``."""
+
+    name = "swish"
+
+    def __init__(self, beta=1.0):
+        super().__init__()
+        self.beta = beta
+
+    def function(self, z):
+        return z / (1 + np.exp(-self.beta * z))
+
+    def derivative(self):
+        s = 1 / (1 + np.exp(-self.beta * self.z))
+        return s + self.beta * self.z * s * (1 - s)
+
+    def get_config(self):
+        return {"beta": self.beta}
+
+
+class ClippedReLU(gn.ReLU):
+    """``a = min(max(z, 0), 1)``: a ReLU subclass that keeps the name ``"relu"``."""
+
+    def function(self, z):
+        return np.clip(z, 0, 1)
+
+    def derivative(self):
+        return ((self.z > 0) & (self.z < 1)).astype(self.z.dtype)
+
+    def backward(self, grad_out):
+        return grad_out * self.derivative()
+
+
+CUSTOM = {"Scale": Scale, "Swish": Swish, "ClippedReLU": ClippedReLU}
+
+
+@pytest.fixture
+def custom_model():
+    X, y = datasets.make_moons(64, rng=0)
+    model = gn.Sequential(
+        [
+            gn.Dense(6, activation=Swish(beta=1.5)),
+            Scale(factor=2.0),
+            gn.Dense(6),
+            ClippedReLU(),
+            gn.Dense(4, activation=ClippedReLU()),
+            Swish(),
+            gn.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.fit(X, y, loss="bce", optimizer=gn.Adam(0.01), epochs=3, batch_size=16, rng=0)
+    return model, X, y
+
+
+def test_custom_layers_and_activations_round_trip(tmp_path, custom_model):
+    model, X, y = custom_model
+    path = tmp_path / "custom.safetensors"
+    model.save(path)
+    loaded = gn.load(path, custom_objects=CUSTOM)
+    assert np.array_equal(loaded.predict(X), model.predict(X))
+    kinds = [type(layer) for layer in loaded.layers]
+    assert kinds == [gn.Dense, Scale, gn.Dense, ClippedReLU, gn.Dense, Swish, gn.Dense]
+    assert type(loaded.layers[0].activation) is Swish and loaded.layers[0].activation.beta == 1.5
+    assert type(loaded.layers[4].activation) is ClippedReLU
+    assert loaded.layers[1].factor == 2.0
+    # the custom parameter goes through the same names, trained and restored like any other
+    assert not np.array_equal(model.get_weights()["layers.1.scale"], np.ones(6))
+    assert np.array_equal(
+        loaded.get_weights()["layers.1.scale"], model.get_weights()["layers.1.scale"]
+    )
+    assert np.array_equal(
+        loaded.optimizer_.state["layers.1.scale"]["m"],
+        model.optimizer_.state["layers.1.scale"]["m"],
+    )
+    model.fit(X, y, epochs=1, batch_size=16, shuffle=False)
+    loaded.fit(X, y, epochs=1, batch_size=16, shuffle=False)
+    assert np.allclose(loaded.predict(X), model.predict(X), rtol=0, atol=1e-6)
+
+
+def test_the_document_records_custom_classes(tmp_path, custom_model):
+    model, _, _ = custom_model
+    model.save(tmp_path / "custom.safetensors")
+    layers = read_document(tmp_path / "custom.safetensors")["layers"]
+    assert layers[0]["config"]["activation"] == {"class": "Swish", "config": {"beta": 1.5}}
+    assert layers[1] == {"class": "Scale", "custom": True, "config": {"factor": 2.0}}
+    assert layers[3] == {"class": "ClippedReLU", "custom": True, "config": {}}
+    # a subclass keeping the built-in's name is recorded by its class, not as "relu"
+    assert layers[4]["config"]["activation"] == {"class": "ClippedReLU", "config": {}}
+    assert layers[6]["config"]["activation"] == "sigmoid"
+    assert "custom" not in layers[0]
+
+
+@pytest.mark.parametrize(
+    "given, kind, name",
+    [
+        ({}, "activation", "Swish"),
+        ({"Swish": Swish}, "layer", "Scale"),
+        ({"Swish": Swish, "Scale": Scale}, "layer", "ClippedReLU"),
+    ],
+)
+def test_a_missing_custom_class_is_named_with_how_to_pass_it(
+    tmp_path, custom_model, given, kind, name
+):
+    model, _, _ = custom_model
+    path = tmp_path / "model.safetensors"
+    model.save(path)
+    message = (
+        f"'{path}' uses the custom {kind} '{name}'; pass custom_objects={{'{name}': {name}}} "
+        f"to load() to load it"
+    )
+    with pytest.raises(gn.ModelFileError, match=f"^{re.escape(message)}$"):
+        gn.load(path, custom_objects=given or None)
+
+
+def test_custom_activation_in_a_dense_layer_needs_custom_objects_too(tmp_path):
+    model = gn.Sequential([gn.Dense(2, activation=ClippedReLU())]).build((3,))
+    model.save(tmp_path / "m.safetensors")
+    with pytest.raises(gn.ModelFileError, match="uses the custom activation 'ClippedReLU'"):
+        gn.load(tmp_path / "m.safetensors")
+
+
+@pytest.mark.parametrize(
+    "custom_objects, shown",
+    [
+        (["Scale"], "got list"),
+        ({"Scale": "Scale"}, "got 'Scale': 'Scale'"),
+        ({"Scale": int}, "got 'Scale': <class 'int'>"),
+        ({"Scale": Scale()}, "got 'Scale': Scale(factor=1.0)"),
+        ({Scale: Scale}, "got <class "),
+    ],
+)
+def test_custom_objects_must_map_names_to_layer_classes(tmp_path, custom_objects, shown):
+    with pytest.raises(TypeError, match=r"^custom_objects must .*" + re.escape(shown)):
+        gn.load(tmp_path / "any.safetensors", custom_objects=custom_objects)
+
+
+def test_custom_objects_for_an_activation_must_be_an_activation(tmp_path):
+    model = gn.Sequential([gn.Dense(2, activation=Swish())]).build((3,))
+    model.save(tmp_path / "m.safetensors")
+    with pytest.raises(
+        gn.ModelFileError,
+        match="uses 'Swish' as an activation, but custom_objects maps it to Scale",
+    ):
+        gn.load(tmp_path / "m.safetensors", custom_objects={"Swish": Scale})
+
+
+def test_custom_layer_tensors_are_checked_against_the_rebuilt_model(tmp_path, custom_model):
+    class OneScale(Scale):
+        def build(self, input_shape, rng, dtype):
+            shape = super().build(input_shape, rng, dtype)
+            self.params = {"scale": np.ones(1, dtype=self.dtype)}
+            self.grads = {"scale": np.zeros(1, dtype=self.dtype)}
+            return shape
+
+    model, _, _ = custom_model
+    model.save(tmp_path / "m.safetensors")
+    with pytest.raises(
+        gn.ModelFileError, match=re.escape("tensor 'layers.1.scale' has shape (6,) and dtype")
+    ):
+        gn.load(tmp_path / "m.safetensors", custom_objects={**CUSTOM, "Scale": OneScale})
+
+
+class Dense(gn.Dense):
+    """A user's class that happens to share a built-in's name."""
+
+    def forward(self, x, training=False):
+        return 2 * super().forward(x, training)
+
+
+def test_a_class_named_like_a_built_in_never_loads_as_the_built_in(tmp_path):
+    model = gn.Sequential([Dense(2)]).build((3,), rng=0)
+    model.save(tmp_path / "m.safetensors")
+    assert read_document(tmp_path / "m.safetensors")["layers"][0]["custom"] is True
+    with pytest.raises(gn.ModelFileError, match="uses the custom layer 'Dense'"):
+        gn.load(tmp_path / "m.safetensors")
+    loaded = gn.load(tmp_path / "m.safetensors", custom_objects={"Dense": Dense})
+    X = np.ones((1, 3))
+    assert type(loaded.layers[0]) is Dense
+    assert np.array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_custom_objects_wins_over_a_built_in_only_when_passed(tmp_path):
+    model = gn.Sequential([gn.Dense(2)]).build((3,), rng=0)
+    model.save(tmp_path / "m.safetensors")
+    assert type(gn.load(tmp_path / "m.safetensors").layers[0]) is gn.Dense
+    loaded = gn.load(tmp_path / "m.safetensors", custom_objects={"Dense": Dense})
+    X = np.ones((1, 3))
+    assert type(loaded.layers[0]) is Dense
+    assert np.array_equal(loaded.predict(X), 2 * model.predict(X))
+
+
+def test_save_refuses_a_layer_its_file_could_not_rebuild(tmp_path):
+    class Shift(gn.Layer):  # needs an argument but get_config() does not return it
+        def __init__(self, by):
+            super().__init__()
+            self.by = by
+
+        def forward(self, x, training=False):
+            return x + self.by
+
+    class Tagged(Shift):
+        def get_config(self):
+            return {"by": np.float32(1.0)}
+
+    for layer, message in [
+        (Shift(1.0), "cannot save layer 0: Shift(**config) fails with config {}: "),
+        (Tagged(1.0), "cannot save layer 0 (Tagged): get_config() must return JSON-safe values"),
+    ]:
+        model = gn.Sequential([layer, gn.Dense(1)]).build((2,))
+        with pytest.raises(TypeError, match=re.escape(message)):
+            model.save(tmp_path / "m.safetensors")
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_save_refuses_two_classes_of_one_name(tmp_path):
+    first = Scale
+
+    class Scale2(gn.Layer):
+        pass
+
+    Scale2.__name__ = "Scale"
+    model = gn.Sequential([first(), Scale2(), gn.Dense(1)]).build((2,))
+    with pytest.raises(ValueError, match="the model uses two different classes named 'Scale'"):
+        model.save(tmp_path / "m.safetensors")
