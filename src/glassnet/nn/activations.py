@@ -44,8 +44,12 @@ class Activation(Layer):
         raise NotImplementedError
 
     def spec(self):
-        """How a parent layer records this activation: its name, or a dict with arguments."""
+        """How a parent layer records this activation: a built-in's name (a dict with its
+        arguments if it has any); any other class as ``{"class": ..., "config": ...}``, so a
+        subclass that keeps a built-in's ``name`` never comes back as that built-in."""
         config = self.get_config()
+        if ACTIVATIONS.get(self.name) is not type(self):
+            return {"class": type(self).__name__, "config": config}
         return {"name": self.name, **config} if config else self.name
 
     def __call__(self, z):
