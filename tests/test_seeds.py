@@ -99,3 +99,55 @@ def test_cli_lists_and_runs_demos(capsys):
     assert "0.9990889488055994" in capsys.readouterr().out
     assert main(["demo", "nope"]) == 2
     assert "unknown demo 'nope'" in capsys.readouterr().err
+
+
+def test_demo_network_prints_the_weights_it_uses():
+    """The weights the demo prints are the ones that give seed 002's 0.7216325609518421, and
+    the ledger's network is every weight 1, every bias 0 (its layer lines say so)."""
+    printed = []
+    result = demos.network(out=printed.append)
+    shown = {}
+    for line in printed:
+        if line.startswith("  layers."):
+            name, value = line.strip().split(" = ")
+            shown[name] = np.array(eval(value), dtype=float)  # a printed list literal
+    assert list(shown) == ["layers.0.W", "layers.0.b", "layers.1.W", "layers.1.b"]
+    assert shown["layers.0.W"][:, 0].tolist() == [0, 1] == shown["layers.0.W"][:, 1].tolist()
+
+    def sigmoid(z):
+        return 1 / (1 + np.exp(-z))
+
+    h = sigmoid(np.array([[2.0, 3.0]]) @ shown["layers.0.W"] + shown["layers.0.b"])
+    o1 = sigmoid(h @ shown["layers.1.W"] + shown["layers.1.b"])[0, 0]
+    assert o1 == pytest.approx(result["o1"], rel=1e-15)
+    assert "h1 = h2 = sigmoid(0*2 + 1*3 + 0) = sigmoid(3) = 0.9526" in printed
+    ledger = result["ledger"]
+    assert str(ledger).count("weight_init='ones', bias_init='zeros'") == 2
+    # z of the first layer for Alice (-2, -1) with every weight 1 and bias 0: -2 - 1 + 0
+    assert ledger.layers[0].z.tolist() == [[-3.0, -3.0]]
+    assert any("every weight 1 and every bias 0" in line for line in printed)
+
+
+def test_demos_take_only_the_options_they_use():
+    import inspect
+
+    for name, (function, _) in demos.DEMOS.items():
+        kinds = {p.kind for p in inspect.signature(function).parameters.values()}
+        assert inspect.Parameter.VAR_KEYWORD not in kinds, name
+    assert list(inspect.signature(demos.neuron).parameters) == ["out"]
+    assert list(inspect.signature(demos.two_layer).parameters) == ["out", "out_dir", "rng"]
+    assert not hasattr(demos, "register")
+
+
+def test_cli_passes_each_demo_the_options_it_takes(monkeypatch, tmp_path):
+    from glassnet.cli import main
+
+    calls = []
+
+    def recorder(out=print, out_dir=".", epochs=None):
+        calls.append({"out_dir": out_dir, "epochs": epochs})
+
+    monkeypatch.setitem(demos.DEMOS, "recorder", (recorder, "records its options"))
+    args = ["demo", "recorder", "--out-dir", str(tmp_path), "--epochs", "2", "--seed", "3"]
+    assert main(args) == 0
+    assert calls == [{"out_dir": str(tmp_path), "epochs": 2}]
