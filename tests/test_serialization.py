@@ -660,12 +660,20 @@ def test_save_refuses_a_layer_its_file_could_not_rebuild(tmp_path):
 
 
 def test_save_refuses_two_classes_of_one_name(tmp_path):
-    first = Scale
+    class Other(gn.Layer):
+        def forward(self, x, training=False):
+            return x
 
-    class Scale2(gn.Layer):
-        pass
-
-    Scale2.__name__ = "Scale"
-    model = gn.Sequential([first(), Scale2(), gn.Dense(1)]).build((2,))
+    Other.__name__ = "Scale"
+    model = gn.Sequential([Scale(), Other(), gn.Dense(1)]).build((2,))
     with pytest.raises(ValueError, match="the model uses two different classes named 'Scale'"):
         model.save(tmp_path / "m.safetensors")
+
+
+def test_a_class_that_does_not_take_the_stored_config_is_a_model_file_error(tmp_path):
+    model = gn.Sequential([Scale(factor=2.0), gn.Dense(1)]).build((2,))
+    model.save(tmp_path / "m.safetensors")
+    with pytest.raises(
+        gn.ModelFileError, match=re.escape("Flatten(**config) fails with config {'factor': 2.0}: ")
+    ):
+        gn.load(tmp_path / "m.safetensors", custom_objects={"Scale": gn.Flatten})

@@ -107,18 +107,21 @@ def check_entries(model, entries: list[dict]) -> None:
                 f"cannot save layer {index} ({name}): get_config() must return JSON-safe "
                 f"values (numbers, strings, lists, dicts): {exc}"
             ) from None
-        build_layer(entry, custom, f"layer {index}", when="save")
+        try:
+            build_layer(entry, custom, f"layer {index}")
+        except ModelFileError as exc:
+            raise TypeError(f"cannot save {exc}") from None
 
 
-def build_layer(entry: dict, custom_objects: dict[str, type], where: str, *, when="load"):
+def build_layer(entry: dict, custom_objects: dict[str, type], where: str):
     """A new layer from its document entry (an activation in its config built the same way)."""
     cls = _resolve(entry["class"], entry.get("custom", False), "layer", custom_objects, where)
     config = dict(entry["config"])
     spec = config.get("activation")
     if isinstance(spec, dict) and "class" in spec:
         act_cls = _resolve(spec["class"], True, "activation", custom_objects, where)
-        config["activation"] = _construct(act_cls, spec["config"], where, when)
-    return _construct(cls, config, where, when)
+        config["activation"] = _construct(act_cls, spec["config"], where)
+    return _construct(cls, config, where)
 
 
 def _resolve(name, custom: bool, kind: str, custom_objects: dict[str, type], where: str) -> type:
@@ -145,15 +148,13 @@ def _resolve(name, custom: bool, kind: str, custom_objects: dict[str, type], whe
     return cls
 
 
-def _construct(cls: type, config, where: str, when: str):
+def _construct(cls: type, config, where: str):
     if not isinstance(config, dict):
         raise ModelFileError(f"{where}: the config of {cls.__name__} is not a dict: {config!r}")
     try:
         return cls(**config)
     except TypeError as exc:
-        message = (
+        raise ModelFileError(
             f"{where}: {cls.__name__}(**config) fails with config {config!r}: {exc}; its "
             f"get_config() must return its constructor arguments"
-        )
-        error = TypeError(f"cannot save {message}") if when == "save" else ModelFileError(message)
-        raise error from None
+        ) from None
