@@ -47,7 +47,8 @@ import numpy as np  # noqa: E402
 
 import glassnet as gn  # noqa: E402
 from glassnet.datasets import load_mnist  # noqa: E402
-from glassnet.nn.conv import Conv2D, MaxPool2D  # noqa: E402
+from glassnet.nn.conv import Conv2D  # noqa: E402
+from glassnet.nn.pooling import MaxPool2D  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "mnist"
 

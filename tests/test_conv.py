@@ -1,4 +1,5 @@
-"""Conv2D and MaxPool2D: against slow, obviously-correct loops, and by finite differences."""
+"""Conv2D and MaxPool2D: against the plain loops of glassnet.nn.conv_reference (themselves
+checked by finite differences), and by finite differences."""
 
 from __future__ import annotations
 
@@ -8,40 +9,10 @@ import numpy as np
 import pytest
 
 from glassnet.glassbox.gradcheck import numeric_gradient, relative_error
-from glassnet.nn.conv import Conv2D, MaxPool2D
+from glassnet.nn.conv import Conv2D
+from glassnet.nn.conv_reference import conv2d_backward, conv2d_forward, maxpool2d_forward
 from glassnet.nn.layers import Dense, Flatten
-
-
-# -- references: the definitions, written as loops ------------------------------------------------
-def reference_conv(x, W, b, stride, pads):
-    """z[n, f, h, w] = b[f] + sum_{c,i,j} W[f, c, i, j] x_pad[n, c, h*sh + i, w*sw + j]."""
-    (top, bottom), (left, right) = pads
-    x_pad = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
-    n, _, height, width = x_pad.shape
-    filters, _, kh, kw = W.shape
-    sh, sw = stride
-    out_h, out_w = (height - kh) // sh + 1, (width - kw) // sw + 1
-    z = np.zeros((n, filters, out_h, out_w))
-    for s in range(n):
-        for f in range(filters):
-            for h in range(out_h):
-                for w in range(out_w):
-                    window = x_pad[s, :, h * sh : h * sh + kh, w * sw : w * sw + kw]
-                    z[s, f, h, w] = np.sum(window * W[f]) + (0.0 if b is None else b[f])
-    return z
-
-
-def reference_maxpool(x, pool, stride):
-    n, channels, height, width = x.shape
-    (ph, pw), (sh, sw) = pool, stride
-    out_h, out_w = (height - ph) // sh + 1, (width - pw) // sw + 1
-    a = np.zeros((n, channels, out_h, out_w))
-    for s in range(n):
-        for c in range(channels):
-            for h in range(out_h):
-                for w in range(out_w):
-                    a[s, c, h, w] = x[s, c, h * sh : h * sh + ph, w * sw : w * sw + pw].max()
-    return a
+from glassnet.nn.pooling import MaxPool2D
 
 
 def built(layer, input_shape, dtype=np.float64, seed=0):
@@ -87,7 +58,7 @@ def test_conv_forward_matches_loops(kernel, stride, padding, shape, filters, out
     x = rng.standard_normal(shape)
     a = conv.forward(x)
     assert a.shape == (shape[0], *out_shape)
-    expected = reference_conv(
+    expected = conv2d_forward(
         x, conv.params["W"], conv.params.get("b"), conv.stride, conv._pads(*shape[2:])
     )
     np.testing.assert_allclose(a, expected, rtol=1e-12, atol=1e-12)
@@ -106,7 +77,7 @@ def test_conv_applies_its_activation_and_caches_z_and_a(rng):
     conv = built(Conv2D(3, 3, padding="same", activation="relu"), (2, 5, 5))
     x = rng.standard_normal((4, 2, 5, 5))
     a = conv.forward(x)
-    z = reference_conv(x, conv.params["W"], conv.params["b"], (1, 1), ((1, 1), (1, 1)))
+    z = conv2d_forward(x, conv.params["W"], conv.params["b"], (1, 1), ((1, 1), (1, 1)))
     np.testing.assert_allclose(conv.z, z, atol=1e-12)
     np.testing.assert_array_equal(a, np.maximum(conv.z, 0))
     assert conv.a is a and conv.x is x
@@ -135,7 +106,7 @@ def test_a_new_batch_size_gets_new_scratch_buffers(rng):
     conv = built(Conv2D(2, 3, padding="same"), (1, 5, 5))
     for n in (4, 7, 4):
         x = rng.standard_normal((n, 1, 5, 5))
-        expected = reference_conv(x, conv.params["W"], conv.params["b"], (1, 1), ((1, 1), (1, 1)))
+        expected = conv2d_forward(x, conv.params["W"], conv.params["b"], (1, 1), ((1, 1), (1, 1)))
         np.testing.assert_allclose(conv.forward(x), expected, atol=1e-12)
 
 
@@ -183,7 +154,7 @@ def test_maxpool_forward_matches_loops(pool, stride, shape, out_hw, rng):
     layer = built(MaxPool2D(pool, stride), shape[1:])
     assert layer.output_shape == (shape[1], *out_hw)
     x = rng.standard_normal(shape)
-    expected = reference_maxpool(x, layer.pool_size, layer.stride)
+    expected = maxpool2d_forward(x, layer.pool_size, layer.stride)
     np.testing.assert_array_equal(layer.forward(x), expected)
     np.testing.assert_array_equal(layer.forward(channel_major_copy(x)), expected)
 
@@ -539,10 +510,10 @@ def test_a_layer_stack_matches_the_loops_end_to_end(rng):
     for layer in layers:
         out = layer.forward(out)
     c1, _, c2, _, _, dense = layers
-    ref = np.maximum(reference_conv(x, c1.params["W"], c1.params["b"], (1, 1), ((1, 1), (1, 1))), 0)
-    ref = reference_maxpool(ref, (2, 2), (2, 2))
-    ref = np.tanh(reference_conv(ref, c2.params["W"], c2.params["b"], (1, 1), ((1, 1), (1, 1))))
-    ref = reference_maxpool(ref, (2, 2), (2, 2)).reshape(3, -1)
+    ref = np.maximum(conv2d_forward(x, c1.params["W"], c1.params["b"], (1, 1), ((1, 1), (1, 1))), 0)
+    ref = maxpool2d_forward(ref, (2, 2), (2, 2))
+    ref = np.tanh(conv2d_forward(ref, c2.params["W"], c2.params["b"], (1, 1), ((1, 1), (1, 1))))
+    ref = maxpool2d_forward(ref, (2, 2), (2, 2)).reshape(3, -1)
     np.testing.assert_allclose(out, ref @ dense.params["W"] + dense.params["b"], atol=1e-12)
 
 
@@ -625,160 +596,43 @@ def test_a_copy_leaves_the_scratch_buffers_behind_and_still_works(rng):
     np.testing.assert_array_equal(clone.grads["W"], conv.grads["W"])
 
 
-# -- the fused ReLU -> MaxPool2D backward step ----------------------------------------------------
-def relu_cnn(gn, standalone_relu=False):
-    """conv(relu) -> pool -> conv(relu) -> pool -> dense; or with the first ReLU as a layer."""
-    first = (
-        [Conv2D(3, 3, padding="same"), gn.ReLU()]
-        if standalone_relu
-        else [Conv2D(3, 3, padding="same", activation="relu")]
-    )
-    return gn.Sequential(
-        [
-            *first,
-            MaxPool2D(2),
-            Conv2D(4, 3, padding=1, activation="relu"),
-            MaxPool2D(2),
-            Flatten(),
-            Dense(3, activation="softmax"),
-        ],
-        dtype="float64",
-    )
-
-
-@pytest.mark.parametrize("standalone_relu", [False, True])
-@pytest.mark.parametrize("training", [False, True])
-def test_model_gradcheck_through_the_fused_relu_maxpool_step(standalone_relu, training, rng):
-    gn = pytest.importorskip("glassnet")
-    model = relu_cnn(gn, standalone_relu)
-    X = rng.standard_normal((4, 2, 8, 8))
-    result = gn.gradcheck(model, X, np.array([0, 1, 2, 1]), loss="cross_entropy", training=training)
-    assert result.max_error < 1e-6, str(result)
-
-
-@pytest.mark.parametrize(
-    "layers, image",
-    [
-        # pools that do not tile the input: overlapping windows, rows and columns left over
-        (
-            lambda gn: [Conv2D(3, 3, padding="same", activation="relu"), MaxPool2D(3, stride=2)],
-            (2, 9, 8),
-        ),
-        (lambda gn: [Conv2D(3, 3, padding="same", activation="relu"), MaxPool2D(2)], (2, 9, 7)),
-        # a ReLU layer first: the fused step ends the backward pass
-        (lambda gn: [gn.ReLU(), MaxPool2D(2)], (2, 8, 8)),
-    ],
-)
-def test_fused_step_gradcheck_for_pools_that_do_not_tile_and_a_relu_first(layers, image, rng):
-    gn = pytest.importorskip("glassnet")
-    model = gn.Sequential([*layers(gn), Flatten(), Dense(3, activation="softmax")], dtype="float64")
-    X = rng.standard_normal((4, *image))
-    result = gn.gradcheck(model, X, np.array([0, 1, 2, 1]), loss="cross_entropy", training=True)
-    assert result.max_error < 1e-6, str(result)
-
-
-def test_subclasses_of_relu_and_maxpool_are_not_fused_or_shortcut(rng):
-    """A ReLU subclass may redefine the function (here ReLU6), and a MaxPool2D subclass may
-    override backward with the plain signature: both keep working, unfused."""
-    gn = pytest.importorskip("glassnet")
-
-    class ReLU6(gn.ReLU):
-        def function(self, z):
-            return np.minimum(np.maximum(z, 0), 6)
-
-        def derivative(self):
-            return ((self.z > 0) & (self.z < 6)).astype(self.z.dtype)
-
-        def backward(self, grad_out):
-            return grad_out * self.derivative()
-
-    class MyPool(MaxPool2D):
-        def backward(self, grad_out):
-            return super().backward(grad_out)
-
-    dense = gn.Dense(2, activation=ReLU6())
-    dense.build((1,), rng, np.float64)
-    dense.params["W"][...] = 10.0
-    np.testing.assert_array_equal(dense.forward(np.ones((1, 1)), training=True), [[6, 6]])
-
-    X = rng.standard_normal((4, 2, 8, 8)) * 4  # some z above 6
-    for activation, pool in ((ReLU6(), MaxPool2D(2)), ("relu", MyPool(2))):
-        model = gn.Sequential(
-            [
-                Conv2D(3, 3, padding="same", activation=activation),
-                pool,
-                Flatten(),
-                Dense(3, activation="softmax"),
-            ],
-            dtype="float64",
-        )
-        result = gn.gradcheck(model, X, np.array([0, 1, 2, 1]), loss="cross_entropy", training=True)
-        assert result.max_error < 1e-6, str(result)
-
-
-def test_the_fused_step_gives_the_same_gradients_as_the_separate_layers(rng):
-    """Backward layer by layer (the ReLU's own pass after MaxPool2D's routing) and the
-    model's fused step agree exactly: the mask is applied before instead of after the
-    routing, to the same numbers."""
-    gn = pytest.importorskip("glassnet")
-    model = relu_cnn(gn).build((2, 8, 8), rng=0)
-    X, y = rng.standard_normal((5, 2, 8, 8)), np.array([0, 1, 2, 1, 0])
-    loss = gn.CrossEntropy()
-    model.loss_and_gradients(X, y, loss)
-    fused = {name: g.copy() for name, _, g in model.slots()}
-
-    model.forward(X, training=True)
-    _, delta = loss.from_logits(model.layers[-1].z, y)
-    grad = model.layers[-1].backward_linear(delta)
-    for layer in reversed(model.layers[:-1]):
-        grad = layer.backward(grad)  # pool.backward without relu_input
-    for name, _, g in model.slots():
-        np.testing.assert_array_equal(g, fused[name], err_msg=name)
-    # and the windows whose maximum is 0 (all inputs <= 0) send nothing down
-    pool = model.layers[1]
-    dead = pool.a == 0
-    assert dead.any() and (~dead).any()
-
-
-def test_maxpool_backward_with_relu_input_masks_the_pooled_gradient(rng):
-    """relu_input=True: dL/dz for x = relu(z) — the routed gradient, zero where the window's
-    maximum is 0."""
-    pool = built(MaxPool2D(2), (1, 4, 4))
-    z = rng.standard_normal((2, 1, 4, 4))
-    pool.forward(np.maximum(z, 0))
-    g = rng.standard_normal((2, 1, 2, 2))
-    expected = pool.backward(g) * (z > 0)
-    np.testing.assert_array_equal(pool.backward(g, relu_input=True), expected)
-
-
-@pytest.mark.parametrize("pool", [2, (2, 3), 3])
-@pytest.mark.parametrize("relu_input", [False, True])
-def test_tiled_maxpool_backward_equals_adding_the_shares_into_zeros(
-    pool, relu_input, rng, monkeypatch
-):
-    """Exact tiling writes each share into place; it must send every gradient where adding
-    the shares into zeros (the route for overlaps and leftovers) does, ties included (a
-    constant region ties every window)."""
-    layer = built(MaxPool2D(pool), (3, 6, 6))
-    z = rng.standard_normal((4, 3, 6, 6))
-    z[:, :, :3] = 0.25  # ties at a positive value
-    z[:, :, 3:, :3] = 0.1  # and a tie between two inputs that
-    z[:, :, 4, 1] = z[:, :, 5, 0] = 0.9  # row-by-row order would rank apart
-    z[0, 0] = -1.0  # a channel whose maxima are all 0
-    layer.forward(np.maximum(z, 0))
-    g = rng.standard_normal((4, *layer.output_shape))
-    assert layer._tiles()
-    one_step = layer.backward(g, relu_input=relu_input)
-    a = layer.a.copy()
-    monkeypatch.setattr(MaxPool2D, "_tiles", lambda self: False)
-    layer.forward(np.maximum(z, 0))
-    np.testing.assert_array_equal(layer.a, a)
-    np.testing.assert_array_equal(one_step, layer.backward(g, relu_input=relu_input))
-
-
 def test_a_tied_window_sends_its_gradient_to_the_first_input_column_by_column():
     """Which input of a tie gets the gradient is fixed: inputs are taken column by column."""
     layer = built(MaxPool2D(2), (1, 2, 2))
     layer.forward(np.array([[[[0.1, 0.9], [0.9, 0.2]]]]))  # (0, 1) and (1, 0) tie
     dx = layer.backward(np.array([[[[1.0]]]]))
     np.testing.assert_array_equal(dx[0, 0], [[0.0, 0.0], [1.0, 0.0]])
+
+
+# -- the reference loops themselves ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    "stride, padding, shape",
+    [(1, "valid", (2, 2, 5, 6)), (2, "same", (2, 3, 7, 6)), ((2, 1), 1, (1, 2, 5, 5))],
+)
+def test_the_reference_backward_matches_central_differences_and_conv2d(stride, padding, shape, rng):
+    """The loop backward is the chain rule on the loop forward (checked by finite differences),
+    and Conv2D's im2col backward gives the same dL/dx, dL/dW and dL/db."""
+    conv = built(Conv2D(3, 3, stride=stride, padding=padding), shape[1:])
+    W, b = conv.params["W"], conv.params["b"]
+    b[...] = rng.standard_normal(3)
+    x = rng.standard_normal(shape)
+    pads = conv._pads(*shape[2:])
+    R = rng.standard_normal((shape[0], *conv.output_shape))
+
+    def loss():
+        return float(np.sum(R * conv2d_forward(x, W, b, conv.stride, pads)))
+
+    dx, dW, db = conv2d_backward(x, W, R, conv.stride, pads)
+    for analytic, array in ((dx, x), (dW, W), (db, b)):
+        assert relative_error(analytic, numeric_gradient(loss, array)) < 1e-7
+    np.testing.assert_allclose(
+        conv.forward(x, training=True), conv2d_forward(x, W, b, conv.stride, pads), atol=1e-12
+    )
+    np.testing.assert_allclose(conv.backward(R), dx, atol=1e-12)
+    np.testing.assert_allclose(conv.grads["W"], dW, atol=1e-12)
+    np.testing.assert_allclose(conv.grads["b"], db, atol=1e-12)
+
+
+def test_maxpool_describes_its_stride_when_it_is_not_the_pool_size():
+    assert MaxPool2D(3, stride=2).describe() == "MaxPool2D(3, stride 2)"
+    assert MaxPool2D(2).describe() == "MaxPool2D(2)"

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
+from glassnet.training.trainer import loss_and_gradients
 
 
 def test_dense_forward_and_one_sgd_step_by_hand():
@@ -10,7 +11,7 @@ def test_dense_forward_and_one_sgd_step_by_hand():
     model.set_weights({"layers.0.W": [[0.5], [-1.0]], "layers.0.b": [0.25]})
     x, y = np.array([[2.0, 1.0]]), np.array([[1.0]])
     # z = 2*0.5 + 1*(-1) + 0.25 = 0.25 ;  L = (0.25 - 1)^2 = 0.5625
-    loss = model.loss_and_gradients(x, y, gn.MeanSquaredError())
+    loss, _ = loss_and_gradients(model, x, y, gn.MeanSquaredError())
     assert loss == pytest.approx(0.5625, abs=1e-15)
     # dL/dz = 2 (0.25 - 1) / 1 = -1.5 ; dL/dW = x.T * -1.5 = [[-3], [-1.5]] ; dL/db = -1.5
     dense = model.layers[0]
@@ -116,34 +117,51 @@ def test_dropout_masks_follow_the_model_rng():
     assert not all(np.array_equal(a[k], c[k]) for k in a)
 
 
-def test_relu_overwrites_z_only_inside_a_training_affine_layer(rng):
-    """While training, Dense(relu) writes a = max(z, 0) over its own fresh z (no second
-    array per batch); at prediction time z keeps its values (the ledger shows both), and a
-    standalone ReLU layer never writes over its input, which may be the caller's data."""
+@pytest.mark.parametrize("training", [False, True])
+def test_an_affine_layer_caches_the_textbook_z_and_a(training, rng):
+    """After any forward — training or not — z is x @ W + b and a is g(z), in arrays of their
+    own; a standalone ReLU layer never writes over its input, which may be the caller's data."""
     layer = gn.Dense(6, activation="relu")
     layer.build((4,), rng, np.float64)
     layer.params["b"][...] = rng.standard_normal(6)
     x = rng.standard_normal((50, 4))
     expected_z = x @ layer.params["W"] + layer.params["b"]
-
-    a = layer.forward(x, training=False)
+    a = layer.forward(x, training=training)
     np.testing.assert_array_equal(layer.z, expected_z)
-    assert not np.shares_memory(a, layer.z)
-    a = layer.forward(x, training=True)
-    assert np.shares_memory(a, layer.z)
+    assert layer.z.min() < 0  # relu(z) would have no negative entry
     np.testing.assert_array_equal(a, np.maximum(expected_z, 0))
+    assert not np.shares_memory(a, layer.z)
     grad = rng.standard_normal((50, 6))
     np.testing.assert_array_equal(layer.activation.backward(grad), grad * (expected_z > 0))
 
     relu, z = gn.ReLU(), rng.standard_normal((5, 3))
     before = z.copy()
-    relu.forward(z, training=True)
+    relu.forward(z, training=training)
     np.testing.assert_array_equal(z, before)
 
 
+def test_after_fit_every_layer_holds_the_textbook_values_of_its_last_batch(rng):
+    """The first thing a learner inspects after fit: z of a ReLU layer is x @ W + b (with its
+    negative entries), a is relu(z), for the last batch fit saw."""
+    X = rng.standard_normal((40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    model = gn.Sequential([gn.Dense(8, activation="relu"), gn.Dense(2, activation="softmax")])
+    model.fit(X, y, loss="cross_entropy", epochs=2, batch_size=40, shuffle=False, rng=0)
+    first, last = model.layers
+    W, b = first.params["W"], first.params["b"]
+    # the last forward ran before the last step moved W and b, so check its relations here
+    assert first.z.min() < 0
+
+    np.testing.assert_array_equal(first.a, np.maximum(first.z, 0))
+    np.testing.assert_array_equal(first.x, X.astype(np.float32))
+    model.predict(X)  # and a forward with the current weights
+    np.testing.assert_allclose(first.z, X.astype(np.float32) @ W + b, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(last.z, first.a @ last.params["W"] + last.params["b"])
+
+
 def test_a_custom_activation_with_its_own_forward_still_trains(rng):
-    """Activations written by users override forward(z, training=False); Affine layers call
-    them through forward_owned, whose default is that forward."""
+    """Activations written by users may override forward(z, training=False) itself; Affine
+    layers call it as it is."""
 
     class Swish(gn.Activation):
         name = "swish"

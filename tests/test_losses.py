@@ -21,7 +21,7 @@ def test_seed_000_parkinson_loss_is_finite_from_logits():
     # output = sigmoid(100 * 0.5 - 0.2) = sigmoid(49.8): in float64 exactly 1.0, so the
     # tutorial's -log(1 - 1) is infinite. From the logit it is log(1 + e^49.8) = 49.8.
     z = np.array([[100 * 0.5 - 0.2]])
-    loss, grad = gn.BinaryCrossEntropy().from_logits(z, np.array([[0.0]]))
+    loss, grad = gn.BinaryCrossEntropy().loss_from_logits(z, np.array([[0.0]]))
     assert loss == pytest.approx(49.8, abs=1e-12)
     assert grad[0, 0] == pytest.approx(1.0)  # sigmoid(49.8) - 0
 
@@ -48,7 +48,7 @@ def test_logits_of_plus_minus_1e4_give_finite_losses_and_gradients(name, dtype):
     else:
         z = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 0.0]], dtype=dtype)
         y = np.array([1, 0])
-    value, grad = loss.from_logits(z, y)
+    value, grad = loss.loss_from_logits(z, y)
     assert np.isfinite(value) and np.all(np.isfinite(grad))
     # bce: rows 1 and 2 are wrong by 1e4, rows 3 and 4 right (loss 0): (1e4 + 1e4) / 4
     # cross-entropy: each row puts its label 2e4 below the winner: -log p = 2e4
@@ -87,24 +87,24 @@ def test_fused_gradient_is_p_minus_y_over_n_and_matches_finite_differences(rng, 
     w = rng.uniform(0.5, 2, size=6) if weighted else None
     z = rng.normal(size=(6, 1))
     y = rng.integers(0, 2, size=(6, 1)).astype(float)
-    value, grad = gn.BinaryCrossEntropy().from_logits(z, y, w)
+    value, grad = gn.BinaryCrossEntropy().loss_from_logits(z, y, w)
     p = 1 / (1 + np.exp(-z))
     expected = (p - y) / 6 * (1 if w is None else w[:, None])
     assert np.allclose(grad, expected, rtol=1e-12)
     # and the loss agrees with the probability form
     assert value == pytest.approx(gn.BinaryCrossEntropy().forward(p, y, w), rel=1e-9)
-    numeric = numeric_gradient(lambda: gn.BinaryCrossEntropy().from_logits(z, y, w)[0], z)
+    numeric = numeric_gradient(lambda: gn.BinaryCrossEntropy().loss_from_logits(z, y, w)[0], z)
     assert relative_error(grad, numeric) < 1e-6
 
     z = rng.normal(size=(6, 4))
     labels = rng.integers(0, 4, size=6)
-    value, grad = gn.CrossEntropy().from_logits(z, labels, w)
+    value, grad = gn.CrossEntropy().loss_from_logits(z, labels, w)
     p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
     onehot = np.eye(4)[labels]
     expected = (p - onehot) / 6 * (1 if w is None else w[:, None])
     assert np.allclose(grad, expected, rtol=1e-12)
     assert value == pytest.approx(gn.CrossEntropy().forward(p, labels, w), rel=1e-9)
-    numeric = numeric_gradient(lambda: gn.CrossEntropy().from_logits(z, labels, w)[0], z)
+    numeric = numeric_gradient(lambda: gn.CrossEntropy().loss_from_logits(z, labels, w)[0], z)
     assert relative_error(grad, numeric) < 1e-6
 
 

@@ -3,6 +3,7 @@ import pytest
 
 import glassnet as gn
 from glassnet import datasets
+from glassnet.training.batches import validation_rows
 
 
 def test_design_example_gender():
@@ -107,11 +108,9 @@ def test_validation_split_is_shuffled_and_stratified():
     # the last 30% of rows are all class 1: a "last rows" split would hold out one class only
     X = np.arange(200, dtype=float).reshape(100, 2)
     y = np.r_[np.zeros(70, int), np.ones(30, int)]
-    model = gn.Sequential([gn.Dense(2, activation="softmax")])
-    model.loss_ = gn.CrossEntropy()
-    model.rng_ = np.random.default_rng(0)
-    model.build((2,))
-    train_idx, (X_val, y_val, _) = model._split(X, y, 0.2, None)
+    val_idx = validation_rows(y, 100, 0.2, True, np.random.default_rng(0))
+    y_val, X_val = y[val_idx], X[val_idx]
+    train_idx = np.setdiff1d(np.arange(100), val_idx)
     assert len(y_val) == 20 and np.bincount(y_val).tolist() == [14, 6]  # 20% of each class
     assert len(train_idx) == 80 and not np.isin(X_val[:, 0] // 2, train_idx).any()
     assert not np.array_equal(np.sort(X_val[:, 0] // 2), np.arange(80, 100))
@@ -326,6 +325,6 @@ def test_astype_converts_optimizer_state_and_predict_checks_batch_size():
     wide = model.astype("float64")
     assert all(a.dtype == np.float64 for st in wide.optimizer_.state.values() for a in st.values())
     wide.fit(X, y, epochs=1)
-    assert model.optimizer_.state["parameters"]["velocity"].dtype == np.float32
+    assert model.optimizer_.state["layers.0.W"]["velocity"].dtype == np.float32
     with pytest.raises(ValueError, match="batch_size must be >= 1, got 0"):
         model.predict(X, batch_size=0)

@@ -43,7 +43,7 @@ def test_ledger_records_every_layer_and_matches_backward(rng):
     )
     assert ledger.chain.dL_dw_total == pytest.approx(last.grads["W"][2, 1])
     assert ledger.chain.da_dz is None  # softmax: no diagonal derivative
-    assert "δ[2] = ∂L/∂z[2]" in str(ledger)
+    assert "δ[1] = ∂L/∂z[1]" in str(ledger)  # numbered as the model numbers its layers
 
 
 def test_ledger_parameter_errors(rng):
@@ -71,7 +71,7 @@ def test_ledger_of_a_convolutional_network(rng):
     ledger = gn.explain(model, X, y, loss="cross_entropy")
     assert ledger.chain.parameter == "layers.3.W[0,0]"  # the first Dense weight
     text = str(ledger)
-    assert "z[1] = a[0] ⊛ W + b" in text and "z[4] = a[3] @ W + b" in text
+    assert "z[0] = x ⊛ W[0] + b[0]" in text and "z[3] = a[2] @ W[3] + b[3]" in text
     assert ledger.layers[0].grads["W"].shape == (2, 1, 3, 3)
 
 

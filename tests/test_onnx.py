@@ -16,7 +16,8 @@ ort = pytest.importorskip("onnxruntime")
 import glassnet as gn  # noqa: E402
 from glassnet import datasets  # noqa: E402
 from glassnet.io.onnx import OnnxExportError, export_onnx, make_onnx_model  # noqa: E402
-from glassnet.nn.conv import Conv2D, MaxPool2D  # noqa: E402
+from glassnet.nn.conv import Conv2D  # noqa: E402
+from glassnet.nn.pooling import MaxPool2D  # noqa: E402
 
 
 def run_onnx(path, x):

@@ -13,10 +13,12 @@ from glassnet.glassbox.explain import explain
 from glassnet.glassbox.gradcheck import gradcheck
 from glassnet.io.model_file import ModelFileError, load
 from glassnet.nn.activations import Activation, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
-from glassnet.nn.conv import Conv2D, MaxPool2D
+from glassnet.nn.conv import Conv2D
+from glassnet.nn.pooling import MaxPool2D
 from glassnet.nn.layers import Dense, Dropout, Flatten, Layer
 from glassnet.nn.losses import BinaryCrossEntropy, CrossEntropy, MeanSquaredError, SumSquaredError
-from glassnet.nn.model import Sequential, TrainingDivergedError
+from glassnet.nn.model import Sequential
+from glassnet.training.trainer import TrainingDivergedError
 from glassnet.nn.neuron import Neuron
 from glassnet.training.callbacks import (
     Callback,

@@ -1,9 +1,11 @@
 """The backpropagation ledger: every value and every partial derivative of one training step.
 
-For each layer ``l`` (1-based, as in the textbooks) it records
+Layers are numbered as the model numbers them — ``layers.0`` is the first, and its weight is
+the parameter ``layers.0.W`` — so the ledger, ``model.layers[l]`` and ``model.slots()`` speak
+of the same thing. For each layer ``l`` it records
 
-    z[l] = a[l-1] @ W[l] + b[l]        the pre-activations
-    a[l] = g(z[l])                      the activations (a[0] is the input x)
+    z[l] = a[l-1] @ W[l] + b[l]        the pre-activations (a[-1] is the input x)
+    a[l] = g(z[l])                      the activations
     dL/da[l]                            the gradient arriving from above
     delta[l] = dL/dz[l]                 = dL/da[l] * g'(z[l])
     dL/dW[l] = a[l-1].T @ delta[l]      dL/db[l] = sum over samples of delta[l]
@@ -14,28 +16,31 @@ and, for one chosen weight ``W[l]_ij``, the chain rule written out factor by fac
     da[l]_j/dw = a[l-1]_i * g'(z[l]_j)
 
 which is exactly how seed 002 derives ``dL/dw1 = -0.952 * 0.249 * -0.0904 = 0.0215`` by hand.
-The numbers come from the model's own forward and backward (in float64), so the ledger is
-the computation, not a re-enactment of it.
+The numbers come from the model's own forward and backward — the reference path of
+:mod:`glassnet.nn`, in float64, through the same ``loss_and_gradients`` as ``fit`` — so the
+ledger is the computation, not a re-enactment of it.
 """
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from glassnet.nn.activations import Activation, Softmax
+from glassnet import fast
+from glassnet.glassbox.gradcheck import float64_copy
+from glassnet.nn.activations import Softmax
 from glassnet.nn.layers import Affine
 from glassnet.nn.losses import get_loss
+from glassnet.training.trainer import loss_and_gradients
 
 
 @dataclass
 class LayerEntry:
     """One layer's values. Arrays have a row per sample."""
 
-    index: int  # 1-based layer number
+    index: int  # the layer's number in the model (``layers.<index>``)
     name: str
     z: np.ndarray | None
     a: np.ndarray
@@ -92,97 +97,59 @@ def explain(model, X, y, loss="mse", *, parameter: str | None = "auto", sample: 
         Which sample's chain rule is written out (the gradient itself sums over all).
     """
     loss_fn = get_loss(loss)
-    if not model.built:  # build a copy: the model is not modified
-        model = copy.deepcopy(model)
-        model.build(model._check_X(X, "X").shape[1:], rng=0)
-    m = model.astype(np.float64)
-    m.loss_ = loss_fn
-    X = m._check_X(X, "X")
-    y = m._check_y(y, X.shape[0], "y")
-    for layer in m.layers:
-        layer.needs_input_grad = True
-
-    y_hat = m.forward(X).copy()
-    value = loss_fn.forward(y_hat, y)
-    dL_dyhat = loss_fn.backward()
-
-    # backward, layer by layer, keeping what arrives at each layer (dL/da of its output)
-    activation, _, _ = m._head()
-    fused = activation is not None and loss_fn.fuses_with == activation.name
-    arriving: dict[int, np.ndarray] = {}
-    last = len(m.layers) - 1
-    if fused:  # the exact (p - y)/n from the logits, as training uses
-        value, delta = loss_fn.from_logits(m._head()[1](), y)
-        arriving[last] = dL_dyhat
-        head = m.layers[last]
-        grad = delta if isinstance(head, Activation) else head.backward_linear(delta)
-        if isinstance(head, Activation):
-            head.delta = delta
-        start = last - 1
-    else:
-        grad, start = dL_dyhat, last
-    for i in range(start, -1, -1):
-        arriving[i] = grad
-        grad = m.layers[i].backward(grad)
-
-    entries = []
-    for i, layer in enumerate(m.layers):
-        entries.append(
-            LayerEntry(
-                index=i + 1,
-                name=repr(layer),
-                z=getattr(layer, "z", None),
-                a=getattr(layer, "a", None),
-                dL_da=arriving.get(i),
-                delta=getattr(layer, "delta", None),
-                grads={k: g.copy() for k, g in layer.grads.items()},
-            )
-        )
-    if parameter == "auto":
-        dense = [
-            i
-            for i, layer in enumerate(m.layers)
-            if "W" in layer.params and layer.params["W"].ndim == 2
-        ]
-        parameter = f"layers.{dense[0]}.W[0,0]" if dense else None
-    if not 0 <= sample < X.shape[0]:
-        raise ValueError(f"sample must be between 0 and {X.shape[0] - 1}, got {sample}")
-    chain = None if parameter is None else _chain(m, parameter, dL_dyhat, arriving, sample)
+    with fast.reference_only():
+        m = float64_copy(model, X)
+        X = m.check_inputs(X)
+        y = m.check_targets(y, loss_fn, X.shape[0])
+        loss_fn.check_output(m.output_activation)
+        if not 0 <= sample < X.shape[0]:
+            raise ValueError(f"sample must be between 0 and {X.shape[0] - 1}, got {sample}")
+        arriving: dict[int, np.ndarray] = {}
+        value, y_hat = loss_and_gradients(m, X, y, loss_fn, training=False, record=arriving)
+        y_hat = y_hat.copy()
+        loss_fn.forward(y_hat, y)
+        dL_dyhat = loss_fn.backward()  # dL/dy_hat, even where training used the logits
+        arriving[len(m.layers) - 1] = dL_dyhat
+        entries = [_entry(i, layer, arriving) for i, layer in enumerate(m.layers)]
+        if parameter == "auto":
+            dense = [i for i, layer in enumerate(m.layers) if _is_dense(layer)]
+            parameter = f"layers.{dense[0]}.W[0,0]" if dense else None
+        chain = None if parameter is None else _chain(m, parameter, dL_dyhat, arriving, sample)
     return Ledger(loss_fn.name, float(value), X, y_hat, dL_dyhat, entries, chain)
 
 
-def _chain(m, parameter, dL_dyhat, arriving, sample) -> ChainRule:
-    match = re.fullmatch(r"layers\.(\d+)\.(\w+)\[([\d, ]+)\]", parameter.replace(" ", ""))
-    if not match:
-        raise ValueError(f"parameter must look like 'layers.0.W[0,0]', got {parameter!r}")
-    li, key = int(match.group(1)), match.group(2)
-    index = tuple(int(s) for s in match.group(3).split(","))
-    if li >= len(m.layers) or key not in m.layers[li].params:
-        names = [name for name, _, _ in m.slots()]
-        raise ValueError(f"parameter {parameter!r} does not exist; parameters are {names}")
-    layer = m.layers[li]
-    p = layer.params[key]
-    if len(index) != p.ndim or any(not 0 <= k < s for k, s in zip(index, p.shape, strict=True)):
-        raise ValueError(f"index {index} is outside {key} of shape {p.shape}")
-    if not isinstance(layer, Affine) or layer.params[key].ndim > 2:
-        raise ValueError("the chain rule is written out for Dense layers only")
+def _is_dense(layer) -> bool:
+    return isinstance(layer, Affine) and layer.params["W"].ndim == 2
 
+
+def _entry(i, layer, arriving) -> LayerEntry:
+    return LayerEntry(
+        index=i,
+        name=repr(layer),
+        z=getattr(layer, "z", None),
+        a=getattr(layer, "a", None),
+        dL_da=arriving.get(i),
+        delta=getattr(layer, "delta", None),
+        grads={k: g.copy() for k, g in layer.grads.items()},
+    )
+
+
+def _chain(m, parameter, dL_dyhat, arriving, sample) -> ChainRule:
+    li, key, index = _parse_parameter(m, parameter)
+    layer = m.layers[li]
     j, s = index[-1], sample  # the unit the weight feeds; the sample
     x_i = float(layer.x[s, index[0]]) if key == "W" else 1.0
-    act = layer.activation
-    softmax = isinstance(act, Softmax)
-    g_prime = None if softmax else float(act.derivative()[s, j])
+    softmax = isinstance(layer.activation, Softmax)
+    g_prime = None if softmax else float(layer.activation.derivative()[s, j])
     dL_da = float(arriving[li][s, j])
     delta = float(layer.delta[s, j])  # dL/dz for this sample
-
+    total = float(layer.grads[key][index])
     dL_dy = dy_da = None
     if m.output_shape == (1,):
         # how the single output moves with unit j: backpropagate 1 from the output
-        grad = np.ones_like(dL_dyhat)
-        for upper in reversed(m.layers[li + 1 :]):
-            upper.needs_input_grad = True
-            grad = upper.backward(grad)
-        dy_da = float(grad[s, j]) if li < len(m.layers) - 1 else 1.0
+        ones: dict[int, np.ndarray] = {}
+        m.backward(np.ones_like(dL_dyhat), record=ones)
+        dy_da = float(ones[li][s, j])
         dL_dy = float(dL_dyhat[s, 0])
     return ChainRule(
         parameter=parameter,
@@ -194,8 +161,26 @@ def _chain(m, parameter, dL_dyhat, arriving, sample) -> ChainRule:
         dz_dw=x_i,
         da_dw=None if softmax else x_i * g_prime,
         dL_dw=delta * x_i,
-        dL_dw_total=float(layer.grads[key][index]),
+        dL_dw_total=total,
     )
+
+
+def _parse_parameter(m, parameter):
+    """``"layers.0.W[0,1]"`` -> ``(0, "W", (0, 1))``, checked against the model."""
+    match = re.fullmatch(r"layers\.(\d+)\.(\w+)\[([\d, ]+)\]", parameter.replace(" ", ""))
+    if not match:
+        raise ValueError(f"parameter must look like 'layers.0.W[0,0]', got {parameter!r}")
+    li, key = int(match.group(1)), match.group(2)
+    index = tuple(int(s) for s in match.group(3).split(","))
+    if li >= len(m.layers) or key not in m.layers[li].params:
+        names = [name for name, _, _ in m.slots()]
+        raise ValueError(f"parameter {parameter!r} does not exist; parameters are {names}")
+    p = m.layers[li].params[key]
+    if len(index) != p.ndim or any(not 0 <= k < s for k, s in zip(index, p.shape, strict=True)):
+        raise ValueError(f"index {index} is outside {key} of shape {p.shape}")
+    if not _is_dense(m.layers[li]):
+        raise ValueError("the chain rule is written out for Dense layers only")
+    return li, key, index
 
 
 def _fmt(v) -> str:
@@ -210,20 +195,25 @@ def _fmt(v) -> str:
 
 
 def format_ledger(ledger: Ledger) -> str:
-    lines = [f"input x (a[0]) = {_fmt(ledger.x)}"]
+    """The ledger as text: the forward pass layer by layer, the loss, then the backward pass
+    from the top, then the chain rule of the chosen weight."""
+    lines = [f"input x = {_fmt(ledger.x)}"]
     for e in ledger.layers:
-        lines.append(f"layer {e.index}: {e.name}")
+        i = e.index
+        lines.append(f"layers.{i}: {e.name}")
         if e.z is not None and e.grads:
             op = "⊛" if e.grads.get("W", np.empty((0, 0))).ndim == 4 else "@"  # ⊛: convolution
-            lines.append(f"  z[{e.index}] = a[{e.index - 1}] {op} W + b = {_fmt(e.z)}")
-        lines.append(f"  a[{e.index}] = {_fmt(e.a)}")
+            below = "x" if i == 0 else f"a[{i - 1}]"
+            bias = f" + b[{i}]" if "b" in e.grads else ""
+            lines.append(f"  z[{i}] = {below} {op} W[{i}]{bias} = {_fmt(e.z)}")
+        lines.append(f"  a[{i}] = {_fmt(e.a)}")
     lines.append(f"output ŷ = {_fmt(ledger.y_hat)}")
     lines.append(f"loss ({ledger.loss_name}) L = {ledger.loss:.6g}")
     lines.append(f"∂L/∂ŷ = {_fmt(ledger.dL_dyhat)}")
     for e in reversed(ledger.layers):
         if not e.grads and e.delta is None:
             continue
-        lines.append(f"layer {e.index} backward:")
+        lines.append(f"layers.{e.index} backward:")
         if e.dL_da is not None:
             lines.append(f"  ∂L/∂a[{e.index}] = {_fmt(e.dL_da)}")
         if e.delta is not None:

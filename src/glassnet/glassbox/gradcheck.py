@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from glassnet.nn.losses import get_loss
+from glassnet.training.trainer import loss_and_gradients
 
 
 @dataclass
@@ -60,19 +61,16 @@ def gradcheck(
     GradcheckResult
     """
     loss_fn = get_loss(loss)
-    if not model.built:  # build a copy: the model is not modified
-        model = copy.deepcopy(model)
-        model.build(model._check_X(X, "X").shape[1:], rng)
-    m = model.astype(np.float64)
-    m.loss_ = loss_fn
-    X = m._check_X(X, "X")
-    y = m._check_y(y, X.shape[0], "y")
+    m = float64_copy(model, X, rng)
+    X = m.check_inputs(X)
+    y = m.check_targets(y, loss_fn, X.shape[0])
+    loss_fn.check_output(m.output_activation)
 
     def evaluate() -> float:
-        for layer in m.layers:  # same dropout mask in every evaluation
+        for layer in m.layers:  # the same dropout mask in every evaluation
             if hasattr(layer, "rng"):
                 layer.rng = np.random.default_rng(12345)
-        return m.loss_and_gradients(X, y, loss_fn, training=training)
+        return loss_and_gradients(m, X, y, loss_fn, training=training)[0]
 
     evaluate()
     analytic = {name: g.copy() for name, _, g in m.slots()}
@@ -85,6 +83,19 @@ def gradcheck(
         result.analytic[name], result.numeric[name] = a, numeric
         result.max_error = max(result.max_error, error)
     return result
+
+
+def float64_copy(model, X, rng=0):
+    """A float64 copy of ``model`` (built for ``X`` with ``rng`` first if it is not), with every
+    layer computing ``dL/dx``: what gradient checks and the ledger work on, leaving ``model``
+    as it was."""
+    if not model.built:
+        model = copy.deepcopy(model)
+        model.build(model.check_inputs(X).shape[1:], rng)
+    m = model.astype(np.float64)
+    for layer in m.layers:
+        layer.needs_input_grad = True
+    return m
 
 
 def numeric_gradient(f, array, eps: float = 1e-6) -> np.ndarray:

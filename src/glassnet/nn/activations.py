@@ -26,12 +26,6 @@ class Activation(Layer):
         self.a = self.function(z)
         return self.a
 
-    def forward_owned(self, z, training=False):
-        """``forward`` for a ``z`` that the caller owns and will not read again (an Affine
-        layer's fresh product while training): an activation may then write ``a`` over
-        ``z``. The default is plain ``forward``; ReLU overrides it."""
-        return self.forward(z, training)
-
     def backward(self, grad_out):
         """``dL/dz = dL/da * a'(z)`` (element-wise)."""
         return grad_out * self.derivative()
@@ -135,15 +129,6 @@ class ReLU(Activation):
 
     name = "relu"
     uses = "input"
-
-    def forward_owned(self, z, training=False):
-        if type(self) is not ReLU:  # a subclass may redefine function(): no shortcut
-            return self.forward(z, training)
-        # Writing a over z saves allocating and writing a new array the size of z per batch;
-        # the derivative needs only the sign, and (a > 0) is (z > 0).
-        self.z = z
-        self.a = np.maximum(z, 0, out=z)
-        return self.a
 
     def function(self, z):
         return np.maximum(z, 0)

@@ -210,16 +210,13 @@ class Dense(Affine):
 
     # forward and backward, side by side ---------------------------------------------------------
     def forward(self, x, training=False):
-        self.x = x  # cached for dL/dW = x.T @ delta
+        """``z = x @ W + b``, ``a = g(z)``; caches ``x``, ``z`` and ``a`` for backward."""
+        self.x = x  # for dL/dW = x.T @ delta
         z = x @ self.params["W"]
         if self.use_bias:
-            z += self.params["b"]  # in place: no second (n, units) array
+            z += self.params["b"]  # added into the fresh product: no second (n, units) array
         self.z = z
-        self.a = (
-            self.activation.forward_owned(z, training)
-            if training
-            else self.activation.forward(z, training)
-        )
+        self.a = self.activation.forward(z, training)
         return self.a
 
     def backward_linear(self, delta):

@@ -7,15 +7,21 @@ averages gives gradients whose scale does not depend on the batch size.
 Where an activation meets its natural loss — sigmoid with binary cross-entropy, softmax with
 cross-entropy — the pair is computed from the pre-activation ``z`` (the logits). That is
 stable by construction (no ``log(0)``, no ``exp`` overflow) and gives the exact, simple
-gradient ``dL/dz = (p - y) / n``. :meth:`Loss.from_logits` implements this; the model uses it
-automatically when the last activation matches (see ``Loss.fuses_with``).
+gradient ``dL/dz = (p - y) / n``. :meth:`Loss.loss_from_logits` implements this; training
+uses it automatically when the last activation matches (see ``Loss.fuses_with``).
+
+A loss that reads probabilities refuses a network whose output is not one
+(:meth:`Loss.check_output`): cross-entropy on an identity output would take any number for a
+probability and report nonsense while learning nothing. ``CrossEntropy(from_logits=True)``
+and ``BinaryCrossEntropy(from_logits=True)`` instead take the raw output as the logits —
+and then train exactly like the softmax (sigmoid) version, whose gradient they compute.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from glassnet._validation import unknown_name_error
+from glassnet._validation import check_bool, unknown_name_error
 
 
 class Loss:
@@ -29,7 +35,44 @@ class Loss:
     name = "loss"
     reduction = "mean"  # how per-sample terms combine: "mean" or "sum"
     fuses_with: str | None = None  # the activation whose logits this loss can take
+    #: output activations that give what this loss reads (None: any output will do)
+    probability_outputs: tuple[str, ...] | None = None
     is_classification = False
+    from_logits = False
+
+    def check_output(self, activation) -> None:
+        """Refuse an output activation this loss cannot read, naming the fix."""
+        name = "identity" if activation is None else activation.name
+        if self.from_logits and name != "identity":
+            raise ValueError(
+                f"{self!r} reads the network's raw outputs as logits, but the network ends in "
+                f"{name}; end it with no activation (Dense(k)), or use from_logits=False"
+            )
+        if (
+            not self.from_logits
+            and self.probability_outputs
+            and name not in self.probability_outputs
+        ):
+            want = " or ".join(self.probability_outputs)
+            raise ValueError(
+                f"loss {self.name!r} needs probabilities, but the network ends in a {name} "
+                f"output: end it with a {want} output (activation={self.fuses_with!r}), or use "
+                f"{type(self).__name__}(from_logits=True) to read the outputs as logits"
+            )
+
+    def fuses_with_output(self, activation) -> bool:
+        """Whether the loss is computed from the logits of this output activation."""
+        return (
+            not self.from_logits and activation is not None and activation.name == self.fuses_with
+        )
+
+    def get_config(self) -> dict:
+        return {"from_logits": True} if self.from_logits else {}
+
+    def spec(self):
+        """How the model file records this loss: its name, or a dict with arguments."""
+        config = self.get_config()
+        return {"name": self.name, **config} if config else self.name
 
     def prepare_targets(self, y: np.ndarray, n_outputs: int, dtype) -> np.ndarray:
         """Shape ``y`` like the network's output ``(n, n_outputs)`` and check it fits."""
@@ -50,7 +93,7 @@ class Loss:
     def backward(self) -> np.ndarray:
         raise NotImplementedError
 
-    def from_logits(self, z, y_true, weights=None):
+    def loss_from_logits(self, z, y_true, weights=None):
         """``(loss, dL/dz)`` computed from the logits ``z`` (only where ``fuses_with`` is set)."""
         raise NotImplementedError(f"{self.name} has no fused form")
 
@@ -60,7 +103,24 @@ class Loss:
         return self.forward(y_pred, y_true)
 
     def __repr__(self):
-        return f"{type(self).__name__}()"
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class _ReadsLogits(Loss):
+    """A loss with a fused form that can also take the network's raw outputs as logits."""
+
+    def __init__(self, *, from_logits: bool = False) -> None:
+        self.from_logits = check_bool("from_logits", from_logits)
+
+    def forward(self, y_pred, y_true, weights=None):
+        if not self.from_logits:
+            return self.forward_probabilities(y_pred, y_true, weights)
+        value, self.delta = self.loss_from_logits(y_pred, y_true, weights)
+        return value
+
+    def backward(self):
+        return self.delta if self.from_logits else self.backward_probabilities()
 
 
 def _column(weights):
@@ -101,12 +161,12 @@ class SumSquaredError(Loss):
         return grad if self.w is None else grad * self.w
 
 
-class BinaryCrossEntropy(Loss):
+class BinaryCrossEntropy(_ReadsLogits):
     """``L = -1/(n k) * sum w_i [y log p + (1 - y) log(1 - p)]`` for labels ``y`` in {0, 1}
     (``k`` outputs, usually 1).
 
     From probabilities ``p`` (``forward``) the log is clipped at ``eps`` so it stays finite.
-    From logits ``z`` (``from_logits``, used with a sigmoid output) it is exact:
+    From logits ``z`` (``loss_from_logits``, used with a sigmoid output) it is exact:
     ``L = mean(max(z, 0) - z y + log(1 + e^-|z|))`` and ``dL/dz = (sigmoid(z) - y) / n``.
     Seed 000's Parkinson example, ``z = 100 * 0.5 - 0.2 = 49.8`` with label 0, gives
     ``L = 49.8`` from the logits instead of the tutorial's infinity.
@@ -114,6 +174,7 @@ class BinaryCrossEntropy(Loss):
 
     name = "bce"
     fuses_with = "sigmoid"
+    probability_outputs = ("sigmoid", "softmax")
     is_classification = True
     eps = 1e-7
 
@@ -129,18 +190,18 @@ class BinaryCrossEntropy(Loss):
             )
         return super().prepare_targets(y, n_outputs, dtype)
 
-    def forward(self, y_pred, y_true, weights=None):
+    def forward_probabilities(self, y_pred, y_true, weights=None):
         p = np.clip(y_pred, self.eps, 1 - self.eps)
         self.p, self.y, self.w = p, y_true, _column(weights)
         per = y_true * np.log(p) + (1 - y_true) * np.log1p(-p)
         return float(-np.mean(per if self.w is None else per * self.w))
 
-    def backward(self):
+    def backward_probabilities(self):
         p, y = self.p, self.y
         grad = (p - y) / (p * (1 - p)) / p.size
         return grad if self.w is None else grad * self.w
 
-    def from_logits(self, z, y_true, weights=None):
+    def loss_from_logits(self, z, y_true, weights=None):
         from glassnet.nn.activations import sigmoid
 
         # log(1 + e^z) - z y, written so that no exponent is positive
@@ -155,7 +216,7 @@ class BinaryCrossEntropy(Loss):
         return float(per.sum() / z.size), delta
 
 
-class CrossEntropy(Loss):
+class CrossEntropy(_ReadsLogits):
     """Categorical cross-entropy ``L = -1/n * sum_i log p_{i, y_i}``.
 
     Labels are integers ``0..k-1`` of shape ``(n,)`` or one-hot rows of shape ``(n, k)``.
@@ -165,6 +226,7 @@ class CrossEntropy(Loss):
 
     name = "cross_entropy"
     fuses_with = "softmax"
+    probability_outputs = ("softmax",)
     is_classification = True
     eps = 1e-7
 
@@ -196,21 +258,21 @@ class CrossEntropy(Loss):
             )
         return y.astype(np.intp, copy=False)
 
-    def forward(self, y_pred, y_true, weights=None):
+    def forward_probabilities(self, y_pred, y_true, weights=None):
         y = self._labels(y_true, y_pred.shape[1])
         p = np.clip(y_pred, self.eps, 1.0)
         self.p, self.y, self.w = p, y, weights
         per = np.log(p[np.arange(len(y)), y])
         return float(-np.mean(per if weights is None else per * weights))
 
-    def backward(self):
+    def backward_probabilities(self):
         p, y = self.p, self.y
         grad = np.zeros_like(p)
         rows = np.arange(len(y))
         grad[rows, y] = -1.0 / p[rows, y] / len(y)
         return grad if self.w is None else grad * self.w.reshape(-1, 1)
 
-    def from_logits(self, z, y_true, weights=None):
+    def loss_from_logits(self, z, y_true, weights=None):
         n = z.shape[0]
         rows = np.arange(n)
         shifted = z - z.max(axis=1, keepdims=True)  # every exponent <= 0
@@ -253,12 +315,16 @@ ALIASES = {
 
 
 def get_loss(loss) -> Loss:
-    """A Loss from a name (``"mse"``, ``"sse"``, ``"bce"``, ``"cross_entropy"``), class or
-    instance."""
+    """A Loss from a name (``"mse"``, ``"sse"``, ``"bce"``, ``"cross_entropy"``), class,
+    instance, or the model file's form ``{"name": ..., **arguments}``."""
     if isinstance(loss, Loss):
         return loss
     if isinstance(loss, type) and issubclass(loss, Loss):
         return loss()
+    if isinstance(loss, dict):
+        spec = dict(loss)
+        cls = type(get_loss(spec.pop("name", None)))
+        return cls(**spec)
     if isinstance(loss, str):
         key = ALIASES.get(loss.lower(), loss.lower())
         if key not in LOSSES:

@@ -1,6 +1,6 @@
 """Callbacks: code that runs at the edges of training — history, early stopping, the progress
-bar, checkpoints. The training loop calls them; they never reach into its hot path except
-``on_batch_end``, which only the progress bar uses.
+bar, the epoch log, checkpoints. The training loop calls every hook of every callback through
+one :class:`CallbackList`, whatever ``verbose`` is.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from glassnet._validation import check_int, check_real
+from glassnet._validation import check_bool, check_int, check_real
 
 
 class Callback:
@@ -21,6 +21,35 @@ class Callback:
     def on_batch_end(self, batch, logs=None): ...
     def on_epoch_end(self, epoch, logs=None): ...
     def on_train_end(self, logs=None): ...
+
+
+class CallbackList:
+    """Calls one hook on every callback in order; sets ``callback.model`` first."""
+
+    def __init__(self, callbacks, model) -> None:
+        self.callbacks = list(callbacks)
+        for c in self.callbacks:
+            c.model = model
+
+    def on_train_begin(self, logs=None):
+        for c in self.callbacks:
+            c.on_train_begin(logs)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        for c in self.callbacks:
+            c.on_epoch_begin(epoch, logs)
+
+    def on_batch_end(self, batch, logs=None):
+        for c in self.callbacks:
+            c.on_batch_end(batch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        for c in self.callbacks:
+            c.on_epoch_end(epoch, logs)
+
+    def on_train_end(self, logs=None):
+        for c in self.callbacks:
+            c.on_train_end(logs)
 
 
 class History(Callback):
@@ -57,7 +86,9 @@ class History(Callback):
 
 
 class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs in a row
+    (``patience=3``: epochs 1-3 without improvement after the best one, then stop; 0 stops at the
+    first epoch that does not improve).
 
     ``monitor`` defaults to ``"val_loss"``; without validation data it falls back to
     ``"loss"``. With ``restore_best_weights`` the model ends with the parameters of its best
@@ -77,11 +108,7 @@ class EarlyStopping(Callback):
         self.monitor = monitor
         self.patience = check_int("patience", patience, minimum=0)
         self.min_delta = check_real("min_delta", min_delta, minimum=0.0)
-        if not isinstance(restore_best_weights, bool):
-            raise TypeError(
-                f"restore_best_weights must be True or False, got {restore_best_weights!r}"
-            )
-        self.restore_best_weights = restore_best_weights
+        self.restore_best_weights = check_bool("restore_best_weights", restore_best_weights)
         self.mode = _check_mode(mode)
 
     def on_train_begin(self, logs=None):
@@ -103,7 +130,7 @@ class EarlyStopping(Callback):
                 self.best_weights = self.model.get_weights()
         else:
             self.wait += 1
-            if self.wait > self.patience:
+            if self.wait >= self.patience:
                 self.stopped_epoch = epoch
                 self.model.stop_training = True
 
@@ -164,6 +191,18 @@ class ProgressBar(Callback):
         self.bar.close()
 
 
+class EpochLog(Callback):
+    """One line per epoch, as ``fit(verbose=2)`` prints (for logs and notebooks, where a
+    progress bar is noise): ``epoch 3/20: loss 0.4213, accuracy 0.8750, val_loss 0.4518``."""
+
+    def __init__(self, epochs: int, out=print) -> None:
+        self.epochs, self.out = epochs, out
+
+    def on_epoch_end(self, epoch, logs=None):
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in (logs or {}).items())
+        self.out(f"epoch {epoch + 1}/{self.epochs}: {shown}")
+
+
 class ModelCheckpoint(Callback):
     """Save the model to ``path`` after each epoch, or only when ``monitor`` improves
     (lower for losses, higher for accuracies; ``mode`` as in :class:`EarlyStopping`)."""
@@ -171,13 +210,10 @@ class ModelCheckpoint(Callback):
     def __init__(self, path, monitor="val_loss", *, save_best_only=True, mode="auto") -> None:
         self.path = Path(path)
         self.monitor = monitor
-        if not isinstance(save_best_only, bool):
-            raise TypeError(f"save_best_only must be True or False, got {save_best_only!r}")
-        self.save_best_only = save_best_only
+        self.save_best_only = check_bool("save_best_only", save_best_only)
         self.mode = _check_mode(mode)
         self.saved_epoch = None
-
-    def on_train_begin(self, logs=None):
+        # kept across calls to fit: a later fit never overwrites a better file
         self.best = math.inf
 
     def on_epoch_end(self, epoch, logs=None):

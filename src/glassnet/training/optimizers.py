@@ -3,9 +3,12 @@
 An optimizer never sees layers. It receives the model's *slots*, ``(name, param, grad)``
 triples from the one params/grads mechanism, and keeps its per-parameter state (velocities,
 moment estimates) under the same names, which is how that state is saved in the model file
-and how a second call to ``fit`` continues where the first stopped.
+and how a second call to ``fit`` — or a hand-called ``optimizer.step(model.slots())`` —
+continues where the last step stopped.
 
-Updates are written in place with reused scratch buffers: no new arrays per step.
+Updates are written in place with reused scratch buffers: no new arrays per step. When the
+model's parameters live in one packed buffer, :mod:`glassnet.fast.parameters` lets one update
+cover them all (the per-name state then being views into one vector per kind of state).
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet._validation import check_positive, check_real, unknown_name_error
+from glassnet.fast.parameters import parameter_groups
 
 
 class Optimizer:
-    """Base class. Subclasses implement ``update(name, p, g, state)`` for one parameter.
+    """Base class. Subclasses implement ``init_state(p)`` and ``update(p, g, state)``.
 
     Parameters
     ----------
@@ -24,29 +28,52 @@ class Optimizer:
         The step size ``eta`` (> 0).
     weight_decay : float
         L2 penalty ``lambda``: the gradient used is ``g + lambda * p`` (>= 0).
+
+    Attributes
+    ----------
+    state : dict[str, dict[str, ndarray]]
+        Per parameter name (``"layers.0.W"``), the optimizer's arrays for it (``"m"``,
+        ``"v"``, ``"velocity"``; ``"scratch"`` and ``"decayed"`` are work space, not state).
+    iterations : int
+        Steps taken so far (Adam's ``t``).
     """
 
     name = "optimizer"
+    #: work-space arrays kept between steps to avoid allocating, but not part of the state
+    scratch_keys = ("scratch", "decayed")
 
     def __init__(self, learning_rate: float = 0.01, *, weight_decay: float = 0.0) -> None:
         self.learning_rate = check_positive("learning_rate", learning_rate)
         self.weight_decay = check_real("weight_decay", weight_decay, minimum=0.0)
         self.iterations = 0
         self.state: dict[str, dict[str, np.ndarray]] = {}
+        self._packed = None  # see glassnet.fast.parameters.parameter_groups
 
     def step(self, slots) -> None:
-        """Apply one update to every ``(name, param, grad)`` in ``slots``."""
+        """Apply one update to every ``(name, param, grad)`` in ``slots``, in place."""
         self.iterations += 1
-        for name, p, g in slots:
-            state = self.state.get(name)
-            if state is None or state["scratch"].shape != p.shape:
-                state = self.state[name] = self.init_state(p)
+        for p, g, state in parameter_groups(self, slots):
             if self.weight_decay:
-                # its own buffer: update() may use "scratch" while it still reads g
-                g = np.add(g, self.weight_decay * p, out=state.setdefault("decayed", g.copy()))
+                g = self._decayed(p, g, state)
             self.update(p, g, state)
             if self.iterations % 100 == 0:
                 _flush_tiny(state)
+
+    def state_for(self, name, p) -> dict[str, np.ndarray]:
+        """The state kept for parameter ``name``, made on first use (zeros, ``p``'s shape)."""
+        state = self.state.get(name)
+        if state is None or state["scratch"].shape != p.shape:
+            state = self.state[name] = self.init_state(p)
+        return state
+
+    def _decayed(self, p, g, state) -> np.ndarray:
+        """``g + lambda p``, written into a work-space array kept in ``state``."""
+        decayed = state.get("decayed")
+        if decayed is None or decayed.shape != g.shape:
+            decayed = state["decayed"] = np.empty_like(g)
+        np.multiply(p, self.weight_decay, out=decayed)
+        decayed += g
+        return decayed
 
     def init_state(self, p) -> dict[str, np.ndarray]:
         return {"scratch": np.zeros_like(p)}
@@ -54,21 +81,27 @@ class Optimizer:
     def update(self, p, g, state) -> None:
         raise NotImplementedError
 
+    def __getstate__(self):
+        # a copy starts without the packed-buffer cache; it rebuilds it on its first step
+        return {**self.__dict__, "_packed": None}
+
     # -- the model file -------------------------------------------------------------------------
     def get_config(self) -> dict:
         return {"learning_rate": self.learning_rate, "weight_decay": self.weight_decay}
 
     def state_arrays(self) -> dict[str, np.ndarray]:
-        """Persistent state as flat ``{"<param>/<slot>": array}`` (scratch buffers excluded)."""
+        """Persistent state as flat ``{"<param name>/<key>": array}`` (work space excluded)."""
         return {
             f"{name}/{key}": arr
             for name, st in self.state.items()
             for key, arr in st.items()
-            if key not in ("scratch", "decayed")
+            if key not in self.scratch_keys
         }
 
     def load_state_arrays(self, arrays: dict[str, np.ndarray], iterations: int) -> None:
+        """Replace the state with ``arrays`` (the form :meth:`state_arrays` returns)."""
         self.iterations = int(iterations)
+        self.state, self._packed = {}, None
         for flat, arr in arrays.items():
             name, key = flat.rsplit("/", 1)
             st = self.state.setdefault(name, {"scratch": np.zeros_like(arr)})
@@ -89,7 +122,7 @@ def _flush_tiny(state) -> None:
     nothing measurable and keeps every step on the fast path.
     """
     for key, arr in state.items():
-        if key not in ("scratch", "decayed"):
+        if key not in Optimizer.scratch_keys:
             np.copyto(arr, 0, where=np.abs(arr) < 1e-30)
 
 

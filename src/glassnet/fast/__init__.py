@@ -1,0 +1,46 @@
+"""Named speed specialisations, selected in one place.
+
+The network in :mod:`glassnet.nn` is the reference path: every layer's forward and backward
+is the textbook computation. The specialisations here compute the same numbers by a faster
+route, never change what a layer exposes (``z``, ``a``, ``delta``, ``params``, ``grads``),
+and each has a test proving its numbers equal to the reference (``tests/test_fast.py``):
+
+- :func:`glassnet.fast.parameters.pack` — every parameter and every gradient of a model in one
+  contiguous vector (the layers keep views of their own shape), so that an optimizer updates
+  one vector per step instead of one small array per parameter
+  (:func:`glassnet.fast.parameters.parameter_groups`); the optimizer's state is still kept per
+  parameter name, as views of one vector per kind of state.
+- :class:`glassnet.fast.fusions.ReluMaxPool` — a ReLU followed by a MaxPool2D differentiated as
+  one step, applying the ReLU's derivative to the pooled gradient.
+
+They are chosen in one place, :func:`glassnet.fast.plan.backward_steps` (fusions) and
+:func:`glassnet.fast.parameters.pack` (buffers), and only while :func:`enabled` is True.
+``with glassnet.fast.reference_only(): ...`` runs the plain reference path, as the tests do
+to compare the two.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+_state = {"enabled": True}
+
+
+def enabled() -> bool:
+    """Whether the speed specialisations are used (True unless inside :func:`reference_only`)."""
+    return _state["enabled"]
+
+
+@contextmanager
+def reference_only():
+    """Run the enclosed code on the reference path alone: no fusions, no packed buffers.
+
+    Models built inside keep per-parameter arrays; the backward pass of any model runs layer
+    by layer.
+    """
+    before = _state["enabled"]
+    _state["enabled"] = False
+    try:
+        yield
+    finally:
+        _state["enabled"] = before

@@ -1,0 +1,295 @@
+"""The training loop: batches, one ``train_step``, and callbacks that always fire.
+
+::
+
+    for epoch in range(epochs):                       callbacks: on_epoch_begin
+        for x, y, w in batches:
+            L = train_step(model, loss, optimizer)    forward, loss, backward, optimizer.step
+                                                      callbacks: on_batch_end
+        logs = {loss, accuracy, val_loss, ...}        callbacks: on_epoch_end
+
+:func:`loss_and_gradients` is one forward and backward pass; ``gradcheck`` and ``explain``
+call it too, so they see exactly the gradients ``fit`` uses.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from glassnet._validation import as_generator, check_bool, check_int, check_real
+from glassnet.fast.parameters import pack
+from glassnet.nn.losses import Loss, get_loss
+from glassnet.training import callbacks as cb
+from glassnet.training.batches import (
+    Batches,
+    TrainingData,
+    check_sample_weight,
+    class_labels,
+    validation_rows,
+)
+from glassnet.training.metrics import count_correct
+from glassnet.training.optimizers import Adam, Optimizer, get_optimizer
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The loss became NaN or infinite; the model keeps its last finite weights."""
+
+
+def loss_and_gradients(model, x, y, loss: Loss, *, training=True, weights=None, record=None):
+    """One forward and backward pass: fills every layer's grads; returns ``(L, output)``.
+
+    ``y`` must already be in the loss's form (``model.check_targets``). Where the loss meets
+    its natural activation (sigmoid + BCE, softmax + cross-entropy) the loss and
+    ``dL/dz = (p - y) / n`` are computed from the logits ``z`` and passed below the
+    activation. ``weights`` are optional per-sample weights, shape ``(n,)``; ``record`` is
+    passed to ``model.backward`` (the ledger's view of each gradient on its way down).
+    """
+    output = model.forward(x, training)
+    if loss.fuses_with_output(model.output_activation):
+        value, delta = loss.loss_from_logits(model.logits(), y, weights)
+        model.backward(delta, from_logits=True, record=record)
+    else:
+        value = loss.forward(output, y, weights)
+        model.backward(loss.backward(), record=record)
+    return value, output
+
+
+def train_step(model, loss, optimizer, slots, x, y, w=None) -> tuple[float, np.ndarray]:
+    """Gradients of the batch, then one optimizer step; ``(L, output)``. A NaN or infinite
+    loss raises :class:`TrainingDivergedError` before the step is taken."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        value, output = loss_and_gradients(model, x, y, loss, weights=w)
+    if not math.isfinite(value):
+        raise TrainingDivergedError(f"the loss became {value}")
+    optimizer.step(slots)
+    return value, output
+
+
+def fit(
+    model,
+    X,
+    y,
+    *,
+    loss=None,
+    optimizer=None,
+    epochs: int = 1,
+    batch_size: int | None = 32,
+    shuffle: bool = True,
+    validation_data=None,
+    validation_split: float = 0.0,
+    callbacks=None,
+    rng=None,
+    verbose: int = 0,
+    sample_weight=None,
+) -> cb.History:
+    """Train ``model`` on ``X``, ``y`` and return its History.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features) or (n_samples, channels, height, width)
+    y : targets — values ``(n,)``/``(n, k)`` for regression losses, labels 0/1 for
+        ``"bce"``, integer labels ``(n,)`` or one-hot ``(n, k)`` for ``"cross_entropy"``.
+    loss : str or Loss
+        ``"mse"``, ``"sse"``, ``"bce"``, ``"cross_entropy"``. Required on the first call;
+        later calls reuse it when omitted. A loss that needs probabilities needs an output
+        that gives them (see :meth:`Loss.check_output`).
+    optimizer : str or Optimizer
+        Defaults to ``Adam()`` on the first call. Later calls continue with the same
+        optimizer *and its state* (momentum, moment estimates) unless a different one is
+        passed.
+    epochs : int
+        Passes over the training data.
+    batch_size : int or None
+        Samples per gradient step; None means the full batch.
+    shuffle : bool
+        Shuffle the order of samples every epoch (indices only; the data are not copied).
+    validation_data : (X_val, y_val) or (X_val, y_val, sample_weight_val), optional
+        Evaluated after every epoch (``val_loss``, ``val_accuracy``).
+    validation_split : float
+        Fraction of ``X`` held out for validation when no ``validation_data`` is given:
+        drawn at random, stratified by class for classification losses.
+    callbacks : list of Callback
+        e.g. ``[EarlyStopping(patience=5)]``. Every hook of every callback is called, whatever
+        ``verbose`` is.
+    rng : None, int or numpy Generator
+        Drives initialisation, shuffling, the validation split and dropout.
+    verbose : int
+        0 prints nothing; 1 shows a progress bar; 2 prints one line per epoch.
+    sample_weight : array of shape (n_samples,), optional
+        Non-negative weights: each sample's loss term (and gradient) is multiplied by its
+        weight; the loss is still divided by the batch size.
+    """
+    epochs = check_int("epochs", epochs, minimum=1)
+    if batch_size is not None:
+        batch_size = check_int("batch_size", batch_size, minimum=1)
+    check_bool("shuffle", shuffle)
+    verbose = check_int("verbose", verbose, minimum=0, maximum=2)
+    model.loss_ = _resolve_loss(model, loss)
+    model.optimizer_ = _resolve_optimizer(model, optimizer)
+    if rng is not None or model.rng_ is None:
+        model.rng_ = as_generator(rng)
+    data = _training_data(model, X, y, sample_weight, validation_data, validation_split)
+    batches = Batches(data, batch_size)
+    callbacks = cb.CallbackList(
+        [model.history, *_check_callbacks(callbacks), *_printers(verbose, epochs, batches.count)],
+        model,
+    )
+    model.stop_training = False
+    callbacks.on_train_begin()
+    try:
+        for epoch in range(epochs):  # callbacks count from 0 in each fit
+            callbacks.on_epoch_begin(epoch)
+            logs = _run_epoch(model, batches, shuffle, callbacks, epoch)
+            callbacks.on_epoch_end(epoch, logs)
+            if model.stop_training:
+                break
+    finally:
+        callbacks.on_train_end()
+    return model.history
+
+
+def _run_epoch(model, batches, shuffle, callbacks, epoch) -> dict[str, float]:
+    """One pass over the training rows; the epoch's logs (loss, accuracy, validation)."""
+    loss, optimizer = model.loss_, model.optimizer_
+    slots = model.slots()
+    snapshot = [p.copy() for _, p, _ in slots]
+    averaged = loss.reduction == "mean"
+    total, correct = 0.0, 0
+    for b, (xb, yb, wb) in enumerate(batches.epoch(batches.order(shuffle, model.rng_))):
+        try:
+            value, output = train_step(model, loss, optimizer, slots, xb, yb, wb)
+        except TrainingDivergedError as exc:
+            for (_, p, _), saved in zip(slots, snapshot, strict=True):
+                p[...] = saved
+            raise TrainingDivergedError(
+                f"{exc} in epoch {epoch + 1} of this fit, batch {b + 1}; try a lower "
+                f"learning_rate (now {optimizer.learning_rate:g}). The model keeps the "
+                f"weights from the start of that epoch."
+            ) from None
+        total += value * len(yb) if averaged else value  # the epoch's mean (or sum)
+        if loss.is_classification:
+            correct += count_correct(output, yb)
+        callbacks.on_batch_end(b, {"loss": value})
+    n = batches.data.n_train
+    logs = {"loss": total / n if averaged else total}
+    if loss.is_classification:
+        logs["accuracy"] = correct / n
+    if batches.data.validation is not None:
+        logs.update({f"val_{k}": v for k, v in _evaluate(model, *batches.data.validation).items()})
+    return logs
+
+
+def evaluate(model, X, y, *, loss=None) -> dict[str, float]:
+    """``{"loss": ..., "accuracy": ...}`` on ``X``, ``y`` (accuracy for classification).
+
+    ``loss`` defaults to the loss of the last ``fit``.
+    """
+    model.require_built()
+    if loss is None and model.loss_ is None:
+        raise ValueError("evaluate needs loss= for a model that was never fitted")
+    loss = model.loss_ if loss is None else get_loss(loss)
+    X = model.check_inputs(X)
+    return _evaluate(model, X, model.check_targets(y, loss, X.shape[0]), loss=loss)
+
+
+def _evaluate(model, X, y, w=None, *, loss=None, batch_size=8192) -> dict[str, float]:
+    loss = model.loss_ if loss is None else loss
+    loss.check_output(model.output_activation)
+    fused = loss.fuses_with_output(model.output_activation)
+    total, correct, n = 0.0, 0, X.shape[0]
+    for i in range(0, n, batch_size):
+        xb, yb = X[i : i + batch_size], y[i : i + batch_size]
+        wb = None if w is None else w[i : i + batch_size]
+        out = model.forward(xb)
+        if fused:
+            value = loss.loss_from_logits(model.logits(), yb, wb)[0]
+        else:
+            value = loss.forward(out, yb, wb)
+        total += value * len(yb) if loss.reduction == "mean" else value
+        if loss.is_classification:
+            correct += count_correct(out, yb)
+    result = {"loss": total / n if loss.reduction == "mean" else total}
+    if loss.is_classification:
+        result["accuracy"] = correct / n
+    return result
+
+
+# -- setting up a fit ---------------------------------------------------------------------------
+def _resolve_loss(model, loss) -> Loss:
+    if loss is None:
+        if model.loss_ is None:
+            raise ValueError(
+                "loss is required the first time fit is called, "
+                "e.g. loss='mse' or loss='cross_entropy'"
+            )
+        return model.loss_
+    return get_loss(loss)
+
+
+def _resolve_optimizer(model, optimizer) -> Optimizer:
+    current = model.optimizer_
+    if optimizer is None:
+        return current if current is not None else Adam()
+    if isinstance(optimizer, str) and current is not None and current.name == optimizer.lower():
+        return current  # the same optimizer named again: keep its state
+    return get_optimizer(optimizer)
+
+
+def _training_data(model, X, y, sample_weight, validation_data, validation_split):
+    """Checked arrays, the model built (and packed) for them, and the validation split."""
+    validation_split = check_real(
+        "validation_split", validation_split, minimum=0.0, maximum=1.0, include_max=False
+    )
+    X = model.check_inputs(X)
+    n = X.shape[0]
+    if not model.built:
+        model.build(X.shape[1:], model.rng_)
+    pack(model)  # again, in case a copy lost the packed buffers
+    loss = model.loss_
+    loss.check_output(model.output_activation)
+    y = model.check_targets(y, loss, n)
+    w = None if sample_weight is None else check_sample_weight(sample_weight, n, model.dtype)
+    if validation_data is not None:
+        return TrainingData(X, y, w, None, _validation_data(model, validation_data))
+    if validation_split == 0:
+        return TrainingData(X, y, w, None, None)
+    val_idx = validation_rows(
+        class_labels(y), n, validation_split, loss.is_classification, model.rng_
+    )
+    mask = np.ones(n, dtype=bool)
+    mask[val_idx] = False
+    held_out = (X[val_idx], y[val_idx], None if w is None else w[val_idx])
+    return TrainingData(X, y, w, np.flatnonzero(mask), held_out)
+
+
+def _validation_data(model, validation_data) -> tuple:
+    if not isinstance(validation_data, tuple | list) or len(validation_data) not in (2, 3):
+        raise ValueError(
+            "validation_data must be a pair (X_val, y_val) or a triple "
+            "(X_val, y_val, sample_weight_val)"
+        )
+    X_val = model.check_inputs(validation_data[0], "X_val")
+    n = X_val.shape[0]
+    y_val = model.check_targets(validation_data[1], model.loss_, n, "y_val")
+    w_val = None
+    if len(validation_data) == 3 and validation_data[2] is not None:
+        w_val = check_sample_weight(validation_data[2], n, model.dtype, "sample_weight_val")
+    return X_val, y_val, w_val
+
+
+def _check_callbacks(callbacks) -> list[cb.Callback]:
+    callbacks = list(callbacks or [])
+    for c in callbacks:
+        if not isinstance(c, cb.Callback):
+            raise TypeError(f"callbacks must be Callback objects, got {c!r}")
+    return callbacks
+
+
+def _printers(verbose: int, epochs: int, batches_per_epoch: int) -> list[cb.Callback]:
+    if verbose == 1:
+        return [cb.ProgressBar(epochs, batches_per_epoch)]
+    if verbose == 2:
+        return [cb.EpochLog(epochs)]
+    return []
