@@ -1,5 +1,7 @@
 """Every number the three seed tutorials print, reproduced by the demos a reader runs."""
 
+import ast
+
 import numpy as np
 import pytest
 
@@ -110,7 +112,7 @@ def test_demo_network_prints_the_weights_it_uses():
     for line in printed:
         if line.startswith("  layers."):
             name, value = line.strip().split(" = ")
-            shown[name] = np.array(eval(value), dtype=float)  # a printed list literal
+            shown[name] = np.array(ast.literal_eval(value), dtype=float)
     assert list(shown) == ["layers.0.W", "layers.0.b", "layers.1.W", "layers.1.b"]
     assert shown["layers.0.W"][:, 0].tolist() == [0, 1] == shown["layers.0.W"][:, 1].tolist()
 
