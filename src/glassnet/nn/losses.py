@@ -45,8 +45,8 @@ class Loss:
         name = "identity" if activation is None else activation.name
         if self.from_logits and name != "identity":
             raise ValueError(
-                f"{self!r} reads the network's raw outputs as logits, but the network ends in "
-                f"{name}; end it with no activation (Dense(k)), or use from_logits=False"
+                f"{self!r} reads the network's raw outputs as logits, but the network's output "
+                f"is {name}: end it with no activation (Dense(k)), or use from_logits=False"
             )
         if (
             not self.from_logits
@@ -55,10 +55,16 @@ class Loss:
         ):
             want = " or ".join(self.probability_outputs)
             raise ValueError(
-                f"loss {self.name!r} needs probabilities, but the network ends in a {name} "
-                f"output: end it with a {want} output (activation={self.fuses_with!r}), or use "
+                f"loss {self.name!r} needs probabilities, but the network's output is {name}: "
+                f"end it with a {want} output (activation={self.fuses_with!r}), or use "
                 f"{type(self).__name__}(from_logits=True) to read the outputs as logits"
             )
+
+    @property
+    def threshold(self) -> float:
+        """Where one output unit switches from class 0 to 1: 0.5 for a probability, 0 for a
+        logit (``from_logits=True``)."""
+        return 0.0 if self.from_logits else 0.5
 
     def fuses_with_output(self, activation) -> bool:
         """Whether the loss is computed from the logits of this output activation."""

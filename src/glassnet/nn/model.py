@@ -246,10 +246,11 @@ class Sequential:
         )
 
     def predict_classes(self, X) -> np.ndarray:
-        """Class indices: ``argmax`` of a multi-unit output, ``output >= 0.5`` for one unit."""
+        """Class indices: ``argmax`` of a multi-unit output, ``output >= 0.5`` for one unit
+        (``>= 0`` when the model was trained on its outputs as logits)."""
         from glassnet.training.heads import decode
 
-        return decode(self.predict(X))
+        return decode(self.predict(X), 0.5 if self.loss_ is None else self.loss_.threshold)
 
     def require_built(self) -> None:
         if not self.built:

@@ -70,7 +70,7 @@ def head_for(task: str, n_outputs: int) -> Head:
     return Head(int(n_outputs), "softmax", "cross_entropy")
 
 
-def decode(output) -> np.ndarray:
+def decode(output, threshold: float = 0.5) -> np.ndarray:
     """Class indices from a classifier's output.
 
     Parameters
@@ -79,6 +79,9 @@ def decode(output) -> np.ndarray:
         ``k > 1``: class scores or probabilities, decoded by ``argmax`` (the first maximum on
         a tie). ``k == 1``: ``P(class 1)`` of a sigmoid unit, decoded as ``output >= 0.5``
         (a tie at exactly 0.5 goes to class 1).
+    threshold : float
+        Where one unit's output switches to class 1: 0.5 for a probability, 0.0 for a logit
+        (a model trained with ``from_logits=True``).
 
     Returns
     -------
@@ -86,7 +89,7 @@ def decode(output) -> np.ndarray:
     """
     output = _as_output(output)
     if output.shape[1] == 1:
-        return (output[:, 0] >= 0.5).astype(np.intp)
+        return (output[:, 0] >= threshold).astype(np.intp)
     return output.argmax(axis=1)
 
 

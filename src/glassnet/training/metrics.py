@@ -40,7 +40,7 @@ def accuracy(y_true, y_pred) -> float:
     return float(np.count_nonzero(y_true == y_pred) / y_true.size)
 
 
-def count_correct(output, y) -> int:
+def count_correct(output, y, threshold: float = 0.5) -> int:
     """Samples a network's ``output`` classifies right, with targets in the loss's own form.
 
     Parameters
@@ -52,6 +52,9 @@ def count_correct(output, y) -> int:
         equals its label. 0/1 targets ``(n, k)`` (sigmoid units with binary cross-entropy or
         MSE): a sample is right only when *every* unit is on the right side of 0.5 — exact
         match, as scikit-learn counts multi-label accuracy.
+    threshold : float
+        The side of a unit's decision: 0.5 for probabilities, 0.0 for logits (a loss with
+        ``from_logits=True``), since ``sigmoid(z) >= 0.5`` exactly when ``z >= 0``.
 
     Returns
     -------
@@ -59,7 +62,7 @@ def count_correct(output, y) -> int:
         The number of samples classified right (divide by ``n_samples`` for accuracy).
     """
     if y.ndim == 2:
-        return int(np.count_nonzero(((output >= 0.5) == (y >= 0.5)).all(axis=1)))
+        return int(np.count_nonzero(((output >= threshold) == (y >= 0.5)).all(axis=1)))
     return int(np.count_nonzero(output.argmax(axis=1) == y))
 
 

@@ -170,7 +170,7 @@ def _run_epoch(model, batches, shuffle, callbacks, epoch) -> dict[str, float]:
             ) from None
         total += value * len(yb) if averaged else value  # the epoch's mean (or sum)
         if loss.is_classification:
-            correct += count_correct(output, yb)
+            correct += count_correct(output, yb, loss.threshold)
         callbacks.on_batch_end(b, {"loss": value})
     n = batches.data.n_train
     logs = {"loss": total / n if averaged else total}
@@ -209,7 +209,7 @@ def _evaluate(model, X, y, w=None, *, loss=None, batch_size=8192) -> dict[str, f
             value = loss.forward(out, yb, wb)
         total += value * len(yb) if loss.reduction == "mean" else value
         if loss.is_classification:
-            correct += count_correct(out, yb)
+            correct += count_correct(out, yb, loss.threshold)
     result = {"loss": total / n if loss.reduction == "mean" else total}
     if loss.is_classification:
         result["accuracy"] = correct / n
