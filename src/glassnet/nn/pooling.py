@@ -101,10 +101,11 @@ class MaxPool2D(Layer):
 
         Inputs are visited in ``_window_taps`` order; ``claimed`` (boolean, channel-major
         ``(c, out_h, out_w, n)`` like the taps) marks the windows whose gradient has already
-        been sent — none at first — so a tie sends it once. A window that starts claimed sends
-        nothing (the one fusion in :mod:`glassnet.fast.fusions` uses that). When the windows tile the input, each share
-        is written straight into its place in ``dx``; otherwise (overlaps, rows left over)
-        the shares are added into zeros. ``claimed`` is updated in place.
+        been sent — none at first — so a tie sends it once. A window that starts claimed
+        sends nothing (the one fusion in :mod:`glassnet.fast.fusions` uses that). When the
+        windows tile the input, each share is written straight into its place in ``dx``;
+        otherwise (overlaps, rows left over) the shares are added into zeros. ``claimed`` is
+        updated in place.
         """
         channels, height, width = self.input_shape
         g, a = channel_major(grad_out), channel_major(self.a)
