@@ -214,7 +214,42 @@ class Sequential:
         verbose: int = 0,
         sample_weight=None,
     ) -> cb.History:
-        """Train the network on ``X``, ``y``; see :func:`glassnet.training.trainer.fit`."""
+        """Train the network on ``X``, ``y``; return its History (the loop:
+        :mod:`glassnet.training.trainer`).
+
+        Parameters
+        ----------
+        X : array of shape (n_samples, n_features) or (n_samples, channels, height, width)
+        y : values ``(n,)``/``(n, k)`` for regression losses, labels 0/1 for ``"bce"``,
+            integer labels ``(n,)`` or one-hot ``(n, k)`` for ``"cross_entropy"``.
+        loss : str or Loss
+            ``"mse"``, ``"sse"``, ``"bce"``, ``"cross_entropy"``; required on the first call,
+            reused when omitted. A loss that reads probabilities needs an output that gives
+            them (:meth:`Loss.check_output`).
+        optimizer : str or Optimizer
+            ``Adam()`` on the first call; later calls continue with the same optimizer *and
+            its state* (momentum, moments) unless a different one is passed.
+        epochs : int
+            Passes over the training data.
+        batch_size : int or None
+            Samples per gradient step; None means the full batch.
+        shuffle : bool
+            Shuffle the sample order every epoch (indices only; the data are not copied).
+        validation_data : (X_val, y_val) or (X_val, y_val, sample_weight_val), optional
+            Evaluated after every epoch (``val_loss``, ``val_accuracy``).
+        validation_split : float
+            Fraction of ``X`` held out for validation when no ``validation_data`` is given,
+            at random, stratified by class for classification losses.
+        callbacks : list of Callback
+            e.g. ``[EarlyStopping(patience=5)]``; every hook fires, whatever ``verbose`` is.
+        rng : None, int or numpy Generator
+            Drives initialisation, shuffling, the validation split and dropout.
+        verbose : int
+            0 prints nothing; 1 shows a progress bar; 2 prints one line per epoch.
+        sample_weight : array of shape (n_samples,), optional
+            Non-negative weights multiplying each sample's loss term (and gradient); the loss
+            is still divided by the batch size.
+        """
         from glassnet.training.trainer import fit
 
         return fit(

@@ -84,43 +84,9 @@ def fit(
     verbose: int = 0,
     sample_weight=None,
 ) -> cb.History:
-    """Train ``model`` on ``X``, ``y`` and return its History.
-
-    Parameters
-    ----------
-    X : array of shape (n_samples, n_features) or (n_samples, channels, height, width)
-    y : targets — values ``(n,)``/``(n, k)`` for regression losses, labels 0/1 for
-        ``"bce"``, integer labels ``(n,)`` or one-hot ``(n, k)`` for ``"cross_entropy"``.
-    loss : str or Loss
-        ``"mse"``, ``"sse"``, ``"bce"``, ``"cross_entropy"``. Required on the first call;
-        later calls reuse it when omitted. A loss that needs probabilities needs an output
-        that gives them (see :meth:`Loss.check_output`).
-    optimizer : str or Optimizer
-        Defaults to ``Adam()`` on the first call. Later calls continue with the same
-        optimizer *and its state* (momentum, moment estimates) unless a different one is
-        passed.
-    epochs : int
-        Passes over the training data.
-    batch_size : int or None
-        Samples per gradient step; None means the full batch.
-    shuffle : bool
-        Shuffle the order of samples every epoch (indices only; the data are not copied).
-    validation_data : (X_val, y_val) or (X_val, y_val, sample_weight_val), optional
-        Evaluated after every epoch (``val_loss``, ``val_accuracy``).
-    validation_split : float
-        Fraction of ``X`` held out for validation when no ``validation_data`` is given:
-        drawn at random, stratified by class for classification losses.
-    callbacks : list of Callback
-        e.g. ``[EarlyStopping(patience=5)]``. Every hook of every callback is called, whatever
-        ``verbose`` is.
-    rng : None, int or numpy Generator
-        Drives initialisation, shuffling, the validation split and dropout.
-    verbose : int
-        0 prints nothing; 1 shows a progress bar; 2 prints one line per epoch.
-    sample_weight : array of shape (n_samples,), optional
-        Non-negative weights: each sample's loss term (and gradient) is multiplied by its
-        weight; the loss is still divided by the batch size.
-    """
+    """Train ``model`` on ``X``, ``y`` and return its History: the loop this module's
+    docstring shows. The parameters are those of :meth:`glassnet.nn.model.Sequential.fit`,
+    documented there."""
     epochs = check_int("epochs", epochs, minimum=1)
     if batch_size is not None:
         batch_size = check_int("batch_size", batch_size, minimum=1)
