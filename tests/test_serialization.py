@@ -9,6 +9,7 @@ import pytest
 
 import glassnet as gn
 from glassnet import datasets
+from glassnet.datasets.images import ImagePreprocessing
 
 DATA = Path(__file__).parent / "data"
 
@@ -53,7 +54,8 @@ def trained():
         validation_split=0.25,
         rng=0,
     )
-    model.preprocessing = {"columns": ["a", "b"], "mean": [0.5, 0.25]}
+    # any typed preprocessing object travels with the model; the image kind is the smallest
+    model.preprocessing = ImagePreprocessing(shape=(2,), scale=4.0, classes=("a", "b"))
     return model, X, y
 
 
@@ -65,6 +67,12 @@ def test_round_trip_gives_identical_predictions(tmp_path, trained):
     assert np.array_equal(loaded.predict(X), model.predict(X))
     assert loaded.history.history == model.history.history
     assert loaded.preprocessing == model.preprocessing
+    assert loaded.preprocessing.to_dict() == {
+        "kind": "image",
+        "shape": [2],
+        "scale": 4.0,
+        "classes": ["a", "b"],
+    }
     assert loaded.layers[0].activation.alpha == model.layers[0].activation.alpha
     assert isinstance(loaded.loss_, gn.CrossEntropy)
     assert loaded.format_summary().splitlines()[:6] == model.format_summary().splitlines()[:6]
