@@ -13,10 +13,10 @@ and each has a test proving its numbers equal to the reference (``tests/test_fas
 - :class:`glassnet.fast.fusions.ReluMaxPool` — a ReLU followed by a MaxPool2D differentiated as
   one step, applying the ReLU's derivative to the pooled gradient.
 
-They are chosen in one place, :func:`glassnet.fast.plan.backward_steps` (fusions) and
-:func:`glassnet.fast.parameters.pack` (buffers), and only while :func:`enabled` is True.
-``with glassnet.fast.reference_only(): ...`` runs the plain reference path, as the tests do
-to compare the two.
+They are chosen in one place, :func:`prepare`, which ``fit`` calls before training (and a
+user may call on any built model), and only while :func:`enabled` is True. A model never
+prepared — or inside ``with glassnet.fast.reference_only(): ...`` — runs the plain
+reference path, as the glass box (``explain``, ``gradcheck``) and the equality tests do.
 """
 
 from __future__ import annotations
@@ -44,3 +44,18 @@ def reference_only():
         yield
     finally:
         _state["enabled"] = before
+
+
+def prepare(model) -> None:
+    """Choose the speed specialisations for a built ``model``: pack its parameters into one
+    buffer (:func:`glassnet.fast.parameters.pack`) and pick its backward steps, fusions
+    included (:func:`glassnet.fast.plan.backward_steps`). Off the fast path, the model is left
+    on (or put back to) the reference path."""
+    from glassnet.fast.parameters import pack
+    from glassnet.fast.plan import backward_steps
+
+    if not enabled():
+        model.backward_plan = None
+        return
+    pack(model)
+    model.backward_plan = backward_steps(model.layers)

@@ -18,10 +18,10 @@ from glassnet import fast
 
 def pack(model) -> None:
     """Move every parameter and gradient of ``model`` into two contiguous vectors, in
-    ``model.slots()`` order; the layers keep views. Nothing happens when the fast path is off
-    or the parameters are already packed."""
+    ``model.slots()`` order; the layers keep views. Nothing happens when the parameters are
+    already packed."""
     slots = model.slots()
-    if not fast.enabled() or not slots or _flat_bases(slots) is not None:
+    if not slots or _flat_bases(slots) is not None:
         return
     total = sum(p.size for _, p, _ in slots)
     flat_p = np.empty(total, dtype=model.dtype)

@@ -6,7 +6,8 @@ For every parameter entry ``p_i`` the central difference
 
 is compared with the gradient that ``backward`` produced. The check runs on a float64 copy
 of the model (float32 rounding, ~1e-7 relative, would swamp the O(eps^2) error), through the
-same training path as ``fit`` — including the fused activation-loss gradient.
+same training path as ``fit`` — the fused activation-loss gradient and the fusions of
+:mod:`glassnet.fast` included (``with glassnet.fast.reference_only():`` checks the reference).
 
 Per parameter array the relative error is ``|a - n| / (|a| + |n|)`` (Euclidean norms of the
 analytic and numeric gradient arrays): near 1e-10 when backward is right, near 1 when wrong.
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from glassnet import fast
 from glassnet.nn.losses import get_loss
 from glassnet.training.trainer import loss_and_gradients
 
@@ -62,6 +64,7 @@ def gradcheck(
     """
     loss_fn = get_loss(loss)
     m = float64_copy(model, X, rng)
+    fast.prepare(m)  # check the steps fit takes, fusions included
     X = m.check_inputs(X)
     y = m.check_targets(y, loss_fn, X.shape[0])
     loss_fn.check_output(m.output_activation)

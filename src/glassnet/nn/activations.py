@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet._validation import check_real, unknown_name_error
-from glassnet.nn.layers import Layer
+from glassnet.nn.layer import Layer
 
 
 class Activation(Layer):

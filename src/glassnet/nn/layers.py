@@ -1,104 +1,16 @@
-"""The layer contract, and the layers that hold weights: Dense, Dropout, Flatten.
-
-Every layer follows one contract, so that optimizers, gradient checks, the model file and
-the explanation ledger are written once, over ``params`` and ``grads``::
-
-    params : dict[str, ndarray]   e.g. {"W": (n_in, n_out), "b": (n_out,)}
-    grads  : dict[str, ndarray]   same keys and shapes, filled by ``backward``
-    build(input_shape, rng, dtype) -> output_shape
-    forward(x, training=False) -> y          caches what backward needs
-    backward(grad_out) -> dL/dx              fills ``grads``
-
-Shapes are batch-first: ``x`` is ``(n_samples, n_features)`` (images are
-``(n_samples, channels, height, width)``); ``input_shape`` never includes the batch axis.
-"""
+"""The layers that hold weights — Dense (and the Affine base it shares with Conv2D) — and
+Flatten and Dropout. The contract they follow is in :mod:`glassnet.nn.layer`."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import numpy as np
 
 from glassnet._validation import check_int, check_real
 from glassnet.nn import initializers
+from glassnet.nn.activations import get_activation
+from glassnet.nn.layer import Layer
 
-
-class Layer:
-    """Base class: a differentiable function of its input and of its ``params``.
-
-    Attributes
-    ----------
-    params, grads : dict[str, ndarray]
-        Parallel dictionaries. A layer without parameters leaves both empty.
-    input_shape, output_shape : tuple of int or None
-        Set by :meth:`build` (without the batch axis).
-    needs_input_grad : bool
-        When False (the model's first layer) ``backward`` may skip computing ``dL/dx``, which
-        for the first Dense layer of an MLP saves one of its three matrix products.
-    """
-
-    def __init__(self) -> None:
-        self.params: dict[str, np.ndarray] = {}
-        self.grads: dict[str, np.ndarray] = {}
-        self.input_shape: tuple[int, ...] | None = None
-        self.output_shape: tuple[int, ...] | None = None
-        self.dtype = np.dtype(np.float32)
-        self.built = False
-        self.needs_input_grad = True
-
-    #: What the last forward/backward pass left behind (the caches backward reads, scratch
-    #: buffers). Pickling or copying a layer leaves these out: after a prediction they hold
-    #: that batch's activations — megabytes in a pickled scikit-learn estimator — and the
-    #: next forward pass makes them again.
-    transient = ("x", "z", "a", "delta", "mask", "x_shape", "x_col")
-
-    def __getstate__(self):
-        state = {k: v for k, v in self.__dict__.items() if k not in self.transient}
-        if "_scratch" in state:
-            state["_scratch"] = {}
-        return state
-
-    # -- the contract -------------------------------------------------------------------------
-    def build(self, input_shape: tuple[int, ...], rng: np.random.Generator, dtype) -> tuple:
-        """Create the parameters for inputs of ``input_shape``; return the output shape."""
-        self.input_shape = tuple(int(s) for s in input_shape)
-        self.output_shape = self.compute_output_shape(self.input_shape)
-        self.dtype = np.dtype(dtype)
-        self.built = True
-        return self.output_shape
-
-    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-        return input_shape
-
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        raise NotImplementedError
-
-    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
-        raise NotImplementedError
-
-    # -- helpers shared by all layers ------------------------------------------------------------
-    def get_config(self) -> dict[str, Any]:
-        """The constructor arguments, as JSON-safe values (used by the model file)."""
-        return {}
-
-    @property
-    def n_params(self) -> int:
-        return int(sum(p.size for p in self.params.values()))
-
-    def astype(self, dtype) -> None:
-        """Convert parameters (and gradient buffers) to ``dtype`` in place of the old arrays."""
-        self.dtype = np.dtype(dtype)
-        for key in list(self.params):
-            self.params[key] = self.params[key].astype(self.dtype)
-            self.grads[key] = np.zeros_like(self.params[key])
-
-    def describe(self) -> str:
-        """A short name for tables, e.g. ``Dense(64, relu)``."""
-        return type(self).__name__
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
+__all__ = ["Affine", "Dense", "Dropout", "Flatten", "Layer"]
 
 
 class Affine(Layer):
@@ -112,8 +24,6 @@ class Affine(Layer):
     """
 
     def _init_affine(self, activation, use_bias, weight_init, bias_init) -> None:
-        from glassnet.nn.activations import get_activation
-
         self.activation = get_activation(activation)
         if not isinstance(use_bias, bool):
             raise TypeError(f"use_bias must be True or False, got {use_bias!r}")

@@ -18,8 +18,6 @@ import copy
 import numpy as np
 
 from glassnet._validation import as_generator, check_array, check_int
-from glassnet.fast.parameters import pack
-from glassnet.fast.plan import backward_steps
 from glassnet.nn.activations import Activation
 from glassnet.nn.layers import Affine, Layer
 from glassnet.training import callbacks as cb
@@ -61,7 +59,8 @@ class Sequential:
         self.rng_: np.random.Generator | None = None
         self.preprocessing = None
         self.stop_training = False
-        self._plan = None
+        #: the backward steps glassnet.fast chose (None: every layer's own backward)
+        self.backward_plan = None
         for layer in layers or []:
             self.add(layer)
 
@@ -89,7 +88,6 @@ class Sequential:
         self.layers[0].needs_input_grad = False  # nothing below the first layer to train
         self.output_shape = shape
         self.built = True
-        pack(self)
         return self
 
     def slots(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
@@ -149,12 +147,11 @@ class Sequential:
         return grad
 
     def _backward_steps(self):
-        """Each layer's backward, or a fusion of several (chosen by :mod:`glassnet.fast.plan`)."""
-        from glassnet import fast
-
-        if self._plan is None or self._plan[0] != fast.enabled():
-            self._plan = (fast.enabled(), backward_steps(self.layers))
-        return self._plan[1]
+        """``(lowest layer index, step)`` from the top down: each layer's own backward, unless
+        :func:`glassnet.fast.prepare` chose faster steps for this model (as ``fit`` does)."""
+        if self.backward_plan is not None:
+            return self.backward_plan
+        return [(i, layer.backward) for i, layer in reversed(list(enumerate(self.layers)))]
 
     @property
     def output_activation(self) -> Activation | None:
@@ -320,8 +317,8 @@ class Sequential:
         return f"Sequential([{', '.join(repr(layer) for layer in self.layers)}])"
 
     def __getstate__(self):
-        # copies and pickles choose their backward steps afresh (the steps hold layers)
-        return {**self.__dict__, "_plan": None}
+        # a copy or a pickle runs the reference backward until fast.prepare chooses again
+        return {**self.__dict__, "backward_plan": None}
 
     def astype(self, dtype) -> Sequential:
         """A copy of the model with parameters and computation in ``dtype``."""
@@ -332,8 +329,6 @@ class Sequential:
             act = getattr(layer, "activation", None)
             if act is not None:
                 act.dtype = clone.dtype
-        if clone.built:
-            pack(clone)
         if clone.optimizer_ is not None:  # momentum and moments follow the dtype
             for state in clone.optimizer_.state.values():
                 for key, arr in state.items():

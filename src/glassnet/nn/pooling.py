@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet.nn.layers import Layer
+from glassnet.nn.layer import Layer
 from glassnet.nn.windows import (
     batch_first,
     channel_major,

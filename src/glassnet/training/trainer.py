@@ -18,8 +18,8 @@ import math
 
 import numpy as np
 
+from glassnet import fast
 from glassnet._validation import as_generator, check_bool, check_int, check_real
-from glassnet.fast.parameters import pack
 from glassnet.nn.losses import Loss, get_loss
 from glassnet.training import callbacks as cb
 from glassnet.training.batches import (
@@ -212,7 +212,7 @@ def _training_data(model, X, y, sample_weight, validation_data, validation_split
     n = X.shape[0]
     if not model.built:
         model.build(X.shape[1:], model.rng_)
-    pack(model)  # again, in case a copy lost the packed buffers
+    fast.prepare(model)  # the speed specialisations, chosen once per fit
     loss = model.loss_
     loss.check_output(model.output_activation)
     y = model.check_targets(y, loss, n)
