@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import pytest
@@ -283,7 +282,7 @@ def test_ctrl_c_saves_the_best_model_and_says_where(capsys, in_tmp, monkeypatch)
     assert "epochs: 4 (interrupted by Ctrl-C)" in out
     assert "best model so far written to m.safetensors" in out
     model = load("m.safetensors")
-    assert model.preprocessing["training"]["stopped"] == "interrupted"
+    assert model.preprocessing.training["stopped"] == "interrupted"
 
 
 def test_ctrl_c_before_any_epoch(capsys, in_tmp, monkeypatch):
@@ -355,7 +354,7 @@ def test_target_column_absent_lists_columns(capsys, in_tmp):
         capsys,
         in_tmp,
         ["train", "gender.csv", "--target", "Gender", "--ignore", "Nme", *TRAIN_OUT],
-        "has no column to --ignore 'Nme'",
+        "has no column 'Nme' (given in --ignore)",
     )
 
 
@@ -418,7 +417,7 @@ def test_an_empty_column_is_named(capsys, in_tmp):
         capsys,
         in_tmp,
         ["train", "trailing.csv", "--target", "y", *TRAIN_OUT],
-        "column 'Unnamed: 2' of 'trailing.csv' is empty: --ignore it",
+        "column 'Unnamed: 2' of 'trailing.csv' is empty: add it to --ignore",
     )
 
 
@@ -585,7 +584,7 @@ def test_option_errors(capsys, in_tmp, penguin_model):
         capsys,
         in_tmp,
         ["train", "gender.csv", "--target", "Gender", "--learning-rate", "-1", *TRAIN_OUT],
-        "learning_rate must be > 0",
+        "--learning-rate must be > 0.0, got -1.0",
     )
     assert (
         main(
@@ -638,9 +637,7 @@ def test_image_prediction_hook(capsys, in_tmp, penguin_model, monkeypatch):
         calls.append(path)
         return 7, 0.93
 
-    monkeypatch.setitem(
-        sys.modules, "glassnet.datasets.images", types.SimpleNamespace(predict_image=predict_image)
-    )
+    monkeypatch.setattr("glassnet.datasets.images.predict_image", predict_image)
     (in_tmp / "digit.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     code, out, err = run(capsys, "predict", penguin_model, "digit.png")
     assert code == 0, err
@@ -724,3 +721,77 @@ def test_console_script_bad_input(in_tmp):
         "that value, or leave the cell empty to mark it missing\n"
     )
     assert done.stdout == "" and snapshot(in_tmp) == before
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_library_errors_are_shown_in_flag_terms(capsys, in_tmp):
+    fails(
+        capsys,
+        in_tmp,
+        [
+            "train",
+            "xor.csv",
+            "--target",
+            "y",
+            "--task",
+            "regression",
+            "--validation-split",
+            "0.1",
+            *TRAIN_OUT,
+        ],
+        "--validation-split 0.1 leaves 4 training and 0 validation rows out of 4",
+    )
+    fails(
+        capsys,
+        in_tmp,
+        ["train", "gender.csv", "--target", "Gender", "--patience", "-1", *TRAIN_OUT],
+        "--patience must be >= 0, got -1",
+    )
+
+
+def test_a_bug_is_not_swallowed_into_a_one_liner(capsys, in_tmp, monkeypatch):
+    from glassnet import tabular
+    from glassnet.errors import InputTypeError, Param
+
+    def broken(*args, **kwargs):
+        return None + 1  # a TypeError from inside the code, not an input check
+
+    monkeypatch.setattr(tabular, "train", broken)
+    with pytest.raises(TypeError, match="unsupported operand"):
+        main(["train", "gender.csv", "--target", "Gender", *TRAIN_OUT])
+
+    def refuses(*args, **kwargs):
+        raise InputTypeError("{p} must be a number, got 'x'", p=Param("learning_rate"))
+
+    monkeypatch.setattr(tabular, "train", refuses)
+    fails(
+        capsys,
+        in_tmp,
+        ["train", "gender.csv", "--target", "Gender", *TRAIN_OUT],
+        "--learning-rate must be a number, got 'x'",
+    )
+
+
+def test_no_library_message_names_a_flag():
+    """Every string inside a ``raise`` outside cli.py is free of the CLI's flags."""
+    import ast
+    from pathlib import Path
+
+    import glassnet
+    from glassnet.cli import FLAGS
+
+    package = Path(glassnet.__file__).parent
+    for path in package.rglob("*.py"):
+        if path.name == "cli.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Raise) and node.exc is not None:
+                texts = [
+                    c.value
+                    for c in ast.walk(node.exc)
+                    if isinstance(c, ast.Constant) and isinstance(c.value, str)
+                ]
+                named = [flag for flag in FLAGS.values() for text in texts if flag in text]
+                assert not named, f"{path.name}:{node.lineno} names {named}"

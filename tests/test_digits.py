@@ -50,7 +50,7 @@ def trained(subset):
         batch_size=32,
         rng=0,
     )
-    model.preprocessing = dict(IMAGE_PREPROCESSING)
+    model.preprocessing = IMAGE_PREPROCESSING
     return model
 
 

@@ -14,7 +14,8 @@ from PIL import Image, ImageDraw
 
 import glassnet as gn
 from glassnet.datasets import load_digits_subset
-from glassnet.datasets.images import load_digit_image, predict_image
+from glassnet.datasets.images import ImagePreprocessing, load_digit_image, predict_image
+from glassnet.tabular.preprocessing import TablePreprocessor
 
 
 @pytest.fixture(scope="module")
@@ -263,7 +264,11 @@ def test_a_model_that_does_not_take_images_is_refused(digits, tmp_path):
         predict_image(other, png)
     with pytest.raises(ValueError, match="the model is not built"):
         predict_image(gn.Sequential([gn.Dense(10)]), png)
-    pixels_as_table = built([gn.Dense(10, activation="softmax")], (784,), {"kind": "table"})
+    pixels_as_table = built(
+        [gn.Dense(10, activation="softmax")],
+        (784,),
+        TablePreprocessor([("a", "numeric")], "y", "classification"),
+    )
     with pytest.raises(ValueError, match="trained on table data"):
         predict_image(pixels_as_table, png)
 
@@ -296,7 +301,7 @@ def test_predict_image_feeds_the_model_what_it_expects(digits, tmp_path):
     conv = built(
         [Conv2D(2, 3, activation="relu"), gn.Flatten(), gn.Dense(10, activation="softmax")],
         (1, 28, 28),
-        {"kind": "image", "scale": 1, "classes": names},
+        ImagePreprocessing(shape=(1, 28, 28), scale=1, classes=names),
     )
     label, probability = predict_image(conv, png)
     p = conv.predict(x * 255)[0]  # scale 1: raw 0-255 pixels

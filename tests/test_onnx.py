@@ -15,6 +15,7 @@ ort = pytest.importorskip("onnxruntime")
 
 import glassnet as gn  # noqa: E402
 from glassnet import datasets  # noqa: E402
+from glassnet.datasets.images import ImagePreprocessing  # noqa: E402
 from glassnet.io.onnx import OnnxExportError, export_onnx, make_onnx_model  # noqa: E402
 from glassnet.nn.conv import Conv2D  # noqa: E402
 from glassnet.nn.pooling import MaxPool2D  # noqa: E402
@@ -251,7 +252,7 @@ def table_model(task, columns, rng):
             gn.Dense(n_out, activation=None if task == "regression" else "softmax"),
         ]
     ).build((pre.n_inputs,), rng=0)
-    model.preprocessing = pre.to_dict()
+    model.preprocessing = pre
     return model, pre, frame
 
 
@@ -293,7 +294,7 @@ def test_text_columns_refuse_unless_the_network_alone_is_asked_for(tmp_path):
     meta = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
     assert json.loads(meta["inputs"]) == pre.input_names
     assert meta["preprocessing"].startswith("not included: ")
-    assert json.loads(meta["preprocessing"].split(": ", 1)[1]) == model.preprocessing
+    assert json.loads(meta["preprocessing"].split(": ", 1)[1]) == model.preprocessing.to_dict()
 
 
 def test_make_onnx_model_builds_in_memory():
@@ -334,7 +335,7 @@ def test_an_image_model_exports_with_its_labels(tmp_path):
     )
     X = rng.random((8, 1, 8, 8), dtype=np.float32)
     model.fit(X, rng.integers(0, 3, 8), loss="cross_entropy", epochs=1, rng=0)
-    model.preprocessing = {"kind": "image", "shape": [1, 8, 8], "scale": 255, "classes": [0, 1, 2]}
+    model.preprocessing = ImagePreprocessing(shape=(1, 8, 8), scale=255, classes=(0, 1, 2))
     path = tmp_path / "image.onnx"
     export_onnx(model, path)  # no --network-only needed
     session = ort.InferenceSession(str(path))

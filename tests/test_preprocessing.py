@@ -217,3 +217,78 @@ def test_a_constant_column_is_not_scaled_by_rounding_noise():
         assert s.scale_[0] == 1.0
         assert np.allclose(s.transform(X), 0.0, atol=1e-9)
         assert np.isfinite(s.transform(np.array([[value + 0.1]]))).all()
+
+
+# --------------------------------------------------------------------------- typed, one dispatch
+
+
+def test_typed_preprocessing_round_trips_through_the_one_dispatch(tmp_path):
+    import glassnet as gn
+    from glassnet.datasets.images import ImagePreprocessing
+    from glassnet.io.preprocessing import preprocessing_from_dict
+
+    frame = pd.DataFrame({"w": [1.0, 3.0, np.nan], "c": ["a", "b", "a"]})
+    table = TablePreprocessor(
+        [("w", "numeric"), ("c", "categorical")], "y", "regression", impute="mean"
+    )
+    table.fit(frame, np.array([1.0, 2.0, 4.0]))
+    table.training = {"seed": 3}
+    again = preprocessing_from_dict(json.loads(json.dumps(table.to_dict())))
+    assert isinstance(again, TablePreprocessor) and again.to_dict() == table.to_dict()
+    np.testing.assert_array_equal(again.transform(frame), table.transform(frame))
+    assert again.training == {"seed": 3}
+
+    image = ImagePreprocessing(shape=(1, 28, 28), scale=255, classes=("zero", "one"))
+    assert image.to_dict() == {
+        "kind": "image",
+        "shape": [1, 28, 28],
+        "scale": 255,
+        "classes": ["zero", "one"],
+    }
+    assert preprocessing_from_dict(image.to_dict()) == image
+    assert image.describe()[0] == "preprocessing: images of shape 1x28x28, pixels divided by 255"
+
+    model = gn.Sequential([gn.Dense(2, activation="softmax")]).build((784,), rng=0)
+    model.preprocessing = image
+    model.save(tmp_path / "m.safetensors")
+    assert gn.load(tmp_path / "m.safetensors").preprocessing == image
+    assert preprocessing_from_dict(None) is None
+
+
+def test_unknown_kind_and_bad_descriptions_are_clear_errors(tmp_path):
+    import glassnet as gn
+    from glassnet.datasets.images import ImagePreprocessing
+    from glassnet.io.model_file import ModelFileError
+    from glassnet.io.preprocessing import preprocessing_from_dict
+
+    with pytest.raises(
+        ValueError,
+        match=r"unknown preprocessing kind 'audio'; this glassnet "
+        r"knows: image, table",
+    ):
+        preprocessing_from_dict({"kind": "audio"})
+    with pytest.raises(ValueError, match="unknown preprocessing kind None"):
+        preprocessing_from_dict({"columns": ["a"]})
+    with pytest.raises(ValueError, match="must be a dict, got list"):
+        preprocessing_from_dict([1])
+    with pytest.raises(ValueError, match=r"shape must be a list of sizes >= 1, got \(0,\)"):
+        ImagePreprocessing.from_dict({"kind": "image", "shape": [0]})
+    with pytest.raises(ValueError, match=r"unknown entries \['colour'\]"):
+        ImagePreprocessing.from_dict({"kind": "image", "shape": [4], "colour": "x"})
+
+    model = gn.Sequential([gn.Dense(1)]).build((2,), rng=0)
+    model.preprocessing = {"kind": "image", "shape": [2]}  # a dict, not the typed object
+    with pytest.raises(
+        TypeError,
+        match="model.preprocessing must be None or a glassnet preprocessing object .*got dict",
+    ):
+        model.save(tmp_path / "bad.safetensors")
+    # a file whose stored description names an unknown kind
+    model.preprocessing = ImagePreprocessing(shape=(2,))
+    model.save(tmp_path / "m.safetensors")
+    data = (tmp_path / "m.safetensors").read_bytes()
+    (tmp_path / "audio.safetensors").write_bytes(
+        data.replace(b'\\"kind\\": \\"image\\"', b'\\"kind\\": \\"audio\\"')
+    )
+    with pytest.raises(ModelFileError, match="unknown preprocessing kind 'audio'"):
+        gn.load(tmp_path / "audio.safetensors")

@@ -213,7 +213,7 @@ def test_early_stopping_holds_out_data_stops_and_keeps_the_best_epoch():
     curve = clf.validation_loss_curve_
     assert len(curve) == len(clf.loss_curve_) == clf.n_iter_ < 500
     best = int(np.argmin(curve))
-    assert clf.n_iter_ == best + 1 + 6  # more than n_iter_no_change epochs without progress
+    assert clf.n_iter_ == best + 1 + 5  # n_iter_no_change epochs without progress
 
 
 def test_same_random_state_same_model_different_state_different_model():

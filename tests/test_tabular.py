@@ -167,7 +167,7 @@ def test_split_is_stratified_and_preprocessing_learned_on_training_rows_only():
     share = val["species"].value_counts(normalize=True)
     overall = frame.dropna()["species"].value_counts(normalize=True)
     assert (share - overall).abs().max() < 0.02
-    pre = result.model.preprocessing
+    pre = result.model.preprocessing.to_dict()
     column = pre["inputs"].index("body_mass_g")
     assert pre["standardize"]["mean"][column] == pytest.approx(train["body_mass_g"].mean())
     assert pre["standardize"]["scale"][column] == pytest.approx(train["body_mass_g"].std(ddof=0))
@@ -184,7 +184,7 @@ def test_regression_reports_original_units(tmp_path):
     assert result.model.layers[-1].activation.name == "identity"
     val = result.metrics["validation"]
     assert val["r2"] > 0.75 and 150 < val["rmse"] < 450 and val["mae"] < val["rmse"]
-    mean = result.model.preprocessing["target_standardize"]["mean"][0]
+    mean = result.model.preprocessing.to_dict()["target_standardize"]["mean"][0]
     assert 4000 < mean < 4400  # the target's scale is stored, in grams
 
 
@@ -200,7 +200,7 @@ def test_regression_reports_original_units(tmp_path):
 )
 def test_task_detection(values, task):
     assert (
-        tabular._detect_task(
+        tabular.detect_task(
             tables.typed(
                 pd.DataFrame({"y": values}, dtype=str),
                 tables.column_kinds(pd.DataFrame({"y": values}, dtype=str)),
@@ -234,9 +234,9 @@ def test_ctrl_c_keeps_and_saves_the_best_model(tmp_path):
     val_loss = result.model.history.val_loss
     assert result.best_epoch == int(np.argmin(val_loss)) + 1
     saved = load(out)
-    assert saved.preprocessing["training"]["stopped"] == "interrupted"
+    pre = saved.preprocessing
+    assert isinstance(pre, TablePreprocessor) and pre.training["stopped"] == "interrupted"
     # the saved weights are the best epoch's: its validation loss is the best one recorded
-    pre = TablePreprocessor.from_dict(saved.preprocessing)
     frame = tables.typed(
         tables.read_csv("penguins.csv").loc[result.validation_rows],
         {name: kind for name, kind in pre.columns},
@@ -259,7 +259,7 @@ def test_ctrl_c_before_the_first_epoch_writes_nothing(tmp_path):
 
 
 def test_divergence_is_a_one_line_error(tmp_path):
-    with pytest.raises(ValueError, match="training diverged .* smaller --learning-rate"):
+    with pytest.raises(ValueError, match="training diverged .* smaller learning_rate$"):
         tabular.train(
             "penguins.csv",
             "body_mass_g",
@@ -283,7 +283,9 @@ def test_option_checks():
         tabular.train("xor.csv", "y", impute="mean", drop_missing=True, out=False)
     with pytest.raises(ValueError, match="validation_split must be < 1"):
         tabular.train("xor.csv", "y", validation_split=1.0, out=False)
-    with pytest.raises(ValueError, match="split 0.1 leaves 4 training and 0 validation rows"):
+    with pytest.raises(
+        ValueError, match="validation_split=0.1 leaves 4 training and 0 validation rows"
+    ):
         tabular.train("xor.csv", "y", task="regression", validation_split=0.1, out=False)
     small = tabular.train("xor.csv", "y", validation_split=0.1, out=False, epochs=1)
     assert small.n_validation == 2  # stratified: one row of each class
@@ -297,7 +299,7 @@ def test_no_hidden_layer_is_logistic_regression():
 def test_model_file_keeps_json_safe_preprocessing(tmp_path):
     out = tmp_path / "p.safetensors"
     tabular.train("penguins.csv", "species", impute="median", out=out, **FAST)
-    stored = load(out).preprocessing
+    stored = load(out).preprocessing.to_dict()
     json.dumps(stored, allow_nan=False)
     assert stored["labels"] == ["Adelie", "Chinstrap", "Gentoo"]
     assert [c["name"] for c in stored["columns"]] == [
@@ -406,3 +408,41 @@ def test_same_seed_same_run_other_seed_other_split():
     assert runs[0].model.history.history == runs[1].model.history.history
     assert list(runs[0].validation_rows) == list(runs[1].validation_rows)
     assert list(runs[0].validation_rows) != list(runs[2].validation_rows)
+
+
+# --------------------------------------------------------------------------- reports and errors
+
+
+def test_early_stopping_report_counts_patience_epochs():
+    result = tabular.train("penguins.csv", "species", impute="mean", out=False, patience=3)
+    assert result.stopped == "early stopping"
+    assert result.epochs_run == result.best_epoch + 3  # 3 epochs without a better val loss
+    report = tabular.format_train_report(result)
+    assert "early stopping: no better validation loss in 3 epochs" in report
+
+
+def test_short_runs_report_seconds_that_are_not_zero():
+    assert tabular.format_seconds(0.04) == "0.04 s"
+    assert tabular.format_seconds(0.0123) == "0.012 s"
+    assert tabular.format_seconds(3.4) == "3.4 s"
+    assert tabular.format_seconds(125) == "2 min 5 s"
+    result = tabular.train("xor.csv", "y", out=False, epochs=2)
+    first = tabular.format_train_report(result).splitlines()[0]
+    assert first.endswith(tabular.format_seconds(result.seconds))
+    assert not first.endswith(" 0.0 s")
+
+
+def test_library_messages_name_python_parameters(tmp_path):
+    with pytest.raises(
+        ValueError,
+        match=r"use impute='mean', 'median' or 'most_frequent', or drop_missing=True$",
+    ):
+        tabular.train("penguins.csv", "species", out=False)
+    with pytest.raises(ValueError, match=r"regression needs numbers; use task='classification'$"):
+        tabular.train("gender.csv", "Gender", task="regression", out=False)
+    with pytest.raises(ValueError, match=r"has no column 'Nme' \(given in ignore\)"):
+        tabular.train("gender.csv", "Gender", ignore=["Nme"], out=False)
+    with pytest.raises(TypeError, match="drop_missing must be True or False, got 1"):
+        tabular.train("gender.csv", "Gender", drop_missing=1, out=False)
+    with pytest.raises(ValueError, match=r"impute must be one of mean, median, most_frequent"):
+        tabular.train("gender.csv", "Gender", impute="max", out=False)

@@ -11,26 +11,40 @@ import numbers
 
 import numpy as np
 
+from glassnet.errors import InputTypeError, InputValueError, Param
+
 
 def check_real(
     name, value, *, minimum=None, maximum=None, include_min=True, include_max=True
 ) -> float:
     """A finite real number within the given bounds, returned as float."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {value!r}")
+        raise InputTypeError(
+            "{name} must be a number, got {value!r}", name=Param(name), value=value
+        )
     value = float(value)
     if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
+        raise InputValueError("{name} must be finite, got {value!r}", name=Param(name), value=value)
+
+    def out_of_range(relation, bound):
+        return InputValueError(
+            "{name} must be {relation} {bound}, got {value!r}",
+            name=Param(name),
+            relation=relation,
+            bound=bound,
+            value=value,
+        )
+
     if minimum is not None:
         if include_min and value < minimum:
-            raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+            raise out_of_range(">=", minimum)
         if not include_min and value <= minimum:
-            raise ValueError(f"{name} must be > {minimum}, got {value!r}")
+            raise out_of_range(">", minimum)
     if maximum is not None:
         if include_max and value > maximum:
-            raise ValueError(f"{name} must be <= {maximum}, got {value!r}")
+            raise out_of_range("<=", maximum)
         if not include_max and value >= maximum:
-            raise ValueError(f"{name} must be < {maximum}, got {value!r}")
+            raise out_of_range("<", maximum)
     return value
 
 
@@ -41,12 +55,24 @@ def check_positive(name, value) -> float:
 def check_int(name, value, *, minimum=None, maximum=None) -> int:
     """An integer (not a bool, not a float) within the given bounds."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
+        raise InputTypeError(
+            "{name} must be an integer, got {value!r}", name=Param(name), value=value
+        )
     value = int(value)
     if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+        raise InputValueError(
+            "{name} must be >= {minimum}, got {value}",
+            name=Param(name),
+            minimum=minimum,
+            value=value,
+        )
     if maximum is not None and value > maximum:
-        raise ValueError(f"{name} must be <= {maximum}, got {value}")
+        raise InputValueError(
+            "{name} must be <= {maximum}, got {value}",
+            name=Param(name),
+            maximum=maximum,
+            value=value,
+        )
     return value
 
 
@@ -54,7 +80,9 @@ def check_bool(name, value) -> bool:
     """``True`` or ``False`` (a NumPy bool too), returned as a Python bool; ``0``, ``1``,
     ``"yes"`` and None are refused rather than guessed at."""
     if not isinstance(value, bool | np.bool_):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
+        raise InputTypeError(
+            "{name} must be True or False, got {value!r}", name=Param(name), value=value
+        )
     return bool(value)
 
 
@@ -67,13 +95,20 @@ def check_float_dtype(name, value, *, none_allowed=False) -> np.dtype:
         dtype = None
     if dtype is None or dtype not in (np.float32, np.float64):
         choices = "None, 'float32' or 'float64'" if none_allowed else "'float32' or 'float64'"
-        raise ValueError(f"{name} must be {choices}, got {value!r}")
+        raise InputValueError(
+            "{name} must be {choices}, got {value!r}",
+            name=Param(name),
+            choices=choices,
+            value=value,
+        )
     return dtype
 
 
 def unknown_name_error(kind, value, valid) -> ValueError:
     names = ", ".join(sorted(valid))
-    return ValueError(f"unknown {kind} {value!r}; valid names are: {names}")
+    return InputValueError(
+        "unknown {kind} {value!r}; valid names are: {names}", kind=kind, value=value, names=names
+    )
 
 
 def as_generator(rng) -> np.random.Generator:
@@ -82,7 +117,11 @@ def as_generator(rng) -> np.random.Generator:
         return np.random.default_rng(rng)
     if isinstance(rng, np.random.Generator):
         return rng
-    raise TypeError(f"rng must be None, an int or a numpy.random.Generator, got {rng!r}")
+    raise InputTypeError(
+        "{name} must be None, an int or a numpy.random.Generator, got {rng!r}",
+        name=Param("rng"),
+        rng=rng,
+    )
 
 
 def check_array(name, X, *, dtype=None, ndim=None, allow_nd=False) -> np.ndarray:

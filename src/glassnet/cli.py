@@ -1,7 +1,14 @@
 """The ``glassnet`` command: a thin argparse layer over library functions.
 
-Every error a user can cause ends as one line on stderr and exit status 2 — never a
-traceback. Each sub-command is ``add_<name>(subparsers)`` plus ``run_<name>(args)``.
+Each sub-command is ``add_<name>(subparsers)`` plus ``run_<name>(args)``; the defaults it
+shows are the library's own (imported, never repeated).
+
+Errors: every mistake a user can make ends as one line on stderr and exit status 2 — never
+a traceback. Those are glassnet's input errors (:class:`glassnet.errors.InputError`, whose
+parameter mentions are spelled here as flags through :data:`FLAGS`), ``ValueError`` (which
+glassnet raises only about values it was given), the model-file error (a ``ValueError``)
+and ``OSError`` (files). Anything else — a bare ``TypeError`` or ``AttributeError`` from
+inside the code — is a bug, and keeps its traceback so that it can be reported and fixed.
 """
 
 from __future__ import annotations
@@ -11,10 +18,56 @@ import os
 import sys
 
 from glassnet import __version__
+from glassnet.errors import InputError, Param
+from glassnet.training.optimizers import OPTIMIZERS
+
+#: the library's parameter names -> the flags that set them (one table for every command)
+FLAGS = {
+    "task": "--task",
+    "hidden": "--hidden",
+    "activation": "--activation",
+    "optimizer": "--optimizer",
+    "learning_rate": "--learning-rate",
+    "epochs": "--epochs",
+    "batch_size": "--batch-size",
+    "validation_split": "--validation-split",
+    "patience": "--patience",
+    "seed": "--seed",
+    "ignore": "--ignore",
+    "impute": "--impute",
+    "drop_missing": "--drop-missing",
+    "out": "--out",
+    "plot": "--plot",
+    "proba": "--proba",
+    "target": "--target",
+    "preprocessing": "--network-only",
+    "out_dir": "--out-dir",
+    "rng": "--seed",
+}
 
 
 class UsageError(Exception):
-    """A problem with the user's input: printed as one line, exit status 2."""
+    """A problem with the user's input found by the CLI itself: one line, exit status 2."""
+
+
+def flag_spelling(param: Param) -> str:
+    """A parameter mention as a user of the command line types it: ``--impute
+    mean|median|most_frequent``, ``--drop-missing``, ``--learning-rate`` — or the Python
+    name, for a parameter no flag sets. ``preprocessing=False`` is ``--network-only``."""
+    flag = FLAGS.get(param.name)
+    if flag is None:
+        return param.python()
+    if param.choices:
+        return f"{flag} {'|'.join(map(str, param.choices))}"
+    if isinstance(param.value, bool) or param.python() == param.name:
+        return flag
+    return f"{flag} {param.value}"
+
+
+def error_message(exc: BaseException) -> str:
+    """The one line shown for an error the user caused."""
+    message = exc.format(flag_spelling) if isinstance(exc, InputError) else str(exc)
+    return message.splitlines()[0] if message else type(exc).__name__
 
 
 def add_demo(sub):
@@ -62,7 +115,7 @@ def run_demo(args) -> int:
 
 
 def add_train(sub):
-    from glassnet.tabular.pipeline import DEFAULT_EPOCHS, DEFAULT_PATIENCE
+    from glassnet import tabular
 
     p = sub.add_parser(
         "train",
@@ -77,7 +130,7 @@ def add_train(sub):
         "--task",
         choices=["classification", "regression"],
         help="default: detected from the target (text, or whole numbers with at "
-        "most 10 values: classification; other numbers: regression)",
+        f"most {tabular.MAX_INTEGER_CLASSES} values: classification; other numbers: regression)",
     )
     p.add_argument(
         "--ignore",
@@ -90,7 +143,7 @@ def add_train(sub):
     missing = p.add_mutually_exclusive_group()
     missing.add_argument(
         "--impute",
-        choices=["mean", "median", "most_frequent"],
+        choices=tabular.IMPUTE_STRATEGIES,
         help="fill missing feature values with a value learned from the "
         "training rows (text columns: the most frequent)",
     )
@@ -99,13 +152,20 @@ def add_train(sub):
     )
     p.add_argument(
         "--hidden",
-        default="64,32",
+        default=",".join(map(str, tabular.DEFAULT_HIDDEN)),
         metavar="SIZES",
-        help="hidden layer sizes, e.g. 64,32 (default), or none",
+        help="hidden layer sizes, e.g. 64,32, or none (default %(default)s)",
     )
-    p.add_argument("--activation", default="relu", help="hidden activation (default relu)")
     p.add_argument(
-        "--optimizer", default="adam", choices=["adam", "sgd", "rmsprop"], help="default adam"
+        "--activation",
+        default=tabular.DEFAULT_ACTIVATION,
+        help="hidden activation (default %(default)s)",
+    )
+    p.add_argument(
+        "--optimizer",
+        default=tabular.DEFAULT_OPTIMIZER,
+        choices=sorted(OPTIMIZERS),
+        help="default %(default)s",
     )
     p.add_argument(
         "--learning-rate",
@@ -117,27 +177,30 @@ def add_train(sub):
     p.add_argument(
         "--epochs",
         type=int,
-        default=DEFAULT_EPOCHS,
-        help=f"at most this many epochs (default {DEFAULT_EPOCHS}; early stopping "
-        f"usually ends sooner)",
+        default=tabular.DEFAULT_EPOCHS,
+        help="at most this many epochs (default %(default)s; early stopping usually ends sooner)",
     )
-    p.add_argument("--batch-size", type=int, default=32, help="default 32")
+    p.add_argument(
+        "--batch-size", type=int, default=tabular.DEFAULT_BATCH_SIZE, help="default %(default)s"
+    )
     p.add_argument(
         "--validation-split",
         type=float,
         default=None,
         metavar="FRACTION",
-        help="share of rows held out, stratified by class (default 0.2; 0 for "
-        "tables under 20 rows)",
+        help=f"share of rows held out, stratified by class (default "
+        f"{tabular.DEFAULT_VALIDATION_SPLIT}; 0 for tables under "
+        f"{tabular.MIN_ROWS_FOR_VALIDATION} rows)",
     )
     p.add_argument(
         "--patience",
         type=int,
-        default=DEFAULT_PATIENCE,
-        help=f"stop after this many epochs without a better validation loss "
-        f"(default {DEFAULT_PATIENCE})",
+        default=tabular.DEFAULT_PATIENCE,
+        help="stop after this many epochs without a better validation loss (default %(default)s)",
     )
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument(
+        "--seed", type=int, default=tabular.DEFAULT_SEED, help="random seed (default %(default)s)"
+    )
     p.add_argument(
         "--out",
         metavar="MODEL",
@@ -151,14 +214,12 @@ def add_train(sub):
 def run_train(args) -> int:
     from glassnet import tabular
 
-    if args.patience < 0:
-        raise UsageError(f"--patience must be >= 0, got {args.patience}")
     try:
         result = tabular.train(
             args.data,
             args.target,
             task=args.task,
-            hidden=tabular.parse_hidden(args.hidden),
+            hidden=args.hidden,
             activation=args.activation,
             epochs=args.epochs,
             batch_size=args.batch_size,
@@ -300,7 +361,7 @@ def add_summary(sub):
 
 def run_summary(args) -> int:
     from glassnet.io.model_file import load
-    from glassnet.tabular.pipeline import describe
+    from glassnet.tabular import describe
 
     print(describe(load(args.model)))
     return 0
@@ -327,24 +388,19 @@ def add_export(sub):
 def run_export(args) -> int:
     from pathlib import Path
 
+    from glassnet.io.files import check_output
     from glassnet.io.model_file import load
-    from glassnet.tabular.pipeline import check_output
 
-    hint = "ONNX export needs the onnx extra: pip install glassnet[onnx]"
     out = Path(args.onnx)
     check_output(out, "ONNX graph", inputs=[args.model])
     model = load(args.model)
     try:
-        from glassnet.io.onnx import OnnxExportError, export_onnx
-    except ImportError as exc:
-        raise UsageError(f"{hint} ({exc})") from None
-    try:
+        from glassnet.io.onnx import export_onnx
+
         export_onnx(model, out, preprocessing=not args.network_only)  # writes atomically
     except ImportError as exc:
-        raise UsageError(f"{hint} ({exc})") from None
-    except OnnxExportError as exc:
         raise UsageError(
-            str(exc).replace("pass preprocessing=False", "use --network-only")
+            f"ONNX export needs the onnx extra: pip install glassnet[onnx] ({exc})"
         ) from None
     print(f"ONNX graph written to {out} ({out.stat().st_size:,} bytes)")
     return 0
@@ -403,9 +459,8 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("glassnet: interrupted", file=sys.stderr)
         return 130
-    except (UsageError, ValueError, TypeError, OSError) as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"glassnet: error: {message}", file=sys.stderr)
+    except (UsageError, InputError, ValueError, OSError) as exc:
+        print(f"glassnet: error: {error_message(exc)}", file=sys.stderr)
         return 2
 
 

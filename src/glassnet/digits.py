@@ -22,6 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from glassnet._validation import as_generator, check_int
+from glassnet.datasets.images import ImagePreprocessing
+from glassnet.training.heads import decode
+from glassnet.training.metrics import confusion_matrix, count_correct
 
 DEFAULT_EPOCHS = 5  # the shipped subset: under a minute on two cores
 DEFAULT_EPOCHS_FULL = 3  # all 60,000 training digits: five times the work per epoch
@@ -29,14 +32,13 @@ BATCH_SIZE = 32
 LEARNING_RATE = 0.001
 
 # What ``glassnet predict`` needs to know to feed an image to the model (saved in the file).
-IMAGE_PREPROCESSING = {
-    "kind": "image",
-    "shape": [1, 28, 28],
-    "scale": 255,  # model input = pixel / 255
-    "colours": "light digit on a dark background (MNIST); dark-on-light input is inverted",
-    "centring": "digit scaled to 20 pixels, centre of mass at (14, 14) in a 28x28 field",
-    "classes": list(range(10)),
-}
+IMAGE_PREPROCESSING = ImagePreprocessing(
+    shape=(1, 28, 28),
+    scale=255,  # model input = pixel / 255
+    colours="light digit on a dark background (MNIST); dark-on-light input is inverted",
+    centring="digit scaled to 20 pixels, centre of mass at (14, 14) in a 28x28 field",
+    classes=tuple(range(10)),
+)
 
 FILES = {
     "predictions": "digits_predictions.png",
@@ -58,9 +60,10 @@ def digits_cnn(filters=(16, 32)):
     20,490 parameters, three quarters of them in the last layer: the convolutions share
     their 3x3 kernels over the whole image. ``filters`` sets the two layers' widths.
     """
-    from glassnet.nn.conv import Conv2D, MaxPool2D
+    from glassnet.nn.conv import Conv2D
     from glassnet.nn.layers import Dense, Flatten
     from glassnet.nn.model import Sequential
+    from glassnet.nn.pooling import MaxPool2D
 
     first, second = filters
     return Sequential(
@@ -169,8 +172,8 @@ def run_digits_demo(
     seconds = time.perf_counter() - start
 
     probabilities = model.predict(X_test)
-    predicted = probabilities.argmax(axis=1)
-    correct = int(np.count_nonzero(predicted == y_test))
+    predicted = decode(probabilities)
+    correct = count_correct(probabilities, y_test)
     accuracy = correct / len(y_test)
     out(
         f"Trained in {seconds:.1f} s. Test accuracy: {accuracy:.2%} "
@@ -188,7 +191,7 @@ def run_digits_demo(
         n=len(shown),
         title="Test digits: the network's answer and its probability (mistakes in red)",
     )
-    matrix = plotting.confusion_matrix(y_test, predicted, n_classes=10)
+    matrix = confusion_matrix(y_test, predicted, 10)
     plotting.plot_confusion_matrix(
         matrix,
         paths["confusion"],
@@ -199,7 +202,7 @@ def run_digits_demo(
         paths["filters"],
         title="The first layer's 3x3 filters (red +, blue -)",
     )
-    model.preprocessing = dict(IMAGE_PREPROCESSING)
+    model.preprocessing = IMAGE_PREPROCESSING
     model.save(paths["model"])
 
     out(f"Most confused: {_most_confused(matrix)}.")

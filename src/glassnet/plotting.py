@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from glassnet.io.files import atomic_path
+from glassnet.training.heads import decode
 
 
 def _pyplot():
@@ -137,7 +138,7 @@ def _draw_boundary(
         positive = labels[1] if labels is not None and len(labels) > 1 else "class 1"
         fig.colorbar(cs, ax=ax, label=f"P({positive})")
     else:
-        surface = out.argmax(axis=1).reshape(gx.shape)
+        surface = decode(out).reshape(gx.shape)
         ax.contourf(
             gx,
             gy,
@@ -175,16 +176,9 @@ def _draw_boundary(
     ax.legend(loc="best", fontsize=8)
 
 
-def confusion_matrix(y_true, y_pred, n_classes=None) -> np.ndarray:
-    """Counts ``C[i, j]`` of samples of true class ``i`` predicted as ``j`` (integer labels)."""
-    y_true = np.asarray(y_true, dtype=np.intp).ravel()
-    y_pred = np.asarray(y_pred, dtype=np.intp).ravel()
-    k = n_classes or int(max(y_true.max(initial=0), y_pred.max(initial=0)) + 1)
-    return np.bincount(y_true * k + y_pred, minlength=k * k).reshape(k, k)
-
-
 def plot_confusion_matrix(matrix, path, *, labels=None, title="Confusion matrix") -> Path:
-    """A confusion matrix as a heat map with the counts written in the cells."""
+    """A confusion matrix (:func:`glassnet.training.metrics.confusion_matrix`) as a heat map
+    with the counts written in the cells."""
     plt = _pyplot()
     k = np.asarray(matrix).shape[0]
     fig, ax = plt.subplots(figsize=(max(3.0, 1.0 + 0.55 * k), max(2.6, 0.8 + 0.5 * k)))

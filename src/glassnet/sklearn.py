@@ -62,11 +62,12 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "glassnet.sklearn needs scikit-learn >= 1.6: pip install 'glassnet[sklearn]'"
     ) from exc
 
-from glassnet._validation import check_float_dtype, check_int, check_real
+from glassnet._validation import check_bool, check_float_dtype, check_int, check_real
 from glassnet.nn.activations import get_activation
 from glassnet.nn.layers import Dense, Dropout
 from glassnet.nn.model import Sequential
 from glassnet.training.callbacks import EarlyStopping
+from glassnet.training.heads import decode, head_for, probabilities
 from glassnet.training.optimizers import OPTIMIZERS
 
 __all__ = ["GlassNetClassifier", "GlassNetRegressor"]
@@ -99,7 +100,7 @@ class _GlassNetEstimator(BaseEstimator):
     """What the classifier and the regressor share: checking, building and training.
 
     Subclasses provide ``_encode_targets`` (``y`` as the network learns it) and
-    ``_output_spec`` (units, activation and loss of the output layer).
+    ``_head`` (the output layer and loss, from :func:`glassnet.training.heads.head_for`).
     """
 
     def __init__(
@@ -155,7 +156,7 @@ class _GlassNetEstimator(BaseEstimator):
                 ),
                 batch_size=_check_batch_size(self.batch_size),
                 epochs=check_int("epochs", self.epochs, minimum=1),
-                early_stopping=_check_bool("early_stopping", self.early_stopping),
+                early_stopping=check_bool("early_stopping", self.early_stopping),
                 validation_fraction=check_real(
                     "validation_fraction",
                     self.validation_fraction,
@@ -186,7 +187,8 @@ class _GlassNetEstimator(BaseEstimator):
 
         fit_options = {}
         if first_call:
-            units, activation, loss = self._output_spec()
+            head = self._head()
+            units, activation, loss = head.units, head.activation, head.loss
             self.model_ = _network(settings, X.shape[1], units, activation)
             fit_options = {
                 "loss": loss,
@@ -359,15 +361,12 @@ class GlassNetClassifier(ClassifierMixin, _GlassNetEstimator):
 
     def predict_proba(self, X):
         """Class probabilities, shape ``(n_samples, n_classes)``, columns as ``classes_``."""
-        out = self._predict_network(X)
-        if out.shape[1] == 1:
-            return np.hstack([1 - out, out])
-        return out
+        return probabilities(self._predict_network(X))
 
     def predict(self, X):
         """The most probable class of each sample (labels from ``classes_``)."""
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
+        output = self._predict_network(X)  # checks that the estimator is fitted
+        return self.classes_[decode(output)]
 
     # -- what differs from the regressor --------------------------------------------------------
     def _encode_targets(self, y, classes, incremental):
@@ -390,11 +389,9 @@ class GlassNetClassifier(ClassifierMixin, _GlassNetEstimator):
             )
         return np.searchsorted(self.classes_, y)
 
-    def _output_spec(self):
+    def _head(self):
         """Two classes: one sigmoid unit and binary cross-entropy; more: softmax."""
-        if len(self.classes_) == 2:
-            return 1, "sigmoid", "bce"
-        return len(self.classes_), "softmax", "cross_entropy"
+        return head_for("classification", len(self.classes_))
 
     def _sample_weights(self, X, targets, sample_weight, incremental):
         if self.class_weight is not None:
@@ -457,8 +454,8 @@ class GlassNetRegressor(RegressorMixin, _GlassNetEstimator):
         self.n_outputs_ = n_outputs
         return y.reshape(len(y), n_outputs)
 
-    def _output_spec(self):
-        return self.n_outputs_, "identity", "mse"
+    def _head(self):
+        return head_for("regression", self.n_outputs_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -526,12 +523,6 @@ def _check_batch_size(value):
     if isinstance(value, str):
         raise ValueError(f"batch_size must be 'auto', None or an integer >= 1, got {value!r}")
     return check_int("batch_size", value, minimum=1)
-
-
-def _check_bool(name, value) -> bool:
-    if not isinstance(value, bool | np.bool_):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 def _check_verbose(value) -> int:

@@ -35,10 +35,15 @@ Example, with the model that ``glassnet demo digits`` saves::
 
 from __future__ import annotations
 
+import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from glassnet.io.preprocessing import Preprocessing
+from glassnet.training.heads import decode, probabilities
 
 IMAGE_SIZE = 28  # the MNIST field
 DIGIT_SIZE = 20  # the longer side of the digit inside it
@@ -48,6 +53,80 @@ THIN = 1.0  # narrower strokes are thickened (MNIST's 10th percentile: 1.4)
 INK = 0.25  # grey level (after contrast stretching) that counts as ink
 MIN_CONTRAST = 0.08  # below this difference between ink and paper, the image is blank
 MAX_SIDE = 1024  # larger images are first shrunk by averaging blocks of pixels
+
+
+@dataclass(frozen=True)
+class ImagePreprocessing(Preprocessing):
+    """How a model's images were made: their shape, the pixel scale, and what they show.
+
+    Stored as ``{"kind": "image", "shape": [1, 28, 28], "scale": 255, "colours": ...,
+    "centring": ..., "classes": [0, 1, ...]}``: the model's input is ``pixel / scale`` for
+    pixels on the 0-255 scale. ``colours`` and ``centring`` are notes for a reader (how
+    :func:`load_digit_image` brings a drawing into that form); ``classes`` names the output
+    units (their labels), if given.
+    """
+
+    kind = "image"
+
+    shape: tuple[int, ...]
+    scale: float = 255
+    colours: str | None = None
+    centring: str | None = None
+    classes: tuple | None = None
+
+    def __post_init__(self) -> None:
+        shape = tuple(self.shape)
+        if not shape or not all(isinstance(s, int) and s >= 1 for s in shape):
+            raise ValueError(f"shape must be a list of sizes >= 1, got {self.shape!r}")
+        if isinstance(self.scale, bool) or not isinstance(self.scale, int | float):
+            raise TypeError(f"scale must be a number, got {self.scale!r}")
+        if not self.scale > 0:
+            raise ValueError(f"scale must be > 0, got {self.scale!r}")
+        object.__setattr__(self, "shape", shape)
+        if self.classes is not None:
+            object.__setattr__(self, "classes", tuple(self.classes))
+
+    def to_dict(self) -> dict:
+        d = {"kind": self.kind, "shape": list(self.shape), "scale": self.scale}
+        for key in ("colours", "centring"):
+            if getattr(self, key) is not None:
+                d[key] = getattr(self, key)
+        if self.classes is not None:
+            d["classes"] = list(self.classes)
+        return d
+
+    @classmethod
+    def from_dict(cls, d) -> ImagePreprocessing:
+        if not isinstance(d, dict) or d.get("kind") != cls.kind:
+            raise ValueError("the model holds no image preprocessing")
+        unknown = set(d) - {"kind", "shape", "scale", "colours", "centring", "classes"}
+        if unknown:
+            raise ValueError(f"the image preprocessing has unknown entries {sorted(unknown)}")
+        return cls(
+            shape=tuple(d["shape"]),
+            scale=d.get("scale", 255),
+            colours=d.get("colours"),
+            centring=d.get("centring"),
+            classes=d.get("classes"),
+        )
+
+    def describe(self) -> list[str]:
+        shape = "x".join(str(s) for s in self.shape)
+        lines = [f"preprocessing: images of shape {shape}, pixels divided by {self.scale}"]
+        lines += [
+            f"  {key}: {value}"
+            for key, value in self.to_dict().items()
+            if key in ("colours", "centring", "classes")
+        ]
+        return lines
+
+    def onnx_metadata(self, *, included: bool) -> dict[str, str]:
+        """The graph takes ``pixel / scale`` as the network does: nothing to add but words."""
+        shape = ", ".join(str(s) for s in self.shape)
+        props = {"inputs": f"images of shape (n, {shape}), pixel values divided by {self.scale}"}
+        if self.classes is not None:
+            props["labels"] = json.dumps(list(self.classes))
+        return props
 
 
 def load_digit_image(path) -> np.ndarray:
@@ -86,8 +165,8 @@ def predict_image(model, path):
 
     ``model`` must take 28x28 images: input shape ``(1, 28, 28)`` (a convolutional network)
     or ``(784,)`` (a dense network on flattened images). If the model file describes its
-    image preprocessing (``model.preprocessing = {"kind": "image", "scale": 255, ...}``,
-    as the digits demo writes), the pixels are given as ``pixel / scale`` on the 0-255
+    image preprocessing (an :class:`ImagePreprocessing` with its ``scale``, as the digits
+    demo writes), the pixels are given as ``pixel / scale`` on the 0-255
     scale; without one they are in [0, 1], as :func:`glassnet.datasets.load_mnist` gives.
 
     Returns
@@ -104,27 +183,23 @@ def predict_image(model, path):
     """
     input_shape, preprocessing = _image_input(model)
     x = load_digit_image(path)
-    scale = float(preprocessing.get("scale", 255))
-    if scale != 255:
-        x = x * np.float32(255 / scale)
-    output = np.asarray(model.predict(x.reshape(1, *input_shape)), dtype=float)[0]
-    if output.shape == (1,):  # one sigmoid unit: P(class 1)
-        p1 = float(output[0])
-        index, probability = int(p1 >= 0.5), max(p1, 1.0 - p1)
-    else:
-        if output.min() < 0 or abs(output.sum() - 1.0) > 1e-3:
-            output = np.exp(output - output.max())  # logits: their softmax
-            output /= output.sum()
-        index = int(output.argmax())
-        probability = float(output[index])
-    classes = preprocessing.get("classes")
-    label = classes[index] if isinstance(classes, list) and index < len(classes) else index
+    if preprocessing.scale != 255:
+        x = x * np.float32(255 / preprocessing.scale)
+    output = np.asarray(model.predict(x.reshape(1, *input_shape)), dtype=float)
+    if output.shape[1] > 1 and (output.min() < 0 or abs(output.sum() - 1.0) > 1e-3):
+        output = np.exp(output - output.max())  # logits: their softmax
+        output /= output.sum()
+    index = int(decode(output)[0])
+    probability = float(probabilities(output)[0, index])
+    classes = preprocessing.classes
+    label = classes[index] if classes is not None and index < len(classes) else index
     return label, probability
 
 
 # -- the model's side ----------------------------------------------------------------------------
 def _image_input(model):
-    """The model's input shape, checked to be a 28x28 image, and its image preprocessing."""
+    """The model's input shape, checked to be a 28x28 image, and its image preprocessing
+    (the MNIST convention, pixels in [0, 1], when the model stores none)."""
     input_shape = getattr(model, "input_shape", None)
     if input_shape is None:
         raise ValueError(
@@ -137,13 +212,12 @@ def _image_input(model):
             f"the model expects inputs of shape {shape}, not a 28x28 image; images can be "
             f"given to models with input shape (1, 28, 28) or (784,)"
         )
-    preprocessing = getattr(model, "preprocessing", None) or {}
-    if not isinstance(preprocessing, dict):
-        preprocessing = {}
-    kind = preprocessing.get("kind", "image")
-    if kind != "image":
+    preprocessing = model.preprocessing
+    if preprocessing is None:
+        return input_shape, ImagePreprocessing(shape=input_shape)  # pixels in [0, 1]
+    if not isinstance(preprocessing, ImagePreprocessing):
         raise ValueError(
-            f"the model was trained on {kind} data with its own preprocessing, "
+            f"the model was trained on {preprocessing.kind} data with its own preprocessing, "
             f"not on images; give it a data file instead of an image"
         )
     return input_shape, preprocessing

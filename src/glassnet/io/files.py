@@ -47,3 +47,33 @@ def write_bytes(path, data: bytes, *, what: str = "file") -> Path:
         f.flush()
         os.fsync(f.fileno())
     return Path(path)
+
+
+def check_output(path, what: str, inputs=()) -> None:
+    """Fail before any work if ``path`` cannot be written, or would overwrite an input.
+
+    Parameters
+    ----------
+    path : str or Path
+        Where the ``what`` (``"model"``, ``"plot"``, ...) is to be written.
+    inputs : sequence of paths
+        Files the run reads: writing over one of them is refused.
+
+    Raises
+    ------
+    ValueError
+        One line naming the path and the reason (no folder, a folder, not writable, an input).
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ValueError(
+            f"cannot write the {what} to {str(path)!r}: the folder {str(folder)!r} does not exist"
+        )
+    if path.is_dir():
+        raise ValueError(f"cannot write the {what} to {str(path)!r}: it is a folder")
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"cannot write the {what} to {str(path)!r}: the folder is not writable")
+    for source in inputs:
+        if path.exists() and path.resolve() == Path(source).resolve():
+            raise ValueError(f"the {what} would overwrite the input file {str(path)!r}")

@@ -39,6 +39,7 @@ import numpy as np
 from glassnet.io import classes, optimizer_state
 from glassnet.io.errors import ModelFileError
 from glassnet.io.files import write_bytes
+from glassnet.io.preprocessing import preprocessing_from_dict, preprocessing_to_dict
 
 FORMAT = "glassnet"
 FORMAT_VERSION = 2
@@ -67,7 +68,7 @@ def model_document(model) -> dict:
             },
         },
         "history": model.history.history,
-        "preprocessing": model.preprocessing,
+        "preprocessing": preprocessing_to_dict(model.preprocessing),
     }
 
 
@@ -180,7 +181,7 @@ def model_from_document(
         if input_shape is not None:
             model.build(tuple(input_shape), rng=0)
         model.history = callbacks.History(document.get("history") or {})
-        model.preprocessing = document.get("preprocessing")
+        model.preprocessing = preprocessing_from_dict(document.get("preprocessing"))
         training = document.get("training") or {}
     except ModelFileError:
         raise

@@ -31,7 +31,7 @@ The stored preprocessing (``model.preprocessing``, written by ``glassnet train``
 ------------------------------------------------------------------------------
 When every feature column is numeric, the graph takes the *raw* columns and does what
 ``glassnet predict`` does before the network: fill missing values (``IsNaN`` + ``Where``,
-if the model was trained with ``--impute``), then standardise (``Sub`` the mean, ``Div`` by
+if the model was trained with ``impute=``), then standardise (``Sub`` the mean, ``Div`` by
 the scale). For regression it also maps the network's output back to the target's units
 (``Mul`` the scale, ``Add`` the mean). The graph's input is then ``(n, n_columns)`` in the
 order of the ``columns`` metadata entry, and its output is what ``glassnet predict``
@@ -56,12 +56,12 @@ target) after ``onnx.checker`` has accepted the graph, so a failed export leaves
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
-from glassnet._validation import check_float_dtype, check_int
+from glassnet._validation import check_bool, check_float_dtype, check_int
+from glassnet.errors import InputValueError
 from glassnet.io.files import write_bytes
 
 #: the opset written by default: supported by every ONNX Runtime since 1.12 (2022)
@@ -73,7 +73,7 @@ INPUT_NAME = "input"
 OUTPUT_NAME = "output"
 
 
-class OnnxExportError(ValueError):
+class OnnxExportError(InputValueError):
     """The model (a layer, an activation, its preprocessing) cannot be expressed in ONNX."""
 
 
@@ -122,22 +122,21 @@ def make_onnx_model(model, *, opset: int = DEFAULT_OPSET, preprocessing: bool = 
     if not model.built:
         raise ValueError("the model is not built yet: fit it (or call build) before exporting")
     opset = check_int("opset", opset, minimum=MIN_OPSET, maximum=onnx.defs.onnx_opset_version())
-    if not isinstance(preprocessing, bool):
-        raise TypeError(f"preprocessing must be True or False, got {preprocessing!r}")
+    preprocessing = check_bool("preprocessing", preprocessing)
 
     if dtype is not None:
         dtype = check_float_dtype("dtype", dtype, none_allowed=True)
     graph = _Graph(model.dtype if dtype is None else dtype)
-    table = _table_preprocessing(model, include=preprocessing)
-    if table is not None:
-        x = graph.input(INPUT_NAME, (len(table["columns"]),))
-        x = _preprocess(graph, table, x)
+    steps = model.preprocessing if preprocessing else None
+    if steps is not None:
+        x = graph.input(INPUT_NAME, steps.onnx_input_shape(model))
+        x = steps.onnx_preprocess(graph, x)
     else:
         x = graph.input(INPUT_NAME, model.input_shape)
     for i, layer in enumerate(model.layers):
         x = _convert_layer(graph, layer, i, x)
-    if table is not None and table.get("task") == "regression":
-        x = _unstandardise_target(graph, table, x)
+    if steps is not None:
+        x = steps.onnx_postprocess(graph, x)
     graph.output(x, OUTPUT_NAME, model.output_shape)
 
     onnx_model = helper.make_model(
@@ -149,7 +148,7 @@ def make_onnx_model(model, *, opset: int = DEFAULT_OPSET, preprocessing: bool = 
     )
     # the oldest IR version that can carry this opset, so older runtimes can read the file
     onnx_model.ir_version = helper.find_min_ir_version_for(list(onnx_model.opset_import))
-    helper.set_model_props(onnx_model, _metadata(model, table, __version__))
+    helper.set_model_props(onnx_model, _metadata(model, included=steps is not None))
     onnx.checker.check_model(onnx_model, full_check=True)
     return onnx_model
 
@@ -227,8 +226,9 @@ class _Graph:
 def _convert_layer(graph: _Graph, layer, index: int, x: str) -> str:
     """The ONNX nodes computing ``layer`` on tensor ``x``; returns the output tensor."""
     from glassnet.nn.activations import Activation
-    from glassnet.nn.conv import Conv2D, MaxPool2D
+    from glassnet.nn.conv import Conv2D
     from glassnet.nn.layers import Dense, Dropout, Flatten
+    from glassnet.nn.pooling import MaxPool2D
 
     prefix = f"layers.{index}"
     kind = type(layer)
@@ -268,9 +268,10 @@ def _convert_layer(graph: _Graph, layer, index: int, x: str) -> str:
     if isinstance(layer, Activation):
         return _convert_activation(graph, layer, prefix, x, layer)
     raise OnnxExportError(
-        f"cannot export layer {index} ({layer.describe()}) to ONNX: the export knows Dense, "
+        "{reason}",
+        reason=f"cannot export layer {index} ({layer.describe()}) to ONNX: the export knows Dense, "
         f"Conv2D, MaxPool2D, Flatten, Dropout and the activations "
-        f"({', '.join(_ACTIVATION_OPS)}), not {type(layer).__name__}"
+        f"({', '.join(_ACTIVATION_OPS)}), not {type(layer).__name__}",
     )
 
 
@@ -291,8 +292,9 @@ def _convert_activation(graph: _Graph, activation, prefix: str, z: str, layer) -
     known = ACTIVATIONS.get(activation.name)
     if known is None or type(activation) is not known or activation.name not in _ACTIVATION_OPS:
         raise OnnxExportError(
-            f"cannot export the activation {type(activation).__name__} of "
-            f"{layer.describe()} to ONNX: the export knows {', '.join(_ACTIVATION_OPS)}"
+            "{reason}",
+            reason=f"cannot export the activation {type(activation).__name__} of "
+            f"{layer.describe()} to ONNX: the export knows {', '.join(_ACTIVATION_OPS)}",
         )
     spec = _ACTIVATION_OPS[activation.name]
     if spec is None:
@@ -301,117 +303,22 @@ def _convert_activation(graph: _Graph, activation, prefix: str, z: str, layer) -
     return graph.node(op, [z], f"{prefix}.a", **attributes(activation))
 
 
-# -- the stored preprocessing ---------------------------------------------------------------------
-def _table_preprocessing(model, *, include: bool) -> dict | None:
-    """``model.preprocessing`` if it is to be (and can be) put in the graph, else None."""
-    stored = model.preprocessing
-    if not include or not stored:
-        return None
-    if isinstance(stored, dict) and stored.get("kind") == "image":
-        return None  # the graph takes pixels / scale, as the network does (see metadata)
-    advice = (
-        "; pass preprocessing=False to export the network alone, whose input is then "
-        "the encoded, standardised matrix (see glassnet.io.onnx)"
-    )
-    if not isinstance(stored, dict) or stored.get("kind") != "table":
-        kind = stored.get("kind") if isinstance(stored, dict) else type(stored).__name__
-        raise OnnxExportError(
-            f"the model's preprocessing (kind {kind!r}) is not one this "
-            f"export can express in ONNX{advice}"
-        )
-    from glassnet.tabular.preprocessing import TablePreprocessor
-
-    try:
-        table = TablePreprocessor.from_dict(stored)
-    except ValueError as exc:
-        raise OnnxExportError(f"{exc}{advice}") from None
-    text = [name for name, kind in table.columns if kind != "numeric"]
-    if text:
-        raise OnnxExportError(
-            f"the model's preprocessing one-hot encodes the text column"
-            f"{'s' if len(text) > 1 else ''} {', '.join(map(repr, text))}, which this export "
-            f"does not express in ONNX (only numeric standardisation and imputation){advice}"
-        )
-    if table.n_inputs != int(np.prod(model.input_shape)) or len(model.input_shape) != 1:
-        raise OnnxExportError(
-            f"the model's preprocessing makes {table.n_inputs} inputs but the network expects "
-            f"inputs of shape {model.input_shape}{advice}"
-        )
-    steps = {
-        "columns": [name for name, _ in table.columns],
-        "fill": [table.fills_.get(name, np.nan) for name, _ in table.columns],
-        "mean": table.standardizer_.mean_,
-        "scale": table.standardizer_.scale_,
-        "task": table.task,
-    }
-    if table.task == "regression":
-        steps["target_mean"] = table.target_scaler_.mean_
-        steps["target_scale"] = table.target_scaler_.scale_
-    return steps
-
-
-def _preprocess(graph: _Graph, table: dict, x: str) -> str:
-    """Fill missing values (where a fill was learned), then ``(x - mean) / scale``."""
-    fill = np.asarray(table["fill"], dtype=float)
-    if not np.isnan(fill).all():
-        # A column without a fill keeps its NaN: Where puts the fill's NaN back in its place.
-        missing = graph.node("IsNaN", [x], "preprocessing.missing")
-        x = graph.node(
-            "Where",
-            [missing, graph.constant("preprocessing.fill", fill), x],
-            "preprocessing.filled",
-        )
-    x = graph.node(
-        "Sub", [x, graph.constant("preprocessing.mean", table["mean"])], "preprocessing.centred"
-    )
-    return graph.node(
-        "Div",
-        [x, graph.constant("preprocessing.scale", table["scale"])],
-        "preprocessing.standardised",
-    )
-
-
-def _unstandardise_target(graph: _Graph, table: dict, y: str) -> str:
-    """The network predicts the standardised target: ``y * scale + mean`` gives its units."""
-    y = graph.node(
-        "Mul", [y, graph.constant("target.scale", table["target_scale"])], "target.scaled"
-    )
-    return graph.node(
-        "Add", [y, graph.constant("target.mean", table["target_mean"])], "target.value"
-    )
-
-
-def _metadata(model, table: dict | None, version: str) -> dict[str, str]:
+# -- what the file says about itself -------------------------------------------------------------
+def _metadata(model, *, included: bool) -> dict[str, str]:
+    """``glassnet_version``, what the output means, and the stored preprocessing's entries."""
+    from glassnet import __version__
     from glassnet.nn.activations import Activation
 
-    props = {"glassnet_version": version}
-    stored = model.preprocessing if isinstance(model.preprocessing, dict) else None
     last = model.layers[-1]
     head = last if isinstance(last, Activation) else getattr(last, "activation", None)
     head = "identity" if head is None else head.name
-    if stored and (stored.get("labels") or stored.get("classes")):
-        props["labels"] = json.dumps(stored.get("labels") or stored["classes"])
-    if stored and stored.get("kind") == "image":
-        shape = ", ".join(str(s) for s in stored.get("shape", []))
-        props["inputs"] = (
-            f"images of shape (n, {shape}), pixel values divided by {stored.get('scale')}"
-        )
+    props = {"glassnet_version": __version__, "output": "the network's output"}
     if head == "sigmoid" and model.output_shape == (1,):
         props["output"] = "probability of the second class (labels[1])"
     elif head == "softmax":
         props["output"] = "probability of each class (in the order of labels)"
-    elif table is not None and table["task"] == "regression":
-        props["output"] = "the predicted target, in its own units"
-    else:
-        props["output"] = "the network's output"
-    if stored and stored.get("kind") == "table":
-        props["inputs"] = json.dumps(stored.get("inputs", []))
-        props["columns"] = json.dumps([c.get("name") for c in stored.get("columns", [])])
-        props["preprocessing"] = (
-            ("included" if table is not None else "not included") + ": " + json.dumps(stored)
-        )
-        if table is None and stored.get("task") == "regression":
-            props["output"] = "the standardised target (see target_standardize)"
+    if model.preprocessing is not None:
+        props.update(model.preprocessing.onnx_metadata(included=included))
     return props
 
 

@@ -1,40 +1,72 @@
-"""Your own table: train, predict, evaluate and describe — the library under ``glassnet train``."""
+"""Your own table: train, predict, evaluate and describe — the library under ``glassnet train``.
 
+=================  ==========================================================================
+module             what it holds
+=================  ==========================================================================
+``pipeline``       :func:`train`: options, network, early stopping, the saved model
+``table``          the training table: reading, missing values, the task, the split
+``preprocessing``  :class:`TablePreprocessor` (made of the estimators in ``encoders``)
+``predict``        :func:`predict`, :func:`evaluate`, :func:`load_model`, :func:`write_csv`
+``report``         :class:`TrainResult`, :class:`EvaluateResult` and their text and plots
+``card``           :func:`describe`: what ``glassnet summary`` prints about a model
+``columns``        task detection and the wording of columns, rows and missing values
+=================  ==========================================================================
+"""
+
+from glassnet.datasets import tabular as tables
+from glassnet.io.files import check_output
+from glassnet.tabular.card import describe
+from glassnet.tabular.columns import MAX_INTEGER_CLASSES, detect_task
 from glassnet.tabular.pipeline import (
+    DEFAULT_ACTIVATION,
+    DEFAULT_BATCH_SIZE,
     DEFAULT_EPOCHS,
+    DEFAULT_HIDDEN,
+    DEFAULT_OPTIMIZER,
     DEFAULT_PATIENCE,
-    EvaluateResult,
+    DEFAULT_SEED,
     Interrupted,
+    parse_hidden,
+    train,
+)
+from glassnet.tabular.predict import evaluate, load_model, predict, write_csv
+from glassnet.tabular.preprocessing import IMPUTE_STRATEGIES, TablePreprocessor
+from glassnet.tabular.report import (
+    EvaluateResult,
     TrainResult,
-    _detect_task,
-    check_output,
-    describe,
-    evaluate,
     format_confusion,
     format_evaluation,
+    format_metrics_table,
+    format_seconds,
     format_train_report,
-    load_model,
-    macro_f1,
-    parse_hidden,
-    predict,
-    regression_metrics,
-    tables,
-    train,
-    write_csv,
 )
+from glassnet.tabular.table import DEFAULT_VALIDATION_SPLIT, MIN_ROWS_FOR_VALIDATION
+from glassnet.training.metrics import macro_f1, regression_metrics
 
 __all__ = [
+    "DEFAULT_ACTIVATION",
+    "DEFAULT_BATCH_SIZE",
     "DEFAULT_EPOCHS",
+    "DEFAULT_HIDDEN",
+    "DEFAULT_OPTIMIZER",
     "DEFAULT_PATIENCE",
+    "DEFAULT_SEED",
+    "DEFAULT_VALIDATION_SPLIT",
+    "IMPUTE_STRATEGIES",
+    "MAX_INTEGER_CLASSES",
+    "MIN_ROWS_FOR_VALIDATION",
     "EvaluateResult",
     "Interrupted",
+    "TablePreprocessor",
     "TrainResult",
-    "_detect_task",
     "check_output",
     "describe",
+    "detect_task",
     "evaluate",
     "format_confusion",
     "format_evaluation",
+    "format_metrics_table",
+    "format_seconds",
     "format_train_report",
     "load_model",
     "macro_f1",

@@ -1,199 +1,49 @@
-"""Preprocessing learned from training data and stored inside the model file.
+"""A table's preprocessing, learned from the training rows and stored inside the model file.
 
-Four small estimators, each ``fit`` on the *training split only* and each described by a
-JSON-safe dict (lists of floats and strings — never a pickle), so that ``predict`` and
-``evaluate`` reproduce exactly what training did:
-
-- :class:`Standardizer`   ``x' = (x - mean) / scale``, per column (``scale`` = the standard
-  deviation, or 1 for a constant column so nothing is divided by zero);
-- :class:`OneHotEncoder`  one string column -> one 0/1 column per category seen in training;
-  a category never seen in training becomes a row of zeros instead of an error;
-- :class:`LabelEncoder`   class labels <-> ``0..k-1``, keeping the original label strings;
-- :class:`Imputer`        the value that fills a missing entry (mean, median, most frequent).
-
-:class:`TablePreprocessor` puts them together for a table (a pandas DataFrame): it turns the
-feature columns into the network's input matrix and the target column into what the loss
-expects, and back. Its dict, ``model.preprocessing``, is documented in :meth:`to_dict`.
+:class:`TablePreprocessor` turns the feature columns of a table (a pandas DataFrame) into
+the network's input matrix and the target column into what the loss expects, and back. It
+is made of the small estimators of :mod:`glassnet.tabular.encoders` (re-exported here), is
+the ``model.preprocessing`` of every model ``glassnet train`` makes, and has the interface
+of every stored preprocessing (:class:`glassnet.io.preprocessing.Preprocessing`):
+``to_dict``/``from_dict`` (documented in :meth:`TablePreprocessor.to_dict`), ``describe``
+and its ONNX export (numeric standardisation and imputation in the graph).
 """
 
 from __future__ import annotations
 
-import math
-from collections import Counter
-
 import numpy as np
 
+from glassnet.errors import InputValueError, Param
+from glassnet.io.preprocessing import Preprocessing
+from glassnet.tabular.encoders import (
+    IMPUTE_STRATEGIES,
+    Imputer,
+    LabelEncoder,
+    MissingValueError,
+    OneHotEncoder,
+    Standardizer,
+    UnknownLabelError,
+    _is_missing,
+    _row_label,
+    _show,
+)
+from glassnet.training.heads import TASKS, decode, probabilities
+
 FORMAT_VERSION = 1
-IMPUTE_STRATEGIES = ("mean", "median", "most_frequent")
-TASKS = ("classification", "regression")
+
+__all__ = [
+    "IMPUTE_STRATEGIES",
+    "Imputer",
+    "LabelEncoder",
+    "MissingValueError",
+    "OneHotEncoder",
+    "Standardizer",
+    "TablePreprocessor",
+    "UnknownLabelError",
+]
 
 
-# ---------------------------------------------------------------------------------- estimators
-
-
-class Standardizer:
-    """``x' = (x - mean_) / scale_``, column by column.
-
-    ``scale_`` is the population standard deviation (``ddof=0``) of the training data; a
-    constant column gets ``scale_ = 1``, so it becomes 0 instead of NaN.
-
-    Examples
-    --------
-    >>> s = Standardizer().fit(np.array([[1.0], [3.0]]))
-    >>> s.mean_, s.scale_
-    (array([2.]), array([1.]))
-    """
-
-    def fit(self, X) -> Standardizer:
-        X = _as_2d_float("X", X)
-        self.mean_ = X.mean(axis=0)
-        std = X.std(axis=0)
-        # A constant column has a standard deviation of rounding noise (0.1 seven times:
-        # 1.4e-17), not 0; dividing by that would blow new values up by 1e17.
-        constant = std <= 10 * np.finfo(X.dtype).eps * np.maximum(np.abs(self.mean_), 1.0)
-        self.scale_ = np.where(constant, 1.0, std)
-        return self
-
-    def transform(self, X) -> np.ndarray:
-        return (_as_2d_float("X", X) - self.mean_) / self.scale_
-
-    def inverse_transform(self, X) -> np.ndarray:
-        return _as_2d_float("X", X) * self.scale_ + self.mean_
-
-    def to_dict(self) -> dict:
-        return {"mean": [float(v) for v in self.mean_], "scale": [float(v) for v in self.scale_]}
-
-    @classmethod
-    def from_dict(cls, d) -> Standardizer:
-        s = cls()
-        s.mean_ = np.asarray(d["mean"], dtype=float)
-        s.scale_ = np.asarray(d["scale"], dtype=float)
-        if s.mean_.shape != s.scale_.shape or s.mean_.ndim != 1 or not (s.scale_ > 0).all():
-            raise ValueError("a standardizer needs two equally long lists, scales > 0")
-        return s
-
-
-class OneHotEncoder:
-    """One string column -> ``k`` columns of 0/1, one per category seen in training.
-
-    ``categories_`` is sorted. A category that training never saw is encoded as all zeros
-    (the network then sees "none of the known categories"); ``transform`` counts such values
-    in ``n_unknown_`` and keeps the first in ``first_unknown_`` so a caller can say so.
-    Missing values must be filled (or the rows dropped) before encoding.
-    """
-
-    def fit(self, values) -> OneHotEncoder:
-        values = _as_strings(values)
-        self.categories_ = sorted(set(values.tolist()))
-        return self
-
-    def transform(self, values) -> np.ndarray:
-        values = _as_strings(values)
-        codes = _codes(values, self.categories_)
-        unknown = codes < 0
-        self.n_unknown_ = int(unknown.sum())
-        self.first_unknown_ = values[np.argmax(unknown)] if self.n_unknown_ else None
-        out = np.zeros((len(codes), len(self.categories_)))
-        known = np.flatnonzero(~unknown)
-        out[known, codes[known]] = 1.0
-        return out
-
-    def feature_names(self, column: str) -> list[str]:
-        return [f"{column}={c}" for c in self.categories_]
-
-    def to_dict(self) -> dict:
-        return {"categories": list(self.categories_)}
-
-    @classmethod
-    def from_dict(cls, d) -> OneHotEncoder:
-        e = cls()
-        e.categories_ = [str(c) for c in d["categories"]]
-        return e
-
-
-class LabelEncoder:
-    """Class labels <-> integers ``0..k-1``, keeping the labels as the original strings.
-
-    ``classes_`` is sorted: numerically when every label is a number (``"2" < "10"``),
-    alphabetically otherwise. For a binary task ``classes_[1]`` is the "positive" class, the
-    one whose probability a single sigmoid unit gives.
-    """
-
-    def fit(self, labels) -> LabelEncoder:
-        labels = _as_strings(labels)
-        unique = set(labels.tolist())
-        numbers = {v: _as_number(v) for v in unique}
-        if all(x is not None for x in numbers.values()):
-            self.classes_ = sorted(unique, key=lambda v: (numbers[v], v))
-        else:
-            self.classes_ = sorted(unique)
-        return self
-
-    def transform(self, labels) -> np.ndarray:
-        """Integer codes; raises ValueError naming the first label not seen in ``fit``."""
-        labels = _as_strings(labels)
-        codes = _codes(labels, self.classes_)
-        if (codes < 0).any():
-            i = int(np.argmax(codes < 0))
-            raise UnknownLabelError(labels[i], i, self.classes_)
-        return codes
-
-    def inverse_transform(self, codes) -> np.ndarray:
-        return np.asarray(self.classes_, dtype=object)[np.asarray(codes, dtype=np.intp)]
-
-    def to_dict(self) -> dict:
-        return {"classes": list(self.classes_)}
-
-    @classmethod
-    def from_dict(cls, d) -> LabelEncoder:
-        e = cls()
-        e.classes_ = [str(c) for c in d["classes"]]
-        return e
-
-
-class UnknownLabelError(ValueError):
-    """A label that the encoder was not fitted on (``.label``, ``.position``, ``.classes``)."""
-
-    def __init__(self, label, position, classes):
-        self.label, self.position, self.classes = label, position, list(classes)
-        super().__init__(f"unknown label {label!r}; known labels: {', '.join(self.classes)}")
-
-
-class Imputer:
-    """The value that fills a column's missing entries, learned from training data.
-
-    ``strategy`` is ``"mean"``, ``"median"`` or ``"most_frequent"``; a string column always
-    uses the most frequent value (a mean of strings does not exist). Ties for the most
-    frequent value go to the smallest, so the result does not depend on row order.
-    """
-
-    def __init__(self, strategy: str = "mean") -> None:
-        if strategy not in IMPUTE_STRATEGIES:
-            raise ValueError(
-                f"strategy must be one of {', '.join(IMPUTE_STRATEGIES)}, got {strategy!r}"
-            )
-        self.strategy = strategy
-
-    def fit(self, values, *, numeric: bool) -> Imputer:
-        """Learn the fill value from ``values`` (missing entries as NaN or None)."""
-        present = [v for v in values if not _is_missing(v)]
-        if not present:
-            raise ValueError("every value is missing: nothing to fill the gaps with")
-        if numeric and self.strategy == "mean":
-            self.fill_ = float(np.mean(np.asarray(present, dtype=float)))
-        elif numeric and self.strategy == "median":
-            self.fill_ = float(np.median(np.asarray(present, dtype=float)))
-        else:
-            counts = Counter(float(v) if numeric else str(v) for v in present)
-            top = max(counts.values())
-            self.fill_ = min(v for v, c in counts.items() if c == top)
-        return self
-
-
-# ---------------------------------------------------------------------------------- a table
-
-
-class TablePreprocessor:
+class TablePreprocessor(Preprocessing):
     """A table's feature and target columns -> the network's inputs and targets, and back.
 
     Parameters
@@ -212,12 +62,21 @@ class TablePreprocessor:
     target is standardised too, and predictions are mapped back to the original units.
     """
 
+    kind = "table"
+
     def __init__(self, columns, target, task, *, impute=None) -> None:
         if task not in TASKS:
-            raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
+            raise InputValueError(
+                "{task} must be 'classification' or 'regression', got {value!r}",
+                task=Param("task"),
+                value=task,
+            )
         if impute is not None and impute not in IMPUTE_STRATEGIES:
-            raise ValueError(
-                f"impute must be one of {', '.join(IMPUTE_STRATEGIES)}, got {impute!r}"
+            raise InputValueError(
+                "{impute} must be one of {choices}, got {value!r}",
+                impute=Param("impute"),
+                choices=", ".join(IMPUTE_STRATEGIES),
+                value=impute,
             )
         self.columns = [(str(name), kind) for name, kind in columns]
         for name, kind in self.columns:
@@ -230,6 +89,8 @@ class TablePreprocessor:
         self.target = str(target)
         self.task = task
         self.impute = impute
+        #: how the model was trained (rows, seed, best epoch, ...), set by ``tabular.train``
+        self.training: dict = {}
 
     # -- learning ------------------------------------------------------------------------------
     def fit(self, frame, y=None) -> TablePreprocessor:
@@ -247,9 +108,11 @@ class TablePreprocessor:
                     try:
                         imputer = Imputer(self.impute).fit(values, numeric=kind == "numeric")
                     except ValueError:
-                        raise ValueError(
-                            f"column {name!r} has no values in the training rows: "
-                            f"nothing to impute from; --ignore it"
+                        raise InputValueError(
+                            "column {name!r} has no values in the training rows: "
+                            "nothing to impute from; add it to {ignore}",
+                            name=name,
+                            ignore=Param("ignore"),
                         ) from None
                     self.fills_[name] = imputer.fill_
         self.encoders_ = {
@@ -349,18 +212,12 @@ class TablePreprocessor:
         output = np.asarray(output, dtype=float)
         if self.task == "regression":
             return self.target_scaler_.inverse_transform(output.reshape(-1, 1))[:, 0]
-        codes = (
-            (output[:, 0] >= 0.5).astype(np.intp) if output.shape[1] == 1 else output.argmax(axis=1)
-        )
-        return self.labels_.inverse_transform(codes)
+        return self.labels_.inverse_transform(decode(output))
 
     def probabilities(self, output) -> np.ndarray:
         """``(n, k)`` class probabilities from the network's output (one sigmoid unit gives
         ``P(classes[1])``; its complement is ``P(classes[0])``)."""
-        output = np.asarray(output, dtype=float)
-        if output.shape[1] == 1:
-            return np.concatenate([1.0 - output, output], axis=1)
-        return output
+        return probabilities(np.asarray(output, dtype=float))
 
     # -- the model file ------------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -402,6 +259,8 @@ class TablePreprocessor:
             d["labels"] = list(self.labels_.classes_)
         else:
             d["target_standardize"] = self.target_scaler_.to_dict()
+        if self.training:
+            d["training"] = dict(self.training)
         return d
 
     @classmethod
@@ -431,6 +290,7 @@ class TablePreprocessor:
                 self.labels_ = LabelEncoder.from_dict({"classes": d["labels"]})
             else:
                 self.target_scaler_ = Standardizer.from_dict(d["target_standardize"])
+            self.training = dict(d.get("training") or {})
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"the model's preprocessing is invalid: {exc!r}") from None
         if len(self.standardizer_.mean_) != self.n_inputs:
@@ -440,57 +300,114 @@ class TablePreprocessor:
             )
         return self
 
+    # -- what a reader and ONNX see ----------------------------------------------------------
+    def describe(self) -> list[str]:
+        """The target, each column's standardisation, fill value and categories, and where the
+        training rows came from."""
+        if self.classes:
+            target = f", labels {', '.join(self.classes)}"
+        else:
+            scaler = self.target_scaler_
+            target = f", standardised with mean {scaler.mean_[0]:.6g}, scale {scaler.scale_[0]:.6g}"
+        lines = [
+            "preprocessing (learned on the training rows; inputs are standardised "
+            "as (x - mean) / scale):",
+            f"  target: {self.target!r}, {self.task}{target}",
+        ]
+        mean, scale = self.standardizer_.mean_, self.standardizer_.scale_
+        position = 0
+        for name, kind in self.columns:
+            fill = self.fills_.get(name)
+            filled = "" if fill is None else f", missing -> {_show(fill)}"
+            if kind == "numeric":
+                lines.append(
+                    f"  {name}: numeric, mean {mean[position]:.6g}, scale "
+                    f"{scale[position]:.6g}{filled}"
+                )
+                position += 1
+            else:
+                categories = self.encoders_[name].categories_
+                shown = ", ".join(categories[:8]) + (", ..." if len(categories) > 8 else "")
+                lines.append(
+                    f"  {name}: one-hot, {len(categories)} categories ({shown}); "
+                    f"unknown -> all zeros{filled}"
+                )
+                position += len(categories)
+        info = self.training
+        if info:
+            ignored = f"; ignored {', '.join(info['ignored'])}" if info.get("ignored") else ""
+            lines.append(
+                f"  trained on {info.get('data')!r}: {info.get('train_rows')} training rows, "
+                f"{info.get('validation_rows')} validation rows, seed {info.get('seed')}{ignored}"
+            )
+        return lines
 
-class MissingValueError(ValueError):
-    """A missing value with no way to fill it (``.column``, ``.row`` from 1, ``.count``)."""
+    def onnx_input_shape(self, model) -> tuple:
+        """``(n_columns,)``: the graph takes the raw numeric columns. A text column (one-hot
+        encoding is not expressed in ONNX) or a network of another input size raises."""
+        from glassnet.io.onnx import OnnxExportError
 
-    def __init__(self, column, row, count):
-        self.column, self.row, self.count = column, row, count
-        plural = "" if int(count) == 1 else "s"
-        super().__init__(
-            f"column {column!r} has {int(count)} missing value{plural} (first in row {row})"
+        advice = (
+            "; pass {network_only} to export the network alone, whose input is then the "
+            "encoded, standardised matrix (see glassnet.io.onnx)"
         )
+        network_only = Param("preprocessing", False)
+        text = [name for name, kind in self.columns if kind != "numeric"]
+        if text:
+            raise OnnxExportError(
+                "the model's preprocessing one-hot encodes the text column{s} {names}, which "
+                "this export does not express in ONNX (only numeric standardisation and "
+                "imputation)" + advice,
+                s="s" if len(text) > 1 else "",
+                names=", ".join(map(repr, text)),
+                network_only=network_only,
+            )
+        if len(model.input_shape) != 1 or self.n_inputs != model.input_shape[0]:
+            raise OnnxExportError(
+                "the model's preprocessing makes {n} inputs but the network expects inputs "
+                "of shape {shape}" + advice,
+                n=self.n_inputs,
+                shape=tuple(model.input_shape),
+                network_only=network_only,
+            )
+        return (len(self.columns),)
 
+    def onnx_preprocess(self, graph, x: str) -> str:
+        """Fill missing values (where a fill was learned), then ``(x - mean) / scale``."""
+        fill = np.array([self.fills_.get(name, np.nan) for name, _ in self.columns], dtype=float)
+        if not np.isnan(fill).all():
+            # A column without a fill keeps its NaN: Where puts the fill's NaN back in its place.
+            missing = graph.node("IsNaN", [x], "preprocessing.missing")
+            fills = graph.constant("preprocessing.fill", fill)
+            x = graph.node("Where", [missing, fills, x], "preprocessing.filled")
+        mean = graph.constant("preprocessing.mean", self.standardizer_.mean_)
+        x = graph.node("Sub", [x, mean], "preprocessing.centred")
+        scale = graph.constant("preprocessing.scale", self.standardizer_.scale_)
+        return graph.node("Div", [x, scale], "preprocessing.standardised")
 
-# ---------------------------------------------------------------------------------- helpers
+    def onnx_postprocess(self, graph, y: str) -> str:
+        """Regression: the network predicts the standardised target; ``y * scale + mean``
+        gives its units. Classification: the probabilities pass through."""
+        if self.task != "regression":
+            return y
+        scale = graph.constant("target.scale", self.target_scaler_.scale_)
+        y = graph.node("Mul", [y, scale], "target.scaled")
+        mean = graph.constant("target.mean", self.target_scaler_.mean_)
+        return graph.node("Add", [y, mean], "target.value")
 
+    def onnx_metadata(self, *, included: bool) -> dict[str, str]:
+        import json
 
-def _as_2d_float(name, X) -> np.ndarray:
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2 or X.shape[0] == 0:
-        raise ValueError(f"{name} must be a non-empty 2-D array, got shape {X.shape}")
-    return X
-
-
-def _as_strings(values) -> np.ndarray:
-    import pandas as pd
-
-    values = np.asarray(values, dtype=object).ravel()
-    if pd.isna(values).any():
-        raise ValueError("values must not be missing: fill them or drop the rows first")
-    return values.astype(str).astype(object)
-
-
-def _codes(values, categories) -> np.ndarray:
-    """The position of each value in ``categories``, -1 where it is not one of them."""
-    import pandas as pd
-
-    return pd.Index(categories, dtype=object).get_indexer(values).astype(np.intp)
-
-
-def _is_missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _as_number(text) -> float | None:
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
-def _row_label(frame, position: int) -> int:
-    """The 1-based data row of ``frame``'s ``position``-th row (its index counts from 0)."""
-    index = frame.index[position]
-    return int(index) + 1 if isinstance(index, int | np.integer) else position + 1
+        d = self.to_dict()
+        props = {
+            "inputs": json.dumps(d["inputs"]),
+            "columns": json.dumps([name for name, _ in self.columns]),
+            "preprocessing": ("included" if included else "not included") + ": " + json.dumps(d),
+        }
+        if self.classes:
+            props["labels"] = json.dumps(self.classes)
+        elif included:
+            props["output"] = "the predicted target, in its own units"
+        else:
+            props["output"] = "the standardised target (see target_standardize)"
+        return props

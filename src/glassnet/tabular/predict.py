@@ -1,0 +1,220 @@
+"""A trained table model at work: predictions for new rows, and metrics on rows with answers.
+
+Both check the new table against the model's columns (extra columns are ignored, a missing
+one is an error naming it), encode it with the stored :class:`TablePreprocessor`, and never
+fill a missing value the model has no fill for.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from glassnet.datasets import tabular as tables
+from glassnet.errors import InputValueError, Param
+from glassnet.io.files import atomic_path, check_output
+from glassnet.tabular.columns import labels_of, missing_of, name_of, plural
+from glassnet.tabular.preprocessing import (
+    MissingValueError,
+    TablePreprocessor,
+    UnknownLabelError,
+)
+from glassnet.tabular.report import EvaluateResult
+from glassnet.training.heads import decode
+from glassnet.training.metrics import confusion_matrix, macro_f1, regression_metrics
+
+
+def load_model(path):
+    """A model file written by ``tabular.train``, with its table preprocessing:
+    ``(model, preprocessor)``."""
+    from glassnet.io.model_file import load
+
+    return _with_table(load(path))
+
+
+def _with_table(model):
+    """``(model, its TablePreprocessor)``; ValueError when the model has none."""
+    from glassnet.nn.model import Sequential
+
+    if not isinstance(model, Sequential):
+        return load_model(model)
+    if not isinstance(model.preprocessing, TablePreprocessor):
+        raise ValueError(
+            "the model file holds no table preprocessing (it was not made by `glassnet train`)"
+        )
+    return model, model.preprocessing
+
+
+def predict(model, data, *, proba=False, drop_missing=False):
+    """Predictions for the rows of ``data``: ``(frame, notes)``.
+
+    ``frame`` is the input's rows as read, plus ``predicted_<target>`` (the original labels,
+    or numbers in the target's units) and, with ``proba``, one ``P(<label>)`` column per
+    class. ``model`` is a Sequential made by :func:`train` or a path to its file.
+    """
+    model, pre = _with_table(model)
+    if proba and pre.task != "classification":
+        raise InputValueError(
+            "{proba} needs a classification model; this one does regression",
+            proba=Param("proba", True),
+        )
+    frame, features, notes = _prepare(pre, data, drop_missing=drop_missing)
+    output = model.predict(_inputs(pre, features, notes))
+    out = frame.loc[features.index].copy()
+    column = _free_name(f"predicted_{pre.target}", out.columns)
+    if pre.task == "classification":
+        out[column] = pre.inverse_target(output)
+        if proba:
+            p = pre.probabilities(output)
+            for k, label in enumerate(pre.classes):
+                out[_free_name(f"P({label})", out.columns)] = np.round(p[:, k], 6)
+    else:
+        out[column] = pre.inverse_target(output[:, 0])
+    return out, notes
+
+
+def evaluate(model, data, *, target=None, drop_missing=False, plot=None) -> EvaluateResult:
+    """The model's metrics on ``data``, whose column ``target`` (by default the model's
+    target) holds the true values; with ``plot``, a PNG of the confusion matrix
+    (classification) or of the predictions against the true values (regression)."""
+    model, pre = _with_table(model)
+    if plot:
+        check_output(plot, "plot")
+    target = pre.target if target is None else target
+    _, features, notes = _prepare(pre, data, target=target, drop_missing=drop_missing)
+    X = _inputs(pre, features, notes)
+    y = features[target]
+    labels = labels_of(y) if pre.task == "classification" else y.to_numpy(dtype=float)
+    try:
+        metrics = table_metrics(model, pre, X, labels)
+    except UnknownLabelError as exc:
+        row = int(features.index[exc.position]) + 1
+        raise ValueError(
+            f"the target column {target!r} has the label {exc.label!r} in row {row}, which "
+            f"the model never saw (it knows: {', '.join(exc.classes)})"
+        ) from None
+    result = EvaluateResult(str(data), pre.task, target, len(features), metrics, notes=notes)
+    output = model.predict(X)
+    if pre.task == "classification":
+        result.classes = list(pre.classes)
+        true = pre.transform_target(labels)
+        result.confusion = confusion_matrix(true, decode(output), len(pre.classes))
+    if plot:
+        result.plot_path = _plot_evaluation(result, pre, labels, output, plot, data)
+    return result
+
+
+def table_metrics(model, pre, X, labels) -> dict[str, float]:
+    """Loss and accuracy + macro F1 (classification) or RMSE, MAE, R² in original units."""
+    output = model.predict(X)
+    result = {"loss": model.evaluate(X, pre.transform_target(labels))["loss"]}
+    if pre.task == "classification":
+        true = pre.transform_target(labels)
+        matrix = confusion_matrix(true, decode(output), len(pre.classes))
+        result.update(accuracy=float(np.trace(matrix) / matrix.sum()), macro_f1=macro_f1(matrix))
+    else:
+        truth = np.asarray(labels, dtype=float)
+        result.update(regression_metrics(truth, pre.inverse_target(output[:, 0])))
+    return result
+
+
+def write_csv(frame, path) -> Path:
+    """Write ``frame`` to ``path`` atomically (a temporary file renamed over the target)."""
+    path = Path(path)
+    check_output(path, "output")
+    with (
+        atomic_path(path, what="predictions") as tmp,
+        open(tmp, "w", newline="", encoding="utf-8") as f,
+    ):
+        frame.to_csv(f, index=False)
+    return path
+
+
+def _plot_evaluation(result, pre, labels, output, plot, data) -> Path:
+    from glassnet import plotting
+
+    if pre.task == "classification":
+        title = f"Confusion matrix: {name_of(data)}"
+        return plotting.plot_confusion_matrix(
+            result.confusion, plot, labels=pre.classes, title=title
+        )
+    return plotting.plot_predictions(
+        labels,
+        pre.inverse_target(output[:, 0]),
+        plot,
+        name=pre.target,
+        title=f"{name_of(data)}: predicted against true",
+    )
+
+
+def _prepare(pre, data, *, target=None, drop_missing=False):
+    """Read ``data`` and check it against the model's columns: ``(frame, used, notes)``.
+
+    ``frame`` is the table as read (text); ``used`` holds the model's columns (and the
+    column ``target``, if given), typed, without the rows left out by ``drop_missing``.
+    """
+    frame = tables.read_csv(data)
+    names = [name for name, _ in pre.columns]
+    absent = [c for c in names if c not in frame.columns]
+    if absent:
+        raise ValueError(
+            f"{name_of(data)} has no column {absent[0]!r}, which the model needs "
+            f"(it needs {', '.join(map(repr, names))}; extra columns are ignored)"
+        )
+    kinds = dict(pre.columns)
+    if target is not None:
+        if target not in frame.columns:
+            raise ValueError(
+                f"{name_of(data)} has no target column {target!r}; its columns "
+                f"are: {', '.join(map(repr, frame.columns))}"
+            )
+        if target in kinds:
+            raise ValueError(f"{target!r} is one of the model's input columns, not a target")
+        numeric_labels = all(tables.is_number(c) for c in pre.classes or [])
+        kinds[target] = "numeric" if pre.task == "regression" or numeric_labels else "categorical"
+    used = tables.typed(frame[list(kinds)], kinds)
+    notes = []
+    if drop_missing:
+        missing = used.isna().any(axis=1).to_numpy()
+        if missing.all():
+            raise ValueError(f"every row of {name_of(data)} has a missing value")
+        if missing.any():
+            notes.append(f"left out {int(missing.sum())} of {len(frame)} rows with missing values")
+            used = used[~missing]
+    elif target is not None and used[target].isna().any():
+        raise InputValueError(
+            "the target column {target!r} has {missing}: use {drop} to leave those rows out",
+            target=target,
+            missing=missing_of(used[target]),
+            drop=Param("drop_missing", True),
+        )
+    return frame, used, notes
+
+
+def _inputs(pre, features, notes):
+    try:
+        X = pre.transform(features)
+    except MissingValueError as exc:
+        raise InputValueError(
+            "column {column!r} has {count} (first in row {row}) and the model has no value "
+            "to fill them with: fill them, use {drop}, or train with {impute}",
+            column=exc.column,
+            count=plural(exc.count, "missing value"),
+            row=exc.row,
+            drop=Param("drop_missing", True),
+            impute=Param("impute"),
+        ) from None
+    for name, (count, first) in pre.unknown_.items():
+        notes.append(
+            f"column {name!r}: {plural(count, 'row')} with a category the "
+            f"model never saw (first {first!r}); encoded as none of the known ones"
+        )
+    return X
+
+
+def _free_name(name, taken) -> str:
+    candidate, k = name, 2
+    while candidate in set(taken):
+        candidate, k = f"{name}_{k}", k + 1
+    return candidate

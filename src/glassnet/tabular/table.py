@@ -1,0 +1,161 @@
+"""The training table: read and typed, its missing values dealt with (never silently), its
+task decided, and its rows split into training and validation.
+
+These are the first steps of :func:`glassnet.tabular.train`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet.datasets import tabular as tables
+from glassnet.errors import InputValueError, Param
+from glassnet.tabular.columns import check_columns, detect_task, labels_of, missing_of, name_of
+from glassnet.tabular.encoders import IMPUTE_STRATEGIES
+from glassnet.training.batches import stratified_holdout
+
+DEFAULT_VALIDATION_SPLIT = 0.2
+#: below this many rows the whole table trains: a handful of validation rows says nothing
+MIN_ROWS_FOR_VALIDATION = 20
+
+
+def training_table(data, target, ignore, task, impute, drop_missing):
+    """Read the table, type its columns, deal with missing values (never silently).
+
+    Returns ``(frame, features, kinds, n_read, notes)``: ``frame`` holds the feature columns
+    and the target, typed; ``n_read`` is the number of rows before any was dropped.
+    """
+    frame = tables.read_csv(data)
+    check_columns(frame, [target], data, what="target column")
+    for name in ignore:
+        if name not in frame.columns:
+            raise InputValueError(
+                "{data} has no column {name!r} (given in {ignore}); its columns are: {columns}",
+                data=name_of(data),
+                name=name,
+                ignore=Param("ignore"),
+                columns=", ".join(map(repr, frame.columns)),
+            )
+    if target in ignore:
+        raise ValueError(f"the target column {target!r} cannot also be ignored")
+    features = [c for c in frame.columns if c != target and c not in set(ignore)]
+    if not features:
+        raise ValueError(
+            f"no feature columns left: {name_of(data)} has only "
+            f"{', '.join(map(repr, frame.columns))}"
+        )
+    for name in features:
+        if frame[name].isna().all():
+            raise InputValueError(
+                "column {name!r} of {data} is empty: add it to {ignore}",
+                name=name,
+                data=name_of(data),
+                ignore=Param("ignore"),
+            )
+    kinds = tables.column_kinds(frame[features])
+    target_kind = (
+        "categorical" if task == "classification" else tables.column_kinds(frame[[target]])[target]
+    )
+    frame = tables.typed(frame[[*features, target]], {**kinds, target: target_kind})
+    n_read = len(frame)
+    notes = []
+    if drop_missing:
+        frame = frame.dropna()
+        if len(frame) == 0:
+            raise InputValueError(
+                "every row of {data} has a missing value: {drop} leaves nothing to learn from",
+                data=name_of(data),
+                drop=Param("drop_missing", True),
+            )
+        if n_read > len(frame):
+            notes.append(f"dropped {n_read - len(frame)} of {n_read} rows with missing values")
+    else:
+        _refuse_missing(frame, features, target, impute)
+    if len(frame) < 2:
+        raise ValueError(f"{name_of(data)} has {len(frame)} usable row: training needs at least 2")
+    return frame, features, kinds, n_read, notes
+
+
+def _refuse_missing(frame, features, target, impute) -> None:
+    if frame[target].isna().any():
+        raise InputValueError(
+            "the target column {target!r} has {missing}: use {drop} to leave those rows out",
+            target=target,
+            missing=missing_of(frame[target]),
+            drop=Param("drop_missing", True),
+        )
+    if impute is None:
+        for name in features:
+            if frame[name].isna().any():
+                raise InputValueError(
+                    "column {name!r} has {missing}: use {impute}, or {drop}",
+                    name=name,
+                    missing=missing_of(frame[name]),
+                    impute=Param("impute", choices=IMPUTE_STRATEGIES),
+                    drop=Param("drop_missing", True),
+                )
+
+
+def task_and_labels(frame, target, task):
+    """``(task, labels, detected)``: labels are strings (classification) or floats."""
+    y = frame[target]
+    detected = task is None
+    if task is None:
+        task = detect_task(y)
+    if task == "regression" and y.dtype.kind != "f":
+        raise InputValueError(
+            "the target column {target!r} holds text ({value!r} in row {row}): regression "
+            "needs numbers; use {task}",
+            target=target,
+            value=str(y.iloc[0]),
+            row=int(y.index[0]) + 1,
+            task=Param("task", "classification"),
+        )
+    labels = labels_of(y) if task == "classification" else y.to_numpy(dtype=float)
+    if task == "classification" and len(labels) > 2 and len(set(labels)) == len(labels):
+        raise ValueError(
+            f"the target column {target!r} has a different value in every row: "
+            f"there is nothing to learn; is it the right column?"
+        )
+    return task, labels, detected
+
+
+def split_rows(labels, task, fraction, rng, notes):
+    """``(train_idx, val_idx)``: a shuffled holdout, stratified by class."""
+    n = len(labels)
+    if fraction is None:
+        fraction = DEFAULT_VALIDATION_SPLIT if n >= MIN_ROWS_FOR_VALIDATION else 0.0
+        if n < MIN_ROWS_FOR_VALIDATION:
+            notes.append(
+                f"only {n} rows: no validation split was made (that needs "
+                f"{MIN_ROWS_FOR_VALIDATION} or more); every row trains, and early "
+                f"stopping watches the training loss"
+            )
+    if fraction == 0:
+        return np.arange(n), np.arange(0)
+    if task == "classification":
+        _, codes = np.unique(labels.astype(str), return_inverse=True)
+        val_idx = stratified_holdout(codes, fraction, rng)
+    else:
+        val_idx = rng.permutation(n)[: int(round(n * fraction))]
+    if len(val_idx) == 0 or len(val_idx) >= n:
+        raise InputValueError(
+            "{split} leaves {n_train} training and {n_val} validation rows out of {n}; "
+            "choose another, or 0",
+            split=Param("validation_split", fraction),
+            n_train=n - len(val_idx),
+            n_val=len(val_idx),
+            n=n,
+        )
+    mask = np.ones(n, dtype=bool)
+    mask[val_idx] = False
+    return np.flatnonzero(mask), np.sort(val_idx)
+
+
+def note_identifiers(pre, n_train, notes) -> None:
+    for name, kind in pre.columns:
+        if kind == "categorical" and len(pre.encoders_[name].categories_) == n_train > 2:
+            notes.append(
+                f"column {name!r} has a different value in every row: if it is an "
+                f"identifier, ignore it"
+            )
