@@ -1,48 +1,53 @@
-"""MNIST handwritten digits: the IDX file format, a checksummed download, an offline subset.
+"""MNIST handwritten digits: the four files found, downloaded if missing, checked and loaded.
 
 MNIST (LeCun, Cortes and Burges) is 70,000 grey-scale images of handwritten digits, 28 x 28
 pixels, 0 = background and 255 = ink, split into 60,000 training and 10,000 test images. It is
-distributed as four IDX files, usually gzip-compressed::
+distributed as four IDX files (see :mod:`glassnet.datasets.idx`), usually gzip-compressed::
 
     train-images-idx3-ubyte.gz   train-labels-idx1-ubyte.gz
     t10k-images-idx3-ubyte.gz    t10k-labels-idx1-ubyte.gz
 
-Three entry points:
+Two entry points:
 
-- :func:`read_idx` reads any IDX file (gzip or not) into an ndarray.
-- :func:`load_mnist` finds the four files (a folder you name, ``$GLASSNET_DATA``, the cache),
-  downloads what is missing from a list of mirrors into the cache, checks every file's SHA-256
-  and returns ``(X_train, y_train, X_test, y_test)``.
+- :func:`load_mnist` returns ``(X_train, y_train, X_test, y_test)``. Each of the four files is
+  looked for, as ``NAME.gz`` or uncompressed ``NAME``, in
+
+  1. ``data_dir``, if given (it must be an existing folder);
+  2. ``$GLASSNET_DATA`` and ``$GLASSNET_DATA/mnist``, if that variable is set;
+  3. the cache folder: ``cache_dir`` if given, else ``$GLASSNET_CACHE/mnist``, else
+     ``$XDG_CACHE_HOME/glassnet/mnist``, else ``~/.cache/glassnet/mnist``;
+
+  and, if found nowhere and downloading is on, downloaded into the cache folder from the first
+  mirror that serves it with the right SHA-256 (resumable and atomic, see
+  :mod:`glassnet.datasets.download`). Every file, found or downloaded, must match its
+  checksums: the SHA-256 of the file as stored, or of its decompressed content, must be one of
+  the known values, so a file found on disk is trusted no more than a downloaded one.
 - :func:`load_digits_subset` returns a real subset of MNIST (every fifth image, 12,000 training
   and 2,000 test images) shipped inside the package, so that the digits demo runs offline.
 
-The IDX format (http://yann.lecun.com/exdb/mnist/): a 4-byte big-endian *magic number*
-``0x0000TTNN`` (two zero bytes, a type code ``TT``, the number of dimensions ``NN``), then one
-big-endian uint32 per dimension, then the values in C order, big-endian. MNIST's images have
-magic number 2051 = ``0x00000803`` (uint8, 3 dimensions) and its labels 2049 = ``0x00000801``
-(uint8, 1 dimension).
-
 Every problem with a file raises a subclass of ``ValueError`` (:class:`DatasetError`) whose
-message is one line naming the file and what was expected and found.
+message is one line naming the file and what was expected and found. The IDX reader and writer
+and the errors are importable from here too, beside the loaders that use them.
 """
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import http.client
-import io
-import logging
 import os
-import urllib.error
-import urllib.request
-import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
 
 from glassnet._validation import check_positive, unknown_name_error
+from glassnet.datasets.download import download_file, verify_checksum
+from glassnet.datasets.errors import (
+    ChecksumError,
+    DataNotFoundError,
+    DatasetError,
+    DownloadError,
+    IDXFormatError,
+)
+from glassnet.datasets.idx import IMAGES_MAGIC, LABELS_MAGIC, read_idx, write_idx
 
 __all__ = [
     "DatasetError",
@@ -60,240 +65,6 @@ __all__ = [
     "SUBSET_FILES",
     "SUBSET_SHA256",
 ]
-
-logger = logging.getLogger(__name__)
-
-
-# --------------------------------------------------------------------------- errors
-
-
-class DatasetError(ValueError):
-    """A data file is malformed, fails its checksum, is missing or cannot be downloaded."""
-
-
-class IDXFormatError(DatasetError):
-    """A file is not a valid IDX file, or not the IDX file that was expected."""
-
-
-class ChecksumError(DatasetError):
-    """A file's SHA-256 is not one of the known values."""
-
-
-class DownloadError(DatasetError, OSError):
-    """A file could not be downloaded from any mirror (also an ``OSError``)."""
-
-
-class DataNotFoundError(DatasetError, FileNotFoundError):
-    """A file is in none of the folders searched and downloading is off."""
-
-
-# --------------------------------------------------------------------------- the IDX format
-
-# type code -> dtype (the values are stored big-endian in the file)
-IDX_DTYPES = {
-    0x08: np.dtype(np.uint8),
-    0x09: np.dtype(np.int8),
-    0x0B: np.dtype(np.int16),
-    0x0C: np.dtype(np.int32),
-    0x0D: np.dtype(np.float32),
-    0x0E: np.dtype(np.float64),
-}
-_IDX_CODES = {dtype: code for code, dtype in IDX_DTYPES.items()}
-
-IMAGES_MAGIC = 2051  # 0x00000803: uint8, 3 dimensions (n, rows, cols)
-LABELS_MAGIC = 2049  # 0x00000801: uint8, 1 dimension (n,)
-_MAGIC_NAMES = {IMAGES_MAGIC: "images", LABELS_MAGIC: "labels"}
-
-_GZIP_MAGIC = b"\x1f\x8b"
-_CHUNK = 1 << 20
-
-
-def read_idx(source, *, magic: int | None = None) -> np.ndarray:
-    """Read an IDX file into an ndarray.
-
-    Parameters
-    ----------
-    source : str, path-like or binary file object
-        The file, gzip-compressed or not (recognised by its first two bytes, not its name).
-    magic : int, optional
-        The magic number the file must have, e.g. 2051 for MNIST images; ``None`` accepts any
-        valid IDX header.
-
-    Returns
-    -------
-    ndarray
-        Shape as given by the header; dtype uint8, int8, int16, int32, float32 or float64
-        (type codes 0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E) in native byte order. The array is
-        writable and owns no copy of the file beyond its values.
-
-    Raises
-    ------
-    IDXFormatError
-        Wrong magic number, unknown type code, truncated header or data, data beyond what the
-        header declares, or a corrupt gzip stream. The message names the file.
-
-    Examples
-    --------
-    >>> labels = read_idx("t10k-labels-idx1-ubyte.gz", magic=2049)  # doctest: +SKIP
-    >>> labels.shape, labels.dtype                                    # doctest: +SKIP
-    ((10000,), dtype('uint8'))
-    """
-    if isinstance(source, (str, os.PathLike)):
-        name = os.fspath(source)
-        with open(source, "rb") as raw:
-            if raw.read(2) == _GZIP_MAGIC:
-                raw.seek(0)
-                with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
-                    return _parse_idx(stream, name, magic)
-            raw.seek(0)
-            return _parse_idx(raw, name, magic)
-    if not hasattr(source, "read"):
-        raise TypeError(f"source must be a path or a binary file object, got {source!r}")
-    name = getattr(source, "name", None)
-    name = os.fspath(name) if isinstance(name, (str, os.PathLike)) else "<file object>"
-    data = source.read()
-    if not isinstance(data, (bytes, bytearray)):
-        raise TypeError(f"source must be opened in binary mode, its read() gave {type(data)}")
-    if data[:2] == _GZIP_MAGIC:
-        with gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb") as stream:
-            return _parse_idx(stream, name, magic)
-    return _parse_idx(io.BytesIO(data), name, magic)
-
-
-def _parse_idx(stream, name: str, magic: int | None) -> np.ndarray:
-    """The header, then the values; ``stream`` is already decompressed."""
-    try:
-        header = _read_up_to(stream, 4)
-        if len(header) < 4:
-            raise IDXFormatError(
-                f"{name}: truncated IDX header, expected 4 bytes, found {len(header)}"
-            )
-        found = int.from_bytes(header, "big")
-        if magic is not None and found != magic:
-            what = _MAGIC_NAMES.get(magic, "IDX")
-            raise IDXFormatError(
-                f"{name}: wrong magic number, expected {magic} ({what}), found {found}"
-            )
-        if header[:2] != b"\0\0":
-            raise IDXFormatError(
-                f"{name}: not an IDX file, magic number {found} = {found:#010x} "
-                "does not start with two zero bytes"
-            )
-        code, ndim = header[2], header[3]
-        if code not in IDX_DTYPES:
-            raise IDXFormatError(
-                f"{name}: unknown IDX type code {code:#04x}; known codes are "
-                + ", ".join(f"{c:#04x}" for c in IDX_DTYPES)
-            )
-        dims = _read_up_to(stream, 4 * ndim)
-        if len(dims) < 4 * ndim:
-            raise IDXFormatError(
-                f"{name}: truncated IDX header, expected {4 + 4 * ndim} "
-                f"bytes for {ndim} dimensions, found {4 + len(dims)}"
-            )
-        shape = tuple(int.from_bytes(dims[4 * i : 4 * i + 4], "big") for i in range(ndim))
-        dtype = IDX_DTYPES[code].newbyteorder(">")
-        nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
-
-        # Read in chunks, never more than the header declares plus one byte: a header that
-        # claims a huge shape cannot make us allocate more memory than the file holds.
-        data = bytearray()
-        truncated_gzip = False
-        try:
-            while len(data) <= nbytes:
-                chunk = stream.read(min(_CHUNK, nbytes + 1 - len(data)))
-                if not chunk:
-                    break
-                data += chunk
-        except EOFError:  # a gzip stream that stops before its end-of-stream marker
-            truncated_gzip = True
-        if len(data) < nbytes or truncated_gzip:
-            shape_text = " x ".join(map(str, shape)) or "scalar"
-            raise IDXFormatError(
-                f"{name}: truncated data, expected {nbytes} bytes ({shape_text} "
-                f"{IDX_DTYPES[code]}) after the {4 + 4 * ndim}-byte header, found "
-                f"{len(data)}" + (" (the gzip stream ends early)" if truncated_gzip else "")
-            )
-        if len(data) > nbytes:
-            extra = len(data) - nbytes
-            while chunk := stream.read(_CHUNK):
-                extra += len(chunk)
-            raise IDXFormatError(
-                f"{name}: {extra} bytes after the data, expected {nbytes} bytes of data "
-                f"for shape {shape} and found {nbytes + extra}"
-            )
-    except EOFError:  # a gzip stream that stops inside the header
-        raise IDXFormatError(
-            f"{name}: truncated gzip stream, it ends inside the IDX header"
-        ) from None
-    except (gzip.BadGzipFile, zlib.error) as exc:  # bad gzip header, CRC, corrupt deflate data
-        raise IDXFormatError(f"{name}: corrupt gzip data ({exc})") from None
-
-    array = np.frombuffer(data, dtype=dtype).reshape(shape)
-    if not array.dtype.isnative:  # swap in place: no copy of the values
-        array = array.byteswap(inplace=True).view(array.dtype.newbyteorder("="))
-    return array
-
-
-def _read_up_to(stream, n: int) -> bytes:
-    """Up to ``n`` bytes: fewer only at the end of the stream."""
-    parts, got = [], 0
-    while got < n:
-        chunk = stream.read(n - got)
-        if not chunk:
-            break
-        parts.append(chunk)
-        got += len(chunk)
-    return b"".join(parts)
-
-
-def write_idx(destination, array, *, compress: bool | None = None) -> None:
-    """Write an ndarray as an IDX file, the inverse of :func:`read_idx`.
-
-    Parameters
-    ----------
-    destination : str, path-like or binary file object
-    array : array-like
-        dtype uint8, int8, int16, int32, float32 or float64; at least one dimension.
-    compress : bool, optional
-        gzip the file. Default: True for a path ending in ``.gz``, False otherwise. The gzip
-        header holds no file name and time 0, so the same array always gives the same bytes
-        (for a given zlib).
-    """
-    array = np.asarray(array)
-    code = _IDX_CODES.get(array.dtype.newbyteorder("="))
-    if code is None:
-        raise TypeError(
-            f"array dtype must be one of {', '.join(map(str, IDX_DTYPES.values()))},"
-            f" got {array.dtype}"
-        )
-    if not 1 <= array.ndim <= 255 or any(n >= 2**32 for n in array.shape):
-        raise ValueError(
-            f"array must have 1 to 255 dimensions, each < 2**32, got shape {array.shape}"
-        )
-    header = bytes([0, 0, code, array.ndim]) + b"".join(n.to_bytes(4, "big") for n in array.shape)
-    values = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder(">")).tobytes()
-
-    if isinstance(destination, (str, os.PathLike)):
-        if compress is None:
-            compress = os.fspath(destination).endswith(".gz")
-        with open(destination, "wb") as out:
-            _write_idx_bytes(out, header, values, compress)
-    else:
-        _write_idx_bytes(destination, header, values, bool(compress))
-
-
-def _write_idx_bytes(out, header: bytes, values: bytes, compress: bool) -> None:
-    if compress:
-        with gzip.GzipFile(filename="", mode="wb", fileobj=out, compresslevel=9, mtime=0) as stream:
-            stream.write(header)
-            stream.write(values)
-    else:
-        out.write(header)
-        out.write(values)
-
-
-# --------------------------------------------------------------------------- MNIST
 
 MNIST_FILES = (
     "train-images-idx3-ubyte",
@@ -358,8 +129,6 @@ SUBSET_SHA256 = {
 }
 
 _KINDS = ("float32", "uint8")
-_USER_AGENT = "glassnet-mnist-loader (Python urllib)"
-_MAX_DOWNLOAD_BYTES = 1 << 28  # 256 MiB: far above any MNIST file, stops a runaway server
 
 
 def load_mnist(
@@ -375,35 +144,20 @@ def load_mnist(
 ):
     """Load MNIST, downloading it into a cache folder the first time if needed.
 
-    Each of the four files is looked for, as ``NAME.gz`` or uncompressed ``NAME``, in
-
-    1. ``data_dir``, if given (it must be an existing folder);
-    2. ``$GLASSNET_DATA`` and ``$GLASSNET_DATA/mnist``, if that variable is set;
-    3. the cache folder: ``cache_dir`` if given, else ``$GLASSNET_CACHE/mnist``, else
-       ``$XDG_CACHE_HOME/glassnet/mnist``, else ``~/.cache/glassnet/mnist``;
-
-    and, if found nowhere and ``download`` is true, downloaded into the cache folder from
-    the first of ``mirrors`` that serves it with the right SHA-256. A download goes to
-    ``NAME.gz.part`` in the cache folder, is checked, then renamed (``os.replace``), so the
-    cache never holds a file that failed its check. An interrupted download is resumed
-    (HTTP Range request) on the next attempt, and thrown away if it then fails its check.
-
-    Every file, found or downloaded, must match ``checksums``: the SHA-256 of the file as
-    stored, or of its decompressed content, must be one of the known values.
+    The search order, the download and the checks are those told in the module docstring.
 
     Parameters
     ----------
     data_dir : str or path-like, optional
-        A folder holding the four files.
+        A folder holding the four files, searched first.
     cache_dir : str or path-like, optional
         Where downloaded files go (and are looked for).
     download : bool, default True
         Download missing files; if False, a missing file raises :class:`DataNotFoundError`.
     mirrors : sequence of str, optional
-        Base URLs, tried in order; the file name ``NAME.gz`` is appended. Default
-        :data:`MNIST_MIRRORS`.
+        Base URLs, tried in order, ``NAME.gz`` appended. Default :data:`MNIST_MIRRORS`.
     kind : {"float32", "uint8"}, default "float32"
-        float32 images are ``pixel / 255`` in [0, 1]; uint8 images are the file's values.
+        Pixels only: float32 is ``pixel / 255`` in [0, 1], uint8 the file's values.
     flatten : bool, default False
         Images of shape ``(n, 784)`` instead of ``(n, 1, 28, 28)``.
     timeout : float, default 30
@@ -414,12 +168,9 @@ def load_mnist(
 
     Returns
     -------
-    X_train : ndarray of shape (60000, 1, 28, 28), or (60000, 784) if ``flatten``
-    y_train : ndarray of shape (60000,), int64 digits 0-9
-    X_test : ndarray of shape (10000, 1, 28, 28), or (10000, 784) if ``flatten``
-    y_test : ndarray of shape (10000,), int64 digits 0-9
-
-    Labels are int64 whatever ``kind`` is: ``kind`` is about pixels only.
+    X_train, y_train, X_test, y_test : ndarray
+        Images of shape (60000, 1, 28, 28) and (10000, 1, 28, 28), or (n, 784) if ``flatten``;
+        labels of shape (60000,) and (10000,), int64 digits 0-9.
 
     Raises
     ------
@@ -438,25 +189,7 @@ def load_mnist(
     timeout = check_positive("timeout", timeout)
     checksums = _check_checksums(MNIST_SHA256 if checksums is None else checksums, MNIST_FILES)
     mirrors = _check_mirrors(MNIST_MIRRORS if mirrors is None else mirrors)
-
-    folders = _search_folders(data_dir)
-    cache = _cache_folder(cache_dir)
-    folders.append(("cache", cache))
-
-    paths = []
-    for name in MNIST_FILES:
-        path = _find(name, folders)
-        if path is None:
-            if not download:
-                where = ", ".join(f"{os.fspath(folder)} ({label})" for label, folder in folders)
-                raise DataNotFoundError(
-                    f"MNIST file {name}.gz (or {name}) is in none of: {where}; download=False. "
-                    f"{_by_hand(cache)}"
-                )
-            if not mirrors:
-                raise ValueError("mirrors must hold at least one URL, got an empty list")
-            path = _download(name + ".gz", cache, mirrors, checksums[name], timeout)
-        paths.append(path)
+    paths = _mnist_paths(data_dir, cache_dir, download, mirrors, checksums, timeout)
     return _load_four(paths, checksums, MNIST_FILES, kind, flatten)
 
 
@@ -500,80 +233,50 @@ def load_digits_subset(kind: str = "float32", flatten: bool = False):
 
 
 def _load_four(paths, checksums, names, kind, flatten):
-    """Read, check and convert the four files (train images, labels, test images, labels)."""
+    """Read, check and convert the four files (train images, labels, test images, labels).
+
+    All four are read and checksummed before any is converted, so a bad file is reported
+    before time is spent on the others.
+    """
     arrays = []
     for path, name in zip(paths, names, strict=True):
         magic = IMAGES_MAGIC if "-images-" in name else LABELS_MAGIC
         array = read_idx(path, magic=magic)
-        _verify(path, checksums[name])
+        verify_checksum(path, checksums[name])
         arrays.append(array)
-    out = []
-    for i in (0, 2):  # (train images, train labels), then (test images, test labels)
-        images, labels = arrays[i], arrays[i + 1]
-        images_path, labels_path = paths[i], paths[i + 1]
-        if images.shape[1:] != (28, 28):
-            raise IDXFormatError(
-                f"{images_path}: images must be 28 x 28 pixels, found "
-                f"{images.shape[1]} x {images.shape[2]}"
-            )
-        if len(images) != len(labels):
-            raise IDXFormatError(
-                f"{images_path} has {len(images)} images but {labels_path} has {len(labels)} labels"
-            )
-        if labels.size and labels.max() > 9:
-            raise IDXFormatError(
-                f"{labels_path}: labels must be digits 0-9, found {int(labels.max())}"
-            )
-        images = images.reshape(len(images), -1) if flatten else images[:, np.newaxis]
-        if kind == "float32":
-            images = np.divide(images, np.float32(255), dtype=np.float32)
-        out += [images, labels.astype(np.int64)]
-    return tuple(out)
+    train = _images_and_labels(arrays[0], arrays[1], paths[0], paths[1], kind, flatten)
+    test = _images_and_labels(arrays[2], arrays[3], paths[2], paths[3], kind, flatten)
+    return (*train, *test)
 
 
-def _verify(path: Path, accepted: frozenset) -> None:
-    """The file's SHA-256, or its decompressed content's, must be an accepted one."""
-    found = _sha256(path)
-    if found in accepted:
-        return
-    content = _sha256_gunzipped(path)
-    if content in accepted:
-        return
-    also = f" (decompressed {content})" if content is not None else ""
-    raise ChecksumError(
-        f"checksum mismatch for {os.fspath(path)}: expected SHA-256 "
-        f"{' or '.join(sorted(accepted))}, found {found}{also}"
-    )
+def _images_and_labels(images, labels, images_path, labels_path, kind, flatten):
+    """One split's images and labels, checked against each other, as the caller asked.
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _sha256_gunzipped(path: Path) -> str | None:
-    """SHA-256 of a gzip file's content; None if the file is not (valid) gzip."""
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as raw:
-            if raw.read(2) != _GZIP_MAGIC:
-                return None
-            raw.seek(0)
-            with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
-                while chunk := stream.read(_CHUNK):
-                    digest.update(chunk)
-    except (OSError, EOFError, zlib.error):
-        return None
-    return digest.hexdigest()
+    The IDX header alone cannot say that the files are MNIST: 28 x 28 pixels, one label per
+    image and digits 0-9 are checked here.
+    """
+    if images.shape[1:] != (28, 28):
+        raise IDXFormatError(
+            f"{images_path}: images must be 28 x 28 pixels, found "
+            f"{images.shape[1]} x {images.shape[2]}"
+        )
+    if len(images) != len(labels):
+        raise IDXFormatError(
+            f"{images_path} has {len(images)} images but {labels_path} has {len(labels)} labels"
+        )
+    if labels.size and labels.max() > 9:
+        raise IDXFormatError(f"{labels_path}: labels must be digits 0-9, found {int(labels.max())}")
+    images = images.reshape(len(images), -1) if flatten else images[:, np.newaxis]
+    if kind == "float32":
+        images = np.divide(images, np.float32(255), dtype=np.float32)
+    return images, labels.astype(np.int64)
 
 
 # --------------------------------------------------------------------------- finding files
 
 
 def _search_folders(data_dir) -> list[tuple[str, Path]]:
+    """``data_dir`` then ``$GLASSNET_DATA`` (and its ``mnist`` folder), labelled for messages."""
     folders = []
     if data_dir is not None:
         path = Path(data_dir).expanduser()
@@ -590,6 +293,7 @@ def _search_folders(data_dir) -> list[tuple[str, Path]]:
 
 
 def _cache_folder(cache_dir) -> Path:
+    """``cache_dir``, else ``$GLASSNET_CACHE/mnist``, else the XDG cache's ``glassnet/mnist``."""
     if cache_dir is not None:
         return Path(cache_dir).expanduser()
     if os.environ.get("GLASSNET_CACHE"):
@@ -599,6 +303,7 @@ def _cache_folder(cache_dir) -> Path:
 
 
 def _find(name: str, folders) -> Path | None:
+    """The first ``NAME.gz`` or ``NAME`` in the folders, in order; None if there is none."""
     for _, folder in folders:
         for candidate in (folder / (name + ".gz"), folder / name):
             if candidate.is_file():
@@ -606,7 +311,35 @@ def _find(name: str, folders) -> Path | None:
     return None
 
 
+def _mnist_paths(data_dir, cache_dir, download, mirrors, checksums, timeout) -> list[Path]:
+    """The four MNIST files, each found in the search order or downloaded into the cache."""
+    folders = _search_folders(data_dir)
+    cache = _cache_folder(cache_dir)
+    folders.append(("cache", cache))
+    return [
+        _find_or_download(name, folders, cache, download, mirrors, checksums[name], timeout)
+        for name in MNIST_FILES
+    ]
+
+
+def _find_or_download(name, folders, cache, download, mirrors, accepted, timeout) -> Path:
+    """The file ``name`` found in ``folders``, else downloaded into ``cache`` if allowed."""
+    path = _find(name, folders)
+    if path is not None:
+        return path
+    if not download:
+        where = ", ".join(f"{os.fspath(folder)} ({label})" for label, folder in folders)
+        raise DataNotFoundError(
+            f"MNIST file {name}.gz (or {name}) is in none of: {where}; download=False. "
+            f"{_by_hand(cache)}"
+        )
+    if not mirrors:
+        raise ValueError("mirrors must hold at least one URL, got an empty list")
+    return download_file(name + ".gz", cache, mirrors, accepted, timeout, by_hand=_by_hand(cache))
+
+
 def _by_hand(cache: Path) -> str:
+    """How to install MNIST without downloading: the end of every not-found message."""
     files = ", ".join(name + ".gz" for name in MNIST_FILES)
     return (
         f"To install by hand, put {files} (gzip or uncompressed) in {os.fspath(cache)} "
@@ -614,107 +347,25 @@ def _by_hand(cache: Path) -> str:
     )
 
 
-# --------------------------------------------------------------------------- downloading
-
-
-def _download(filename: str, folder: Path, mirrors, accepted: frozenset, timeout: float) -> Path:
-    """Fetch ``filename`` from the first mirror that serves it with an accepted SHA-256."""
-    folder.mkdir(parents=True, exist_ok=True)
-    part = folder / (filename + ".part")
-    failures = []
-    for mirror in mirrors:
-        url = mirror if mirror.endswith("/") else mirror + "/"
-        url += filename
-        for _attempt in range(2):  # a second attempt only when a resumed file fails its check
-            try:
-                resumed = _fetch(url, part, timeout)
-            except urllib.error.HTTPError as exc:
-                failures.append(f"{url} (HTTP {exc.code} {exc.reason})")
-                exc.close()
-                break
-            except urllib.error.URLError as exc:
-                failures.append(f"{url} ({exc.reason})")
-                break
-            except (OSError, http.client.HTTPException, ValueError) as exc:
-                failures.append(f"{url} ({type(exc).__name__}: {exc})")
-                break
-            found = _sha256(part)
-            if found in accepted or _sha256_gunzipped(part) in accepted:
-                with open(part, "rb") as f:
-                    is_gzip = f.read(2) == _GZIP_MAGIC
-                target = folder / (filename if is_gzip else filename.removesuffix(".gz"))
-                os.replace(part, target)
-                logger.info("downloaded %s to %s", url, target)
-                return target
-            part.unlink()
-            if not resumed:
-                failures.append(
-                    f"{url} (checksum mismatch: expected SHA-256 "
-                    f"{' or '.join(sorted(accepted))}, found {found})"
-                )
-                break
-            logger.info("resumed download of %s failed its checksum; starting again", url)
-    raise DownloadError(
-        f"could not download {filename} from any mirror: {'; '.join(failures)}. {_by_hand(folder)}"
-    )
-
-
-def _fetch(url: str, part: Path, timeout: float) -> bool:
-    """Download ``url`` into ``part``, resuming a partial file; True if it resumed."""
-    offset = part.stat().st_size if part.is_file() else 0
-    headers = {"User-Agent": _USER_AGENT}
-    if offset:
-        headers["Range"] = f"bytes={offset}-"
-    logger.info("downloading %s%s", url, f" from byte {offset}" if offset else "")
-    try:
-        response = urllib.request.urlopen(
-            urllib.request.Request(url, headers=headers), timeout=timeout
-        )
-    except urllib.error.HTTPError as exc:
-        if offset and exc.code == 416:  # range not satisfiable: the partial file is no good
-            exc.close()
-            part.unlink()
-            return _fetch(url, part, timeout)
-        raise
-    with response:
-        resumed = (
-            bool(offset)
-            and response.status == 206
-            and response.headers.get("Content-Range", "").startswith(f"bytes {offset}-")
-        )
-        length = response.headers.get("Content-Length")
-        received = 0
-        start = offset if resumed else 0
-        with open(part, "ab" if resumed else "wb") as out:
-            while chunk := response.read(_CHUNK):
-                out.write(chunk)
-                received += len(chunk)
-                if start + received > _MAX_DOWNLOAD_BYTES:
-                    break
-    if start + received > _MAX_DOWNLOAD_BYTES:
-        part.unlink()
-        raise ValueError(f"more than {_MAX_DOWNLOAD_BYTES} bytes, not an MNIST file")
-    if length is not None and length.isdigit() and received != int(length):
-        raise ConnectionError(f"connection closed after {received} of {length} bytes")
-    return resumed
-
-
 # --------------------------------------------------------------------------- argument checks
 
 
 def _check_kind(kind) -> str:
+    """``kind`` is one of the pixel types the loaders return."""
     if kind not in _KINDS:
         raise unknown_name_error("kind", kind, _KINDS)
     return kind
 
 
 def _check_bool(name: str, value) -> bool:
+    """A real bool (NumPy's too): ``"no"`` or ``0`` would pass a plain truth test."""
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {value!r}")
     return bool(value)
 
 
 def _check_mirrors(mirrors) -> tuple[str, ...]:
+    """A tuple of URLs; a single URL string is one mirror, not a sequence of characters."""
     if isinstance(mirrors, str):
         mirrors = (mirrors,)
     mirrors = tuple(mirrors)
@@ -725,6 +376,7 @@ def _check_mirrors(mirrors) -> tuple[str, ...]:
 
 
 def _check_checksums(checksums, names) -> dict[str, frozenset]:
+    """File name -> lower-case digests, one entry per name; a lone digest string is allowed."""
     if not isinstance(checksums, Mapping):
         raise TypeError(
             f"checksums must be a mapping of file name to SHA-256 digests, "
