@@ -342,12 +342,13 @@ class Sequential:
 
         save_model(self, path)
 
-    def to_onnx(self, path, **options):
-        """Export the network (and its stored standardisation) as an ONNX graph; see
-        :func:`glassnet.io.onnx.export_onnx`."""
-        from glassnet.io.onnx import export_onnx
+    def to_onnx(self, path, *, opset: int | None = None, preprocessing: bool = True, dtype=None):
+        """Export the network (and its stored preprocessing) as an ONNX graph; see
+        :func:`glassnet.io.onnx.export_onnx` (``opset`` None: its default)."""
+        from glassnet.io.onnx import DEFAULT_OPSET, export_onnx
 
-        return export_onnx(self, path, **options)
+        opset = DEFAULT_OPSET if opset is None else opset
+        return export_onnx(self, path, opset=opset, preprocessing=preprocessing, dtype=dtype)
 
 
 def _as_shape(shape) -> tuple[int, ...]:
