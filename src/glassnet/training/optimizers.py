@@ -160,17 +160,17 @@ class SGD(Optimizer):
         step = state["scratch"]
         if self.momentum:
             v = state["velocity"]
-            v *= self.momentum
+            v *= self.momentum  # v <- mu v + g
             v += g
             if self.nesterov:
-                np.multiply(v, self.momentum, out=step)
+                np.multiply(v, self.momentum, out=step)  # step = eta (g + mu v)
                 step += g
             else:
-                step[...] = v
+                step[...] = v  # step = eta v
             step *= self.learning_rate
         else:
-            np.multiply(g, self.learning_rate, out=step)
-        p -= step
+            np.multiply(g, self.learning_rate, out=step)  # step = eta g
+        p -= step  # p <- p - step
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
@@ -203,16 +203,16 @@ class Adam(Optimizer):
     def update(self, p, g, state):
         t = self.iterations
         m, v, tmp = state["m"], state["v"], state["scratch"]
-        m *= self.beta1
+        m *= self.beta1  # m <- b1 m + (1 - b1) g
         np.multiply(g, 1 - self.beta1, out=tmp)
         m += tmp
-        v *= self.beta2
+        v *= self.beta2  # v <- b2 v + (1 - b2) g^2
         np.multiply(g, g, out=tmp)
         tmp *= 1 - self.beta2
         v += tmp
         correction2 = np.sqrt(1 - self.beta2**t)
         eta_t = self.learning_rate * correction2 / (1 - self.beta1**t)
-        np.sqrt(v, out=tmp)
+        np.sqrt(v, out=tmp)  # p <- p - eta_t m / (sqrt(v) + eps_t)
         tmp += self.epsilon * correction2
         np.divide(m, tmp, out=tmp)
         tmp *= eta_t
@@ -243,11 +243,11 @@ class RMSprop(Optimizer):
 
     def update(self, p, g, state):
         v, tmp = state["v"], state["scratch"]
-        v *= self.rho
+        v *= self.rho  # v <- rho v + (1 - rho) g^2
         np.multiply(g, g, out=tmp)
         tmp *= 1 - self.rho
         v += tmp
-        np.sqrt(v, out=tmp)
+        np.sqrt(v, out=tmp)  # p <- p - eta g / (sqrt(v) + eps)
         tmp += self.epsilon
         np.divide(g, tmp, out=tmp)
         tmp *= self.learning_rate
