@@ -140,6 +140,23 @@ def test_demo_runs_end_to_end(subset, tmp_path, capsys):
     assert predict_image(loaded, png) == predict_image(result["model"], png)
 
 
+def test_a_short_training_time_reads_like_0_04_s_not_0_0_s(tmp_path, monkeypatch):
+    """The demo's clock, replaced by one that ticks 0.04 s during training: the report says
+    ``0.04 s`` (two significant digits), as every glassnet report does, not ``0.0 s``."""
+    ticks = iter([100.0, 100.04])
+
+    class Clock:
+        @staticmethod
+        def perf_counter():
+            return next(ticks)
+
+    monkeypatch.setattr("glassnet.digits.time", Clock)
+    lines = []
+    result = run_digits_demo(out=lines.append, out_dir=tmp_path, epochs=1, n_train=64, verbose=0)
+    assert result["seconds"] == pytest.approx(0.04)
+    assert "Trained in 0.04 s. Test accuracy: " in "\n".join(lines)
+
+
 def test_demo_is_registered_and_validates(tmp_path):
     from glassnet.demos import DEMOS
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from glassnet._validation import as_generator, check_int
 from glassnet.datasets.images import ImagePreprocessing
+from glassnet.tabular.report import format_seconds
 from glassnet.training.heads import decode
 from glassnet.training.metrics import confusion_matrix, count_correct
 
@@ -118,10 +119,39 @@ def run_digits_demo(
     dict with ``accuracy`` (on the test digits), ``paths`` (name -> Path of each file
     written), ``model``, ``history`` and ``seconds`` (training time).
     """
-    from glassnet import plotting
-    from glassnet.datasets import load_digits_subset, load_mnist
-    from glassnet.training.optimizers import Adam
+    out_dir, rng, full, epochs, n_train = _check_arguments(
+        out_dir, rng, full, data_dir, epochs, n_train
+    )
+    X_train, y_train, X_test, y_test, source = _load(full, data_dir, n_train)
+    model = digits_cnn()
+    _introduce(out, model, source, len(X_train), len(X_test), epochs, full and n_train is None)
+    seconds, history = _train(model, X_train, y_train, epochs, rng, verbose)
 
+    probabilities = model.predict(X_test)
+    predicted = decode(probabilities)
+    correct = count_correct(probabilities, y_test)
+    accuracy = correct / len(y_test)
+    out(
+        f"Trained in {format_seconds(seconds)}. Test accuracy: {accuracy:.2%} "
+        f"({correct:,} of {len(y_test):,} test digits it has never seen)."
+    )
+    paths = {name: out_dir / filename for name, filename in FILES.items()}
+    matrix = confusion_matrix(y_test, predicted, 10)
+    _draw(model, X_test, y_test, probabilities, matrix, accuracy, paths)
+    model.preprocessing = IMAGE_PREPROCESSING
+    model.save(paths["model"])
+    _conclude(out, matrix, paths)
+    return {
+        "accuracy": accuracy,
+        "paths": paths,
+        "model": model,
+        "history": history,
+        "seconds": seconds,
+    }
+
+
+def _check_arguments(out_dir, rng, full, data_dir, epochs, n_train):
+    """The demo's arguments, checked: ``(out_dir, rng, full, epochs, n_train)``."""
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise ValueError(f"out_dir {str(out_dir)!r} is not a folder")
@@ -132,6 +162,13 @@ def run_digits_demo(
     epochs = check_int("epochs", epochs, minimum=1)
     if n_train is not None:
         n_train = check_int("n_train", n_train, minimum=1)
+    return out_dir, rng, full, epochs, n_train
+
+
+def _load(full, data_dir, n_train):
+    """``(X_train, y_train, X_test, y_test, source)``: all of MNIST or the shipped subset,
+    the training digits cut to the first ``n_train`` if given."""
+    from glassnet.datasets import load_digits_subset, load_mnist
 
     if full:
         X_train, y_train, X_test, y_test = load_mnist(data_dir)
@@ -141,10 +178,13 @@ def run_digits_demo(
         source = "the MNIST subset shipped with glassnet"
     if n_train is not None:
         X_train, y_train = X_train[:n_train], y_train[:n_train]
+    return X_train, y_train, X_test, y_test, source
 
-    model = digits_cnn()
+
+def _introduce(out, model, source, n_train, n_test, epochs, slow):
+    """What the demo is about to do: the data, the network, the training."""
     out(
-        f"Handwritten digits: {len(X_train):,} training and {len(X_test):,} test images "
+        f"Handwritten digits: {n_train:,} training and {n_test:,} test images "
         f"from {source} (28x28 pixels, 0 = black, 1 = white)."
     )
     out(
@@ -155,8 +195,13 @@ def run_digits_demo(
     out(
         f"Training for {epochs} epoch{'s' * (epochs != 1)}: Adam, learning rate "
         f"{LEARNING_RATE}, mini-batches of {BATCH_SIZE}, cross-entropy loss"
-        f"{' (all of MNIST: a few minutes)' if full and n_train is None else ''}."
+        f"{' (all of MNIST: a few minutes)' if slow else ''}."
     )
+
+
+def _train(model, X_train, y_train, epochs, rng, verbose):
+    """Train with the demo's settings: ``(seconds, history)``."""
+    from glassnet.training.optimizers import Adam
 
     start = time.perf_counter()
     history = model.fit(
@@ -169,18 +214,14 @@ def run_digits_demo(
         rng=rng,
         verbose=verbose,
     )
-    seconds = time.perf_counter() - start
+    return time.perf_counter() - start, history
 
-    probabilities = model.predict(X_test)
+
+def _draw(model, X_test, y_test, probabilities, matrix, accuracy, paths):
+    """The three pictures: test digits with the answers, the confusion matrix, the filters."""
+    from glassnet import plotting
+
     predicted = decode(probabilities)
-    correct = count_correct(probabilities, y_test)
-    accuracy = correct / len(y_test)
-    out(
-        f"Trained in {seconds:.1f} s. Test accuracy: {accuracy:.2%} "
-        f"({correct:,} of {len(y_test):,} test digits it has never seen)."
-    )
-
-    paths = {name: out_dir / filename for name, filename in FILES.items()}
     shown = _digits_to_show(predicted, y_test, n=48, max_mistakes=12)
     plotting.plot_digits(
         X_test[shown],
@@ -191,7 +232,6 @@ def run_digits_demo(
         n=len(shown),
         title="Test digits: the network's answer and its probability (mistakes in red)",
     )
-    matrix = confusion_matrix(y_test, predicted, 10)
     plotting.plot_confusion_matrix(
         matrix,
         paths["confusion"],
@@ -202,9 +242,10 @@ def run_digits_demo(
         paths["filters"],
         title="The first layer's 3x3 filters (red +, blue -)",
     )
-    model.preprocessing = IMAGE_PREPROCESSING
-    model.save(paths["model"])
 
+
+def _conclude(out, matrix, paths):
+    """The closing lines: the most frequent mistakes, the files written, what to try next."""
     out(f"Most confused: {_most_confused(matrix)}.")
     out(
         f"Wrote {paths['predictions']} (test digits with the network's answers), "
@@ -215,13 +256,6 @@ def run_digits_demo(
         f"Saved the model to {paths['model']}. Draw a digit in any paint program, save it "
         f"as a PNG, and ask the model: glassnet predict {paths['model']} my_digit.png"
     )
-    return {
-        "accuracy": accuracy,
-        "paths": paths,
-        "model": model,
-        "history": history,
-        "seconds": seconds,
-    }
 
 
 def _digits_to_show(predicted, true, *, n, max_mistakes):
