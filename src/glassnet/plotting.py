@@ -118,37 +118,58 @@ def _draw_boundary(
     labels=None,
     axis_labels=None,
 ):
-    plt = _pyplot()
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"a decision boundary needs exactly 2 features, got shape {X.shape}")
-    y = np.asarray(y)
-    pad = 0.1 * (X.max(axis=0) - X.min(axis=0) + 1e-9)
-    lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
-    gx, gy = np.meshgrid(
-        np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
-    )
+    gx, gy = _grid_over(X, resolution)
     grid = np.c_[gx.ravel(), gy.ravel()]
     out = model.predict(transform(grid) if transform else grid)
-    if out.shape[1] == 1:
-        surface = out[:, 0].reshape(gx.shape)
-        cs = ax.contourf(gx, gy, surface, levels=np.linspace(0, 1, 21), cmap="RdBu_r", alpha=0.6)
-        if surface.min() < 0.5 < surface.max():
-            ax.contour(gx, gy, surface, levels=[0.5], colors="k", linewidths=1)
-        positive = labels[1] if labels is not None and len(labels) > 1 else "class 1"
-        fig.colorbar(cs, ax=ax, label=f"P({positive})")
+    one_unit = out.shape[1] == 1
+    if one_unit:
+        _draw_probability_surface(fig, ax, gx, gy, out[:, 0].reshape(gx.shape), labels)
     else:
-        surface = decode(out).reshape(gx.shape)
-        ax.contourf(
-            gx,
-            gy,
-            surface,
-            levels=np.arange(out.shape[1] + 1) - 0.5,
-            cmap="tab10",
-            vmin=0,
-            vmax=9,
-            alpha=0.35,
-        )
+        _draw_class_regions(ax, gx, gy, decode(out).reshape(gx.shape), out.shape[1])
+    _scatter_classes(ax, X, np.asarray(y), labels, one_unit)
+    if axis_labels is not None:
+        ax.set_xlabel(axis_labels[0])
+        ax.set_ylabel(axis_labels[1])
+    ax.set_title(title)
+    ax.legend(loc="best", fontsize=8)
+
+
+def _grid_over(X, resolution):
+    """A ``resolution x resolution`` grid ``(gx, gy)`` over the data, with a 10 % margin."""
+    pad = 0.1 * (X.max(axis=0) - X.min(axis=0) + 1e-9)
+    lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
+    return np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
+
+
+def _draw_probability_surface(fig, ax, gx, gy, surface, labels):
+    """One sigmoid unit: ``P(class 1)`` as colours, the 0.5 contour as the boundary."""
+    cs = ax.contourf(gx, gy, surface, levels=np.linspace(0, 1, 21), cmap="RdBu_r", alpha=0.6)
+    if surface.min() < 0.5 < surface.max():
+        ax.contour(gx, gy, surface, levels=[0.5], colors="k", linewidths=1)
+    positive = labels[1] if labels is not None and len(labels) > 1 else "class 1"
+    fig.colorbar(cs, ax=ax, label=f"P({positive})")
+
+
+def _draw_class_regions(ax, gx, gy, surface, n_classes):
+    """Several outputs: the region of each predicted class in its own colour."""
+    ax.contourf(
+        gx,
+        gy,
+        surface,
+        levels=np.arange(n_classes + 1) - 0.5,
+        cmap="tab10",
+        vmin=0,
+        vmax=9,
+        alpha=0.35,
+    )
+
+
+def _scatter_classes(ax, X, y, labels, one_unit):
+    """The data points, one colour (and legend entry) per class."""
+    plt = _pyplot()
     classes = np.unique(y)
     for k, c in enumerate(classes):
         sel = y == c
@@ -156,9 +177,7 @@ def _draw_boundary(
         name = labels[index] if labels is not None and index < len(labels) else str(c)
         # one sigmoid unit: the points take the two ends of the probability colour map
         color = (
-            plt.cm.RdBu_r(0.05 if index == 0 else 0.95)
-            if out.shape[1] == 1
-            else plt.cm.tab10(index % 10)
+            plt.cm.RdBu_r(0.05 if index == 0 else 0.95) if one_unit else plt.cm.tab10(index % 10)
         )
         ax.scatter(
             X[sel, 0],
@@ -167,13 +186,8 @@ def _draw_boundary(
             linewidths=0.8,
             label=name,
             color=color,
-            edgecolors="white" if out.shape[1] == 1 else "k",
+            edgecolors="white" if one_unit else "k",
         )
-    if axis_labels is not None:
-        ax.set_xlabel(axis_labels[0])
-        ax.set_ylabel(axis_labels[1])
-    ax.set_title(title)
-    ax.legend(loc="best", fontsize=8)
 
 
 def plot_confusion_matrix(matrix, path, *, labels=None, title="Confusion matrix") -> Path:
@@ -255,45 +269,37 @@ def plot_training_report(
     """
     plt = _pyplot()
     records = _records(history)
-    panels = ["loss"]
-    if records.get("accuracy"):
-        panels.append("accuracy")
-    if confusion is not None:
-        panels.append("confusion")
-    if predictions is not None:
-        panels.append("predictions")
-    if boundary is not None:
-        panels.append("boundary")
+    panels = _report_panels(records, confusion, predictions, boundary)
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.4))
     axes = np.atleast_1d(axes)
+    rows = "validation" if records.get("val_loss") else "training"
     for ax, panel in zip(axes, panels, strict=True):
         if panel == "loss":
             _draw_loss(ax, records, best_epoch=best_epoch)
         elif panel == "accuracy":
             _draw_accuracy(ax, records)
         elif panel == "confusion":
-            _draw_confusion(
-                ax,
-                confusion,
-                labels=labels,
-                title="Confusion matrix (validation)"
-                if records.get("val_loss")
-                else "Confusion matrix (training)",
-            )
+            _draw_confusion(ax, confusion, labels=labels, title=f"Confusion matrix ({rows})")
         elif panel == "predictions":
             y_true, y_pred, name = predictions
-            _draw_predictions(
-                ax,
-                y_true,
-                y_pred,
-                name=name,
-                title="Validation rows" if records.get("val_loss") else "Training rows",
-            )
+            _draw_predictions(ax, y_true, y_pred, name=name, title=f"{rows.capitalize()} rows")
         else:
             _draw_boundary(fig, ax, labels=labels, resolution=120, **boundary)
     if title:
         fig.suptitle(title)
     return _save(fig, path)
+
+
+def _report_panels(records, confusion, predictions, boundary) -> list[str]:
+    """The training report's panels, in order: those that have something to show."""
+    shown = {
+        "loss": True,
+        "accuracy": bool(records.get("accuracy")),
+        "confusion": confusion is not None,
+        "predictions": predictions is not None,
+        "boundary": boundary is not None,
+    }
+    return [panel for panel, show in shown.items() if show]
 
 
 def plot_digits(
