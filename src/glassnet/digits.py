@@ -126,17 +126,9 @@ def run_digits_demo(
     model = digits_cnn()
     _introduce(out, model, source, len(X_train), len(X_test), epochs, full and n_train is None)
     seconds, history = _train(model, X_train, y_train, epochs, rng, verbose)
-
-    probabilities = model.predict(X_test)
-    predicted = decode(probabilities)
-    correct = count_correct(probabilities, y_test)
-    accuracy = correct / len(y_test)
-    out(
-        f"Trained in {format_seconds(seconds)}. Test accuracy: {accuracy:.2%} "
-        f"({correct:,} of {len(y_test):,} test digits it has never seen)."
-    )
+    probabilities, accuracy = _test(out, model, X_test, y_test, seconds)
     paths = {name: out_dir / filename for name, filename in FILES.items()}
-    matrix = confusion_matrix(y_test, predicted, 10)
+    matrix = confusion_matrix(y_test, decode(probabilities), 10)
     _draw(model, X_test, y_test, probabilities, matrix, accuracy, paths)
     model.preprocessing = IMAGE_PREPROCESSING
     model.save(paths["model"])
@@ -215,6 +207,19 @@ def _train(model, X_train, y_train, epochs, rng, verbose):
         verbose=verbose,
     )
     return time.perf_counter() - start, history
+
+
+def _test(out, model, X_test, y_test, seconds):
+    """The network's answers for the test digits, reported with the training time:
+    ``(probabilities, accuracy)``."""
+    probabilities = model.predict(X_test)
+    correct = count_correct(probabilities, y_test)
+    accuracy = correct / len(y_test)
+    out(
+        f"Trained in {format_seconds(seconds)}. Test accuracy: {accuracy:.2%} "
+        f"({correct:,} of {len(y_test):,} test digits it has never seen)."
+    )
+    return probabilities, accuracy
 
 
 def _draw(model, X_test, y_test, probabilities, matrix, accuracy, paths):
