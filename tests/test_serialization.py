@@ -10,6 +10,7 @@ import pytest
 import glassnet as gn
 from glassnet import datasets
 from glassnet.datasets.images import ImagePreprocessing
+from glassnet.io import integrity
 
 DATA = Path(__file__).parent / "data"
 
@@ -23,14 +24,21 @@ def read_document(path) -> dict:
 
 def rewrite(path, out, *, document=None, change=None):
     """Write to ``out`` the file at ``path`` with its document replaced and/or its tensors
-    passed through ``change(tensors)`` (a dict edited in place)."""
+    passed through ``change(tensors)`` (a dict edited in place). A document of format
+    version 3 is sealed again with fresh checksums, as ``save`` would: what such a test
+    breaks on purpose must be caught by the check it is about, not by a checksum."""
     from safetensors.numpy import load_file, save_file
 
     tensors = load_file(path)
     if change is not None:
         change(tensors)
     document = read_document(path) if document is None else document
-    save_file(tensors, out, metadata={"glassnet": json.dumps(document)})
+    if document.get("format_version") == 3:
+        document = {k: v for k, v in document.items() if k != "tensor_sha256"}
+        metadata = integrity.sealed_metadata(document, tensors)
+    else:
+        metadata = {"glassnet": json.dumps(document)}
+    save_file(tensors, out, metadata=metadata)
 
 
 @pytest.fixture
@@ -111,7 +119,7 @@ def test_file_is_plain_safetensors_with_a_versioned_document(tmp_path, trained):
         assert tensors[f"optimizer/{name}/m"].shape == p.shape
         assert np.array_equal(tensors[f"optimizer/{name}/v"], model.optimizer_.state[name]["v"])
     document = read_document(path)
-    assert document["format"] == "glassnet" and document["format_version"] == 2
+    assert document["format"] == "glassnet" and document["format_version"] == 3
     assert document["layers"][0] == {
         "class": "Dense",
         "config": {
@@ -147,10 +155,9 @@ def test_truncated_corrupted_and_foreign_files_raise_clear_errors(tmp_path, trai
     save_file({"x": np.zeros(3)}, tmp_path / "other.safetensors")
     with pytest.raises(gn.ModelFileError, match="no glassnet document"):
         gn.load(tmp_path / "other.safetensors")
-    flipped = bytearray(data)
-    flipped[-4:] = b"\xff\xff\xff\x7f"  # a NaN in the last parameter
-    (tmp_path / "nan").write_bytes(bytes(flipped))
-    with pytest.raises(gn.ModelFileError, match="NaN or infinity"):
+    nan = _set("layers.0.b", np.full(8, np.nan, np.float32))  # checksums written to fit
+    rewrite(path, tmp_path / "nan", change=nan)
+    with pytest.raises(gn.ModelFileError, match="tensor 'layers.0.b' holds NaN or infinity"):
         gn.load(tmp_path / "nan")
     with pytest.raises(gn.ModelFileError, match="model file not found"):
         gn.load(tmp_path / "missing.safetensors")
@@ -314,13 +321,16 @@ def test_an_untrained_optimizer_may_have_no_state(tmp_path):
     assert loaded.optimizer_.iterations == 0 and loaded.optimizer_.state_arrays() == {}
 
 
-def test_format_versions_outside_1_to_2_are_refused(tmp_path, momentum_file):
+def test_format_versions_outside_1_to_3_are_refused(tmp_path, momentum_file):
     _, path = momentum_file
-    for version in (0, 3):
+    for version in (0, 4):
         document = read_document(path)
         document["format_version"] = version
         rewrite(path, tmp_path / "v", document=document)
-        with pytest.raises(gn.ModelFileError, match=f"has format version {version}; this "):
+        with pytest.raises(
+            gn.ModelFileError,
+            match=f"has format version {version}; this glassnet reads versions 1 to 3",
+        ):
             gn.load(tmp_path / "v")
 
 
@@ -685,3 +695,247 @@ def test_a_class_that_does_not_take_the_stored_config_is_a_model_file_error(tmp_
         gn.ModelFileError, match=re.escape("Flatten(**config) fails with config {'factor': 2.0}: ")
     ):
         gn.load(tmp_path / "m.safetensors", custom_objects={"Scale": gn.Flatten})
+
+
+# -- checked before believed: schema, shapes, checksums, regular files ----------------------
+def _load_error(path) -> str:
+    with pytest.raises(gn.ModelFileError) as info:
+        gn.load(path)
+    message = str(info.value)
+    assert "\n" not in message and message.startswith(f"'{path}'")
+    return message[len(f"'{path}'") :]
+
+
+def _edited(tmp_path, path, edit):
+    document = read_document(path)
+    edit(document)
+    rewrite(path, tmp_path / "edited", document=document)
+    return tmp_path / "edited"
+
+
+def _set_item(*keys_and_value):
+    *keys, key, value = keys_and_value
+
+    def edit(document):
+        for k in keys:
+            document = document[k]
+        document[key] = value
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (_set_item("training", 5), "$.training must be of JSON type object or null, got integer 5"),
+        (_set_item("history", "x"), "$.history must be of JSON type object or null, got string"),
+        (_set_item("history", "loss", ["x"]), "$.history.loss[0] must be of JSON type number"),
+        (_set_item("preprocessing", 5), "$.preprocessing must be null or object, got integer 5"),
+        (_set_item("layers", "x"), "$.layers must be of JSON type array, got string 'x'"),
+        (_set_item("input_shape", [2, -1]), "$.input_shape[1] = -1 breaks the rule minimum: 1"),
+        (_set_item("dtype", "int8"), "$.dtype = 'int8' breaks the rule enum"),
+        (
+            _set_item("training", "optimizer", "iterations", -1),
+            "$.training.optimizer.iterations = -1 breaks the rule minimum: 0",
+        ),
+        (
+            _set_item("layers", 0, "config", "units", "8"),
+            "$.layers[0].config.units must be of JSON type integer, got string '8'",
+        ),
+        (
+            _set_item("layers", 1, "config", "rate", 1.5),
+            "$.layers[1].config.rate = 1.5 breaks the rule exclusiveMaximum: 1",
+        ),
+        (
+            _set_item("layers", 0, "class", "D" * 5000),
+            "$.layers[0].class breaks the limit maxLength=200 (it has 5000)",
+        ),
+        (_set_item("evil", 1), "$ has fields this format does not have: ['evil']"),
+    ],
+)
+def test_the_document_is_checked_against_its_schema(tmp_path, trained, edit, message):
+    model, _, _ = trained
+    model.save(tmp_path / "m.safetensors")
+    edited = _edited(tmp_path, tmp_path / "m.safetensors", edit)
+    assert _load_error(edited).startswith(f" has an invalid model description: {message}")
+
+
+def test_values_from_the_file_are_echoed_at_most_100_characters(tmp_path, trained):
+    model, _, _ = trained
+    model.save(tmp_path / "m.safetensors")
+    edited = _edited(tmp_path, tmp_path / "m.safetensors", _set_item("history", "x" * 10_000))
+    message = _load_error(edited)
+    assert message.endswith("got string '" + "x" * 99 + "... (10002 characters)")
+    assert len(message) < 250
+
+
+@pytest.mark.parametrize(
+    "preprocessing, message",
+    [
+        ({"kind": "x"}, "unknown preprocessing kind 'x'; this glassnet knows: image, table"),
+        ({"kind": "table", "format_version": 1, "columns": 5}, "the model's preprocessing is"),
+        ({"kind": "image", "shape": [2], "evil": 1}, "the image preprocessing has unknown"),
+    ],
+)
+def test_whatever_the_preprocessing_refuses_is_a_model_file_error(
+    tmp_path, trained, preprocessing, message
+):
+    model, _, _ = trained
+    model.save(tmp_path / "m.safetensors")
+    edit = _set_item("preprocessing", preprocessing)
+    edited = _edited(tmp_path, tmp_path / "m.safetensors", edit)
+    assert _load_error(edited).startswith(f" has invalid preprocessing: {message}")
+
+
+def _raw_document(path, out, text):
+    """``path``'s tensors under a document given as raw text (no checksum: never reached)."""
+    from safetensors.numpy import load_file, save_file
+
+    save_file(load_file(path), out, metadata={"glassnet": text})
+
+
+def test_deep_nesting_is_an_error_not_a_recursion_error(tmp_path, trained):
+    model, _, _ = trained
+    model.save(tmp_path / "m.safetensors")
+    text = json.dumps(read_document(tmp_path / "m.safetensors"))
+    deep = text.replace('"history": {', '"history": {"x": ' + "[" * 2000 + "]" * 2000 + ", ")
+    _raw_document(tmp_path / "m.safetensors", tmp_path / "deep", deep)
+    message = _load_error(tmp_path / "deep")
+    # the document's object, the history's, then the 2,000 lists
+    assert (
+        message == ": its glassnet document is nested 2002 levels deep; a model file has at most 64"
+    )
+    # a bracket inside a string is no nesting; a deep header is refused as well
+    from glassnet.io.container import check_nesting
+
+    check_nesting(b'{"a": "[[[[[[[[\\"[[[[["}', "f", "header", limit=1)
+    header = b'{"a":' + b"[" * 2000 + b"]" * 2000 + b"}"
+    (tmp_path / "deep_header").write_bytes(len(header).to_bytes(8, "little") + header)
+    assert "its header is nested 2001 levels deep" in _load_error(tmp_path / "deep_header")
+
+
+@pytest.mark.parametrize("units", [20_000, 10**9])
+def test_huge_declared_layers_fail_before_anything_is_built(tmp_path, units):
+    import time
+    import tracemalloc
+
+    model = gn.Sequential([gn.Dense(8, activation="relu"), gn.Dense(8), gn.Dense(1)]).build((2,))
+    model.save(tmp_path / "m.safetensors")
+
+    def widen(document):
+        for layer in document["layers"][:2]:
+            layer["config"]["units"] = units
+
+    edited = _edited(tmp_path, tmp_path / "m.safetensors", widen)
+    assert edited.stat().st_size < 2_500  # a 2 KB file
+    tracemalloc.start()
+    start = time.perf_counter()
+    message = _load_error(edited)
+    seconds = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert message == (
+        f": layer 0 (Dense({units}, relu)) declares tensor 'layers.0.W' of shape (2, {units}) "
+        f"float32, but the file holds (2, 8) float32"
+    )
+    assert seconds < 0.5 and peak < 2_000_000, (seconds, peak)
+
+
+def test_a_flipped_bit_in_any_tensor_is_named(tmp_path, trained):
+    model, _, _ = trained
+    path = tmp_path / "m.safetensors"
+    model.save(path)
+    data = path.read_bytes()
+    body = 8 + int.from_bytes(data[:8], "little")
+    from safetensors import safe_open
+
+    with safe_open(path, "np") as f:
+        names = list(f.keys())
+    header = json.loads(data[8:body])
+    for name in names:
+        begin, end = header[name]["data_offsets"]
+        for position in (begin, end - 1):
+            flipped = bytearray(data)
+            flipped[body + position] ^= 0x01  # the lowest mantissa bit: a finite, close number
+            (tmp_path / "flipped").write_bytes(bytes(flipped))
+            assert _load_error(tmp_path / "flipped") == (
+                f": tensor '{name}' does not match its checksum: the file is corrupted"
+            )
+
+
+def test_an_edited_document_no_longer_matches_its_checksum(tmp_path, trained):
+    model, _, _ = trained
+    path = tmp_path / "m.safetensors"
+    model.save(path)
+    data = path.read_bytes()
+    assert data.count(b'\\"alpha\\": 0.01') == 1
+    edited = data.replace(b'\\"alpha\\": 0.01', b'\\"alpha\\": 0.03')
+    (tmp_path / "edited").write_bytes(edited)
+    assert _load_error(tmp_path / "edited") == (
+        ": its glassnet document does not match its checksum: the file is corrupted"
+    )
+
+
+def test_a_version_3_file_without_checksums_is_refused(tmp_path, trained):
+    from safetensors.numpy import load_file, save_file
+
+    model, _, _ = trained
+    model.save(tmp_path / "m.safetensors")
+    document = read_document(tmp_path / "m.safetensors")
+    tensors = load_file(tmp_path / "m.safetensors")
+    save_file(tensors, tmp_path / "bare", metadata={"glassnet": json.dumps(document)})
+    assert _load_error(tmp_path / "bare") == (
+        " is corrupted: its format version 3 document has no checksum"
+    )
+    document.pop("tensor_sha256")
+    metadata = integrity.sealed_metadata(document, tensors)
+    tensors["extra"] = np.zeros(2, np.float32)
+    save_file(tensors, tmp_path / "extra", metadata=metadata)
+    assert _load_error(tmp_path / "extra") == " is corrupted: tensor 'extra' has no checksum"
+
+
+def test_a_version_2_file_without_checksums_still_loads(tmp_path, trained):
+    model, X, _ = trained
+    model.save(tmp_path / "m.safetensors")
+    document = read_document(tmp_path / "m.safetensors")
+    document["format_version"] = 2
+    del document["tensor_sha256"]
+    rewrite(tmp_path / "m.safetensors", tmp_path / "v2", document=document)
+    assert np.array_equal(gn.load(tmp_path / "v2").predict(X), model.predict(X))
+    # saving it again writes the checksums of version 3
+    gn.load(tmp_path / "v2").save(tmp_path / "v3")
+    assert read_document(tmp_path / "v3")["format_version"] == 3
+    assert len(read_document(tmp_path / "v3")["tensor_sha256"]) == 2 * 3 * 3
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs and /dev/zero")
+def test_only_regular_files_are_opened_and_never_block(tmp_path):
+    import time
+
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "zero").symlink_to("/dev/zero")
+    (tmp_path / "folder").mkdir()
+    start = time.perf_counter()
+    for name, kind in [
+        ("fifo", "a FIFO (named pipe)"),
+        ("zero", "a character device"),
+        ("folder", "a folder"),
+    ]:
+        assert _load_error(tmp_path / name) == (
+            f" is {kind}, not a regular file: a model file must be a regular file"
+        )
+    assert time.perf_counter() - start < 1.0
+
+
+def test_reading_is_bounded(tmp_path, trained):
+    model, X, _ = trained
+    path = tmp_path / "m.safetensors"
+    model.save(path)
+    size = path.stat().st_size
+    with pytest.raises(gn.ModelFileError, match=f"is {size} bytes, more than the limit of 100 "):
+        gn.load(path, max_bytes=100)
+    assert np.array_equal(gn.load(path, max_bytes=size).predict(X), model.predict(X))
+    with pytest.raises(TypeError, match="^max_bytes must be an int, got float$"):
+        gn.load(path, max_bytes=1e9)
+    with pytest.raises(ValueError, match="^max_bytes must be >= 0, got -1$"):
+        gn.load(path, max_bytes=-1)

@@ -5,25 +5,33 @@ Layout::
     tensors   "layers.0.W", "layers.0.b", ...            the parameters (the model's slots)
               "optimizer/layers.0.W/m", ...              the optimizer's state, per parameter
                                                          (see glassnet.io.optimizer_state)
-    metadata  {"glassnet": "<JSON>"}                      the document below
+    metadata  {"glassnet": "<JSON>",                     the document below
+               "glassnet_sha256": "<hex>"}               the SHA-256 of that text
 
-    {"format": "glassnet", "format_version": 2, "glassnet_version": "...",
+    {"format": "glassnet", "format_version": 3, "glassnet_version": "...",
      "dtype": "float32", "input_shape": [2],
      "layers": [{"class": "Dense", "config": {...}}, ...],
      "training": {"loss": "mse", "optimizer": {"class": "SGD", "config": {...},
                                                 "iterations": 1000}},
      "history": {"loss": [...], ...},
-     "preprocessing": {...} or null}
+     "preprocessing": {...} or null,
+     "tensor_sha256": {"layers.0.W": "<hex>", ...}}
 
-Format version 1 (glassnet 0.1) differs only in the optimizer state: one flat vector per key,
-``optimizer/parameters/m``, the parameters in ``model.slots()`` order. Those files still load;
-their vectors are cut into per-parameter state.
+Format version 3 added the checksums (see :mod:`glassnet.io.integrity`). Version 2 files
+have neither; version 1 files (glassnet 0.1) also store the optimizer state as one flat
+vector per key, ``optimizer/parameters/m``, the parameters in ``model.slots()`` order. Both
+still load, checked like any other file except for the checksums they predate.
 
-Why safetensors: loading parses a JSON header and copies bytes — it never runs code, unlike
-pickle. Loading builds layers only from glassnet's own classes and the ``custom_objects`` the
-caller passes (see :mod:`glassnet.io.classes`; nothing is imported from a name in the file),
-and checks every tensor's name, shape and dtype against the rebuilt model, so a truncated,
-corrupted or foreign file raises :class:`ModelFileError` with a one-line reason.
+Why safetensors: loading parses a JSON header and reads bytes — it never runs code, unlike
+pickle. Nothing in the file is believed before it is checked, in this order: the file is a
+regular file under a size limit (:mod:`glassnet.io.container`); the header's nesting depth,
+then its tensor table against the file's bytes; the document's text against its checksum and
+its fields against the schema (:mod:`glassnet.io.schema`); every tensor's bytes against its
+checksum; the shapes the layers declare against the tensors (:mod:`glassnet.io.shapes`).
+Only then are layers built — from glassnet's own classes and the ``custom_objects`` the
+caller passes (:mod:`glassnet.io.classes`; nothing is imported from a name in the file) —
+and every tensor's name, shape and dtype checked against the rebuilt model. Any failure is
+a :class:`ModelFileError` with a one-line reason naming the file.
 
 Writes are atomic: the file is written to a temporary name in the same folder, flushed to
 disk and renamed over the target, so a crash never leaves a half-written model.
@@ -32,21 +40,21 @@ disk and renamed over the target, so a crash never leaves a half-written model.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 
-from glassnet.io import classes, optimizer_state
-from glassnet.io.errors import ModelFileError
+from glassnet.io import classes, container, integrity, optimizer_state, schema, shapes
+from glassnet.io.errors import ModelFileError, one_line, shown
 from glassnet.io.files import write_bytes
 from glassnet.io.preprocessing import preprocessing_from_dict, preprocessing_to_dict
 
 FORMAT = "glassnet"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+MAX_FILE_BYTES = container.MAX_FILE_BYTES
 
 
 def model_document(model) -> dict:
-    """The JSON-safe description of ``model`` (everything but the arrays)."""
+    """The JSON-safe description of ``model`` (everything but the arrays and checksums)."""
     from glassnet import __version__
 
     optimizer = model.optimizer_
@@ -73,7 +81,7 @@ def model_document(model) -> dict:
 
 
 def save_model(model, path) -> None:
-    """Write ``model`` to ``path`` atomically (see the module docstring).
+    """Write ``model`` to ``path`` atomically, with its checksums (see the module docstring).
 
     Raises
     ------
@@ -91,78 +99,84 @@ def save_model(model, path) -> None:
     tensors = {name: np.ascontiguousarray(p) for name, p, _ in model.slots()}
     if model.optimizer_ is not None:
         tensors.update(optimizer_state.state_tensors(model.optimizer_))
-    data = save(tensors, metadata={"glassnet": json.dumps(document, allow_nan=True)})
+    data = save(tensors, metadata=integrity.sealed_metadata(document, tensors))
     write_bytes(path, data, what="model")
 
 
-def load(path, *, custom_objects=None):
+def load(path, *, custom_objects=None, max_bytes: int = MAX_FILE_BYTES):
     """Read a model written by ``Sequential.save``. Runs no code from the file.
 
     Parameters
     ----------
     path : str or Path
-        The ``.safetensors`` file.
+        The ``.safetensors`` file; it must be a regular file (not a FIFO or a device).
     custom_objects : dict of str to class, optional
         The user's ``Layer`` and ``Activation`` subclasses the file names, by class name:
         ``custom_objects={"Scale": Scale}``. The file can only name them; it can never
         bring in a class of its own. A name given here wins over glassnet's class of the
         same name.
+    max_bytes : int, default 4 GiB
+        The largest file read; a larger one is refused before any of it is read.
 
     Raises
     ------
     TypeError
-        If ``custom_objects`` is not a dict of names to Layer or Activation subclasses.
+        If ``custom_objects`` is not a dict of names to Layer or Activation subclasses, or
+        ``max_bytes`` is not an int.
+    ValueError
+        If ``max_bytes`` is negative.
     ModelFileError
-        If the file is missing, truncated, corrupted, not a glassnet model, or names a
-        custom class that ``custom_objects`` does not hold.
+        If the file is missing, not a regular file, too large, truncated, corrupted (its
+        checksums do not match), not a glassnet model, describes a model its tensors do not
+        fit, or names a custom class that ``custom_objects`` does not hold.
     """
-    from safetensors import SafetensorError
-    from safetensors.numpy import load as load_bytes
-
     custom_objects = classes.check_custom_objects(custom_objects)
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ModelFileError(f"model file not found: {str(path)!r}") from None
-    except OSError as exc:
-        raise ModelFileError(f"cannot read model file {str(path)!r}: {exc.strerror}") from None
-    where = f"{str(path)!r}"
-    document = _read_document(data, where)
-    try:
-        tensors = load_bytes(data)
-    except (SafetensorError, ValueError, OverflowError) as exc:
-        raise ModelFileError(f"{where} is corrupted or truncated: {exc}") from None
+    if not isinstance(max_bytes, int) or isinstance(max_bytes, bool):
+        raise TypeError(f"max_bytes must be an int, got {type(max_bytes).__name__}")
+    if max_bytes < 0:
+        raise ValueError(f"max_bytes must be >= 0, got {max_bytes}")
+    where = repr(str(path))
+    data = container.read_regular_file(path, where, max_bytes)
+    header, body = container.read_header(data, where)
+    document = read_document(header.get("__metadata__"), where)
+    table = container.tensor_table(header, len(data) - body, where)
+    if "tensor_sha256" in document:
+        integrity.check_tensors(data, body, table, document["tensor_sha256"], where)
+    tensors = container.tensor_views(data, body, table)
     return model_from_document(document, tensors, where, custom_objects=custom_objects)
 
 
-def _read_document(data: bytes, where: str) -> dict:
-    """The glassnet JSON document from a safetensors header (checked, not trusted)."""
-    if len(data) < 8:
-        raise ModelFileError(f"{where} is not a glassnet model file (too short)")
-    header_len = int.from_bytes(data[:8], "little")
-    if header_len <= 0 or header_len > 100_000_000 or data[8:9] != b"{":
-        raise ModelFileError(f"{where} is not a glassnet model file")
-    if 8 + header_len > len(data):
-        raise ModelFileError(
-            f"{where} is truncated: its header needs {header_len} bytes, the "
-            f"file has {len(data) - 8} after the length"
-        )
-    try:
-        header = json.loads(data[8 : 8 + header_len])
-        document = json.loads(header["__metadata__"]["glassnet"])
-    except (ValueError, KeyError, TypeError):
+def read_document(metadata, where: str) -> dict:
+    """The glassnet document from a safetensors header's metadata: its nesting, format,
+    version, checksum and schema checked, in that order (see the module docstring)."""
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("glassnet"), str):
         raise ModelFileError(
             f"{where} is not a glassnet model file (no glassnet document in its header)"
-        ) from None
+        )
+    text = metadata["glassnet"]
+    container.check_nesting(text.encode("utf-8", "surrogatepass"), where, "glassnet document")
+    try:
+        document = json.loads(text)
+    except ValueError:
+        raise ModelFileError(f"{where} is corrupted: its glassnet document is not JSON") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ModelFileError(f"{where} is not a glassnet model file")
     version = document.get("format_version")
-    if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
+    if type(version) is not int or not 1 <= version <= FORMAT_VERSION:
         raise ModelFileError(
-            f"{where} has format version {version!r}; this glassnet reads "
+            f"{where} has format version {shown(version)}; this glassnet reads "
             f"versions 1 to {FORMAT_VERSION}: upgrade glassnet"
         )
+    integrity.check_document(metadata, version, where)
+    schema.check(document, version, where, "model description")
+    builtin = classes.builtin_layers()
+    for index, entry in enumerate(document["layers"]):
+        name = entry["class"]
+        if entry.get("custom") or name not in builtin:
+            continue
+        key = name if name in schema.BUILTIN_CONFIGS else "activation"
+        path = f"$.layers[{index}].config"
+        schema.check(entry["config"], key, where, "model description", path)
     return document
 
 
@@ -177,22 +191,32 @@ def model_from_document(
     try:
         layers = [classes.build_layer(e, custom_objects, where) for e in document["layers"]]
         model = Sequential(layers, dtype=document["dtype"])
-        input_shape = document["input_shape"]
-        if input_shape is not None:
-            model.build(tuple(input_shape), rng=0)
+        input_shape = tuple(document["input_shape"])
+        shapes.check_declared_shapes(layers, input_shape, model.dtype, tensors, where)
+        model.build(input_shape, rng=0)
         model.history = callbacks.History(document.get("history") or {})
-        model.preprocessing = preprocessing_from_dict(document.get("preprocessing"))
-        training = document.get("training") or {}
     except ModelFileError:
         raise
     except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"{where} has an invalid model description: {exc}") from None
+        raise ModelFileError(f"{where} has an invalid model description: {one_line(exc)}") from None
+    model.preprocessing = _preprocessing(document.get("preprocessing"), where)
     for name, value in tensors.items():
         if value.dtype.kind == "f" and not np.isfinite(value).all():
             raise ModelFileError(f"{where}: tensor {name!r} holds NaN or infinity")
     _copy_parameters(model, tensors, where)
+    training = document.get("training") or {}
     _restore_training(model, training, tensors, document["format_version"], where)
     return model
+
+
+def _preprocessing(description, where: str):
+    """The stored preprocessing object; whatever its ``from_dict`` raises on a bad
+    description (ValueError by contract; the rest from reading a malformed dict) is a
+    ModelFileError."""
+    try:
+        return preprocessing_from_dict(description)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise ModelFileError(f"{where} has invalid preprocessing: {one_line(exc)}") from None
 
 
 def _copy_parameters(model, tensors: dict, where: str) -> None:
