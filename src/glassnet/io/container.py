@@ -130,7 +130,8 @@ def read_header(data: bytes, where: str) -> tuple[dict, int]:
         header = json.loads(raw)
     except ValueError as exc:  # also UnicodeDecodeError and over-long integers
         raise ModelFileError(
-            f"{where} is corrupted: its header is not valid JSON ({shown(str(exc), 80)})"
+            f"{where} is not a glassnet model file (its header is not valid JSON: "
+            f"{shown(str(exc), 80)})"
         ) from None
     if not isinstance(header, dict):
         raise ModelFileError(f"{where} is not a glassnet model file")
