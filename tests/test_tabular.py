@@ -275,7 +275,7 @@ def test_option_checks():
     with pytest.raises(ValueError, match="hidden must be sizes separated by commas"):
         tabular.parse_hidden("64,x")
     assert tabular.parse_hidden("none") == () and tabular.parse_hidden(" 8, 4") == (8, 4)
-    with pytest.raises(ValueError, match="hidden layer sizes must be integers >= 1, got 0"):
+    with pytest.raises(ValueError, match="^hidden must be >= 1, got 0$"):
         tabular.train("xor.csv", "y", hidden=(0,), out=False)
     with pytest.raises(ValueError, match="epochs must be >= 1, got 0"):
         tabular.train("xor.csv", "y", epochs=0, out=False)

@@ -86,6 +86,28 @@ def check_bool(name, value) -> bool:
     return bool(value)
 
 
+def check_hidden_sizes(name, value) -> tuple[int, ...]:
+    """Hidden-layer sizes: one integer or a sequence of integers, each >= 1, as a tuple.
+
+    ``()`` means no hidden layer. A string is refused, not split: a front end that reads
+    ``"64,32"`` parses it first (:func:`glassnet.tabular.parse_hidden`).
+
+    >>> check_hidden_sizes("hidden", [64, 32])
+    (64, 32)
+    >>> check_hidden_sizes("hidden_layer_sizes", 100)
+    (100,)
+    """
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = (value,)
+    if isinstance(value, str) or not hasattr(value, "__iter__"):
+        raise InputTypeError(
+            "{name} must be an integer or a sequence of integers, got {value!r}",
+            name=Param(name),
+            value=value,
+        )
+    return tuple(check_int(name, units, minimum=1) for units in value)
+
+
 def check_float_dtype(name, value, *, none_allowed=False) -> np.dtype:
     """``"float32"`` or ``"float64"`` (or the NumPy types), as a dtype. (The caller handles
     None when ``none_allowed``; the flag only completes the message.)"""

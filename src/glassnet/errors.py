@@ -90,6 +90,13 @@ class InputTypeError(InputError, TypeError):
     """A value the caller passed has the wrong type."""
 
 
+class OnnxExportError(InputValueError):
+    """The model (a layer, an activation, its preprocessing) cannot be expressed in ONNX.
+
+    Defined here, with the other input errors, so that a preprocessing class can refuse an
+    export without importing the exporter (:mod:`glassnet.io.onnx` re-exports it)."""
+
+
 class _Spelled(str):
     """A spelled parameter: its ``repr`` is itself, so ``{p!r}`` in a template is harmless."""
 

@@ -61,7 +61,7 @@ from pathlib import Path
 import numpy as np
 
 from glassnet._validation import check_bool, check_float_dtype, check_int
-from glassnet.errors import InputValueError
+from glassnet.errors import OnnxExportError
 from glassnet.io.files import write_bytes
 
 #: the opset written by default: supported by every ONNX Runtime since 1.12 (2022)
@@ -71,10 +71,6 @@ MIN_OPSET = 13
 
 INPUT_NAME = "input"
 OUTPUT_NAME = "output"
-
-
-class OnnxExportError(InputValueError):
-    """The model (a layer, an activation, its preprocessing) cannot be expressed in ONNX."""
 
 
 def export_onnx(

@@ -12,10 +12,20 @@ has the same interface:
   ``onnx_postprocess`` and ``onnx_metadata`` (the defaults here add nothing to the graph).
 
 :func:`preprocessing_from_dict` is the only place that reads ``"kind"``.
+
+Why a registry: this module is the bottom of the preprocessing code and imports none of the
+concrete classes (they import it, for the base class). A class joins :data:`_KINDS` when it is
+defined (``__init_subclass__``), that is when its module is imported. The modules of the kinds
+glassnet ships are named in :data:`SHIPPED_KINDS` — names, not imports — and imported the
+first time a stored description names them (:func:`preprocessing_class`): a lazy dispatch, so that
+loading a model file never needs the table code unless the file holds a table, and no import
+runs in a circle. A file can name only the shipped kinds, or a subclass the running program
+itself defined; nothing else is ever built.
 """
 
 from __future__ import annotations
 
+import importlib
 from abc import ABC, abstractmethod
 from typing import ClassVar
 
@@ -24,6 +34,17 @@ class Preprocessing(ABC):
     """The interface every kind of stored preprocessing has (see the module docstring)."""
 
     kind: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        """A subclass that names its ``kind`` joins the registry (one class per kind)."""
+        super().__init_subclass__(**kwargs)
+        kind = cls.__dict__.get("kind")
+        if kind is None:
+            return
+        taken = _KINDS.get(kind)
+        if taken is not None and _name(taken) != _name(cls):  # the same class again: a reload
+            raise TypeError(f"preprocessing kind {kind!r} is already taken by {_name(taken)}")
+        _KINDS[kind] = cls
 
     @abstractmethod
     def to_dict(self) -> dict:
@@ -56,12 +77,34 @@ class Preprocessing(ABC):
         return {}
 
 
-def preprocessing_kinds() -> dict[str, type[Preprocessing]]:
-    """Every kind a model file may name, to its class. Nothing outside it is ever built."""
-    from glassnet.datasets.images import ImagePreprocessing
-    from glassnet.tabular.preprocessing import TablePreprocessor
+#: the kinds glassnet ships -> the module that defines each (imported when first needed)
+SHIPPED_KINDS = {
+    "image": "glassnet.datasets.images.preprocessing",
+    "table": "glassnet.tabular.preprocessing",
+}
 
-    return {cls.kind: cls for cls in (TablePreprocessor, ImagePreprocessing)}
+#: kind -> class, filled by :meth:`Preprocessing.__init_subclass__`
+_KINDS: dict[str, type[Preprocessing]] = {}
+
+
+def _name(cls) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def preprocessing_class(kind) -> type[Preprocessing]:
+    """The class of ``kind``; a shipped kind's module is imported now if it was not yet.
+
+    Raises
+    ------
+    ValueError
+        ``kind`` is none of the shipped kinds nor a kind the running program defined.
+    """
+    if isinstance(kind, str) and kind in SHIPPED_KINDS:
+        importlib.import_module(SHIPPED_KINDS[kind])
+    if not isinstance(kind, str) or kind not in _KINDS:
+        known = ", ".join(sorted(set(SHIPPED_KINDS) | set(_KINDS)))
+        raise ValueError(f"unknown preprocessing kind {kind!r}; this glassnet knows: {known}")
+    return _KINDS[kind]
 
 
 def preprocessing_from_dict(d) -> Preprocessing | None:
@@ -77,13 +120,7 @@ def preprocessing_from_dict(d) -> Preprocessing | None:
         return None
     if not isinstance(d, dict):
         raise ValueError(f"the stored preprocessing must be a dict, got {type(d).__name__}")
-    kinds = preprocessing_kinds()
-    kind = d.get("kind")
-    if kind not in kinds:
-        raise ValueError(
-            f"unknown preprocessing kind {kind!r}; this glassnet knows: {', '.join(sorted(kinds))}"
-        )
-    return kinds[kind].from_dict(d)
+    return preprocessing_class(d.get("kind")).from_dict(d)
 
 
 def preprocessing_to_dict(preprocessing) -> dict | None:

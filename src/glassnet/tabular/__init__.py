@@ -3,11 +3,16 @@
 =================  ==========================================================================
 module             what it holds
 =================  ==========================================================================
-``pipeline``       :func:`train`: options, network, early stopping, the saved model
-``table``          the training table: reading, missing values, the task, the split
+``pipeline``       :func:`train`: its options checked, the network, early stopping, the saved
+                   model
+``table``          the training table: reading, missing values, the task, the split, the
+                   preprocessing learned (:func:`~table.prepare_table`)
 ``preprocessing``  :class:`TablePreprocessor` (made of the estimators in ``encoders``)
+``encoders``       the small estimators: standardiser, one-hot, label encoder, imputer
+``onnx_steps``     the table preprocessing's ONNX hooks (imputation, standardisation nodes)
 ``predict``        :func:`predict`, :func:`evaluate`, :func:`load_model`, :func:`write_csv`
-``report``         :class:`TrainResult`, :class:`EvaluateResult` and their text and plots
+``report``         the plan told before training; :class:`TrainResult`,
+                   :class:`EvaluateResult` and their text and plots
 ``card``           :func:`describe`: what ``glassnet summary`` prints about a model
 ``columns``        task detection and the wording of columns, rows and missing values
 =================  ==========================================================================

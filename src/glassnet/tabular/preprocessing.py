@@ -27,6 +27,7 @@ from glassnet.tabular.encoders import (
     _row_label,
     _show,
 )
+from glassnet.tabular.onnx_steps import TableOnnxSteps
 from glassnet.training.heads import TASKS, decode, probabilities
 
 FORMAT_VERSION = 1
@@ -40,10 +41,35 @@ __all__ = [
     "Standardizer",
     "TablePreprocessor",
     "UnknownLabelError",
+    "check_impute",
+    "check_task",
 ]
 
 
-class TablePreprocessor(Preprocessing):
+def check_task(task) -> str:
+    """``"classification"`` or ``"regression"``; anything else is refused by name."""
+    if task not in TASKS:
+        raise InputValueError(
+            "{task} must be 'classification' or 'regression', got {value!r}",
+            task=Param("task"),
+            value=task,
+        )
+    return task
+
+
+def check_impute(impute) -> str | None:
+    """None (a missing value is an error) or one of :data:`IMPUTE_STRATEGIES`."""
+    if impute is not None and impute not in IMPUTE_STRATEGIES:
+        raise InputValueError(
+            "{impute} must be one of {choices}, got {value!r}",
+            impute=Param("impute"),
+            choices=", ".join(IMPUTE_STRATEGIES),
+            value=impute,
+        )
+    return impute
+
+
+class TablePreprocessor(TableOnnxSteps, Preprocessing):
     """A table's feature and target columns -> the network's inputs and targets, and back.
 
     Parameters
@@ -65,19 +91,8 @@ class TablePreprocessor(Preprocessing):
     kind = "table"
 
     def __init__(self, columns, target, task, *, impute=None) -> None:
-        if task not in TASKS:
-            raise InputValueError(
-                "{task} must be 'classification' or 'regression', got {value!r}",
-                task=Param("task"),
-                value=task,
-            )
-        if impute is not None and impute not in IMPUTE_STRATEGIES:
-            raise InputValueError(
-                "{impute} must be one of {choices}, got {value!r}",
-                impute=Param("impute"),
-                choices=", ".join(IMPUTE_STRATEGIES),
-                value=impute,
-            )
+        task = check_task(task)
+        impute = check_impute(impute)
         self.columns = [(str(name), kind) for name, kind in columns]
         for name, kind in self.columns:
             if kind not in ("numeric", "categorical"):
@@ -341,73 +356,3 @@ class TablePreprocessor(Preprocessing):
                 f"{info.get('validation_rows')} validation rows, seed {info.get('seed')}{ignored}"
             )
         return lines
-
-    def onnx_input_shape(self, model) -> tuple:
-        """``(n_columns,)``: the graph takes the raw numeric columns. A text column (one-hot
-        encoding is not expressed in ONNX) or a network of another input size raises."""
-        from glassnet.io.onnx import OnnxExportError
-
-        advice = (
-            "; pass {network_only} to export the network alone, whose input is then the "
-            "encoded, standardised matrix (see glassnet.io.onnx)"
-        )
-        network_only = Param("preprocessing", False)
-        text = [name for name, kind in self.columns if kind != "numeric"]
-        if text:
-            raise OnnxExportError(
-                "the model's preprocessing one-hot encodes the text column{s} {names}, which "
-                "this export does not express in ONNX (only numeric standardisation and "
-                "imputation)" + advice,
-                s="s" if len(text) > 1 else "",
-                names=", ".join(map(repr, text)),
-                network_only=network_only,
-            )
-        if len(model.input_shape) != 1 or self.n_inputs != model.input_shape[0]:
-            raise OnnxExportError(
-                "the model's preprocessing makes {n} inputs but the network expects inputs "
-                "of shape {shape}" + advice,
-                n=self.n_inputs,
-                shape=tuple(model.input_shape),
-                network_only=network_only,
-            )
-        return (len(self.columns),)
-
-    def onnx_preprocess(self, graph, x: str) -> str:
-        """Fill missing values (where a fill was learned), then ``(x - mean) / scale``."""
-        fill = np.array([self.fills_.get(name, np.nan) for name, _ in self.columns], dtype=float)
-        if not np.isnan(fill).all():
-            # A column without a fill keeps its NaN: Where puts the fill's NaN back in its place.
-            missing = graph.node("IsNaN", [x], "preprocessing.missing")
-            fills = graph.constant("preprocessing.fill", fill)
-            x = graph.node("Where", [missing, fills, x], "preprocessing.filled")
-        mean = graph.constant("preprocessing.mean", self.standardizer_.mean_)
-        x = graph.node("Sub", [x, mean], "preprocessing.centred")
-        scale = graph.constant("preprocessing.scale", self.standardizer_.scale_)
-        return graph.node("Div", [x, scale], "preprocessing.standardised")
-
-    def onnx_postprocess(self, graph, y: str) -> str:
-        """Regression: the network predicts the standardised target; ``y * scale + mean``
-        gives its units. Classification: the probabilities pass through."""
-        if self.task != "regression":
-            return y
-        scale = graph.constant("target.scale", self.target_scaler_.scale_)
-        y = graph.node("Mul", [y, scale], "target.scaled")
-        mean = graph.constant("target.mean", self.target_scaler_.mean_)
-        return graph.node("Add", [y, mean], "target.value")
-
-    def onnx_metadata(self, *, included: bool) -> dict[str, str]:
-        import json
-
-        d = self.to_dict()
-        props = {
-            "inputs": json.dumps(d["inputs"]),
-            "columns": json.dumps([name for name, _ in self.columns]),
-            "preprocessing": ("included" if included else "not included") + ": " + json.dumps(d),
-        }
-        if self.classes:
-            props["labels"] = json.dumps(self.classes)
-        elif included:
-            props["output"] = "the predicted target, in its own units"
-        else:
-            props["output"] = "the standardised target (see target_standardize)"
-        return props

@@ -1,8 +1,10 @@
-"""What a run tells its user: the results of training and evaluation, as text and pictures.
+"""What a run tells its user: its plan, the results of training and evaluation, as text and
+pictures.
 
-:class:`TrainResult` and :class:`EvaluateResult` hold the numbers; ``format_*`` turn them
-into the tables ``glassnet train`` and ``glassnet evaluate`` print; :func:`plot_report`
-draws the training report.
+:func:`plan_lines` is what ``train`` tells before training; :class:`TrainResult` and
+:class:`EvaluateResult` hold the numbers; ``format_*`` turn them into the tables
+``glassnet train`` and ``glassnet evaluate`` print; :func:`plot_report` draws the training
+report.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from glassnet.tabular.columns import name_of
 from glassnet.training.heads import decode
 from glassnet.training.metrics import confusion_matrix
 
@@ -24,6 +27,46 @@ METRIC_NAMES = {
     "mae": "MAE",
     "r2": "R²",
 }
+
+
+LOSS_NAMES = {
+    "bce": "binary cross-entropy",
+    "cross_entropy": "cross-entropy",
+    "mse": "mean-squared-error (on the standardised target)",
+}
+
+
+def plan_lines(table, model, optimizer, options) -> list[str]:
+    """What training is about to do: data, task, split, network, notes (one line each).
+
+    ``table`` is the :class:`~glassnet.tabular.table.TrainingTable`, ``options`` the checked
+    options of ``train`` (``seed``, ``batch_size``, ``epochs``)."""
+    pre = table.pre
+    n_train, n_val = len(table.train_idx), len(table.val_idx)
+    if pre.task == "classification":
+        what = f"classification, {len(pre.classes)} classes ({', '.join(pre.classes)})"
+    else:
+        what = f"regression of {pre.target!r}"
+    stratified = " (stratified)" if pre.task == "classification" and n_val else ""
+    return [
+        f"data: {name_of(table.data)}, {len(table.frame)} rows; {len(table.features)} feature "
+        f"columns -> {pre.n_inputs} inputs",
+        f"task: {what}{' (detected)' if table.detected else ''}",
+        f"split: {n_train} training rows, {n_val} validation rows{stratified}, seed {options.seed}",
+        f"network: {architecture(model, pre.n_inputs)}; {type(optimizer).__name__} "
+        f"(learning rate {optimizer.learning_rate:g}), {LOSS_NAMES[table.head.loss]} loss, "
+        f"batches of {options.batch_size}, up to {options.epochs} epochs",
+        *(f"note: {note}" for note in table.notes),
+    ]
+
+
+def architecture(model, n_inputs) -> str:
+    """``"4 -> 64 relu -> 32 relu -> 3 softmax (2,499 parameters)"``."""
+    parts = [str(n_inputs)]
+    for layer in model.layers:
+        act = layer.activation.name
+        parts.append(f"{layer.units}" + ("" if act == "identity" else f" {act}"))
+    return f"{' -> '.join(parts)} ({model.n_params:,} parameters)"
 
 
 @dataclass

@@ -1,10 +1,13 @@
 """The training table: read and typed, its missing values dealt with (never silently), its
-task decided, and its rows split into training and validation.
+task decided, its rows split into training and validation, its preprocessing learned.
 
-These are the first steps of :func:`glassnet.tabular.train`.
+These are the first steps of :func:`glassnet.tabular.train`, which :func:`prepare_table`
+runs in order; :class:`TrainingTable` holds what they make.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -12,11 +15,64 @@ from glassnet.datasets import tabular as tables
 from glassnet.errors import InputValueError, Param
 from glassnet.tabular.columns import check_columns, detect_task, labels_of, missing_of, name_of
 from glassnet.tabular.encoders import IMPUTE_STRATEGIES
+from glassnet.tabular.preprocessing import TablePreprocessor
 from glassnet.training.batches import stratified_holdout
+from glassnet.training.heads import Head, head_for
 
 DEFAULT_VALIDATION_SPLIT = 0.2
 #: below this many rows the whole table trains: a handful of validation rows says nothing
 MIN_ROWS_FOR_VALIDATION = 20
+
+
+@dataclass
+class TrainingTable:
+    """The rows a network learns from: typed, split, with the preprocessing learned on the
+    training rows."""
+
+    data: object  # the path, or the shipped table's name, as given
+    frame: object  # pandas DataFrame: the feature columns and the target, typed
+    features: list[str]
+    labels: np.ndarray  # label strings (classification) or floats (regression), one per row
+    detected: bool  # the task was detected from the target rather than given
+    n_read: int  # rows in the file, before any was dropped
+    train_idx: np.ndarray  # positions in ``frame`` of the training rows
+    val_idx: np.ndarray  # and of the validation rows (maybe none)
+    pre: TablePreprocessor
+    notes: list[str]
+
+    @property
+    def head(self) -> Head:
+        """The output layer and loss for the table's task and classes."""
+        return head_for(self.pre.task, len(self.pre.classes) if self.pre.classes else 1)
+
+    def inputs(self, rows) -> np.ndarray:
+        """The network's input matrix for the rows at positions ``rows``."""
+        return self.pre.transform(self.frame.iloc[rows])
+
+    def targets(self, rows) -> np.ndarray:
+        """What the loss expects for those rows (class codes, or the standardised target)."""
+        return self.pre.transform_target(self.labels[rows])
+
+
+def prepare_table(data, target, ignore, impute, options) -> TrainingTable:
+    """Read ``data``, decide the task, split off the validation rows and learn the
+    preprocessing on the training rows.
+
+    ``options`` are ``train``'s checked options: ``task`` (None: detect it),
+    ``drop_missing``, ``split`` (the validation share; None: see :func:`split_rows`) and
+    ``rng``.
+    """
+    frame, features, kinds, n_read, notes = training_table(
+        data, target, ignore, options.task, impute, options.drop_missing
+    )
+    task, labels, detected = task_and_labels(frame, target, options.task)
+    train_idx, val_idx = split_rows(labels, task, options.split, options.rng, notes)
+    pre = TablePreprocessor([(c, kinds[c]) for c in features], target, task, impute=impute)
+    pre.fit(frame.iloc[train_idx], labels[train_idx])
+    note_identifiers(pre, len(train_idx), notes)
+    return TrainingTable(
+        data, frame, features, labels, detected, n_read, train_idx, val_idx, pre, notes
+    )
 
 
 def training_table(data, target, ignore, task, impute, drop_missing):

@@ -1,0 +1,92 @@
+"""The ONNX side of a table's preprocessing: imputation and standardisation as graph nodes.
+
+:class:`TableOnnxSteps` holds the ONNX hooks of the stored-preprocessing interface
+(:class:`glassnet.io.preprocessing.Preprocessing`) for
+:class:`~glassnet.tabular.preprocessing.TablePreprocessor`, which inherits them: the graph
+takes the raw numeric columns, fills the missing values a fill was learned for, standardises
+them as ``(x - mean) / scale`` and, for regression, maps the standardised prediction back to
+the target's units. One-hot encoding of text columns is not expressed in ONNX: such a
+preprocessing refuses the export (:class:`glassnet.errors.OnnxExportError`) and says how to
+export the network alone.
+
+The hooks read the fitted state of the preprocessor (``columns``, ``fills_``,
+``standardizer_``, ``target_scaler_``, ``task``, ``n_inputs``, ``classes``, ``to_dict``).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from glassnet.errors import OnnxExportError, Param
+
+
+class TableOnnxSteps:
+    """The ONNX hooks of :class:`~glassnet.tabular.preprocessing.TablePreprocessor`."""
+
+    def onnx_input_shape(self, model) -> tuple:
+        """``(n_columns,)``: the graph takes the raw numeric columns. A text column (one-hot
+        encoding is not expressed in ONNX) or a network of another input size raises."""
+        advice = (
+            "; pass {network_only} to export the network alone, whose input is then the "
+            "encoded, standardised matrix (see glassnet.io.onnx)"
+        )
+        network_only = Param("preprocessing", False)
+        text = [name for name, kind in self.columns if kind != "numeric"]
+        if text:
+            raise OnnxExportError(
+                "the model's preprocessing one-hot encodes the text column{s} {names}, which "
+                "this export does not express in ONNX (only numeric standardisation and "
+                "imputation)" + advice,
+                s="s" if len(text) > 1 else "",
+                names=", ".join(map(repr, text)),
+                network_only=network_only,
+            )
+        if len(model.input_shape) != 1 or self.n_inputs != model.input_shape[0]:
+            raise OnnxExportError(
+                "the model's preprocessing makes {n} inputs but the network expects inputs "
+                "of shape {shape}" + advice,
+                n=self.n_inputs,
+                shape=tuple(model.input_shape),
+                network_only=network_only,
+            )
+        return (len(self.columns),)
+
+    def onnx_preprocess(self, graph, x: str) -> str:
+        """Fill missing values (where a fill was learned), then ``(x - mean) / scale``."""
+        fill = np.array([self.fills_.get(name, np.nan) for name, _ in self.columns], dtype=float)
+        if not np.isnan(fill).all():
+            # A column without a fill keeps its NaN: Where puts the fill's NaN back in its place.
+            missing = graph.node("IsNaN", [x], "preprocessing.missing")
+            fills = graph.constant("preprocessing.fill", fill)
+            x = graph.node("Where", [missing, fills, x], "preprocessing.filled")
+        mean = graph.constant("preprocessing.mean", self.standardizer_.mean_)
+        x = graph.node("Sub", [x, mean], "preprocessing.centred")
+        scale = graph.constant("preprocessing.scale", self.standardizer_.scale_)
+        return graph.node("Div", [x, scale], "preprocessing.standardised")
+
+    def onnx_postprocess(self, graph, y: str) -> str:
+        """Regression: the network predicts the standardised target; ``y * scale + mean``
+        gives its units. Classification: the probabilities pass through."""
+        if self.task != "regression":
+            return y
+        scale = graph.constant("target.scale", self.target_scaler_.scale_)
+        y = graph.node("Mul", [y, scale], "target.scaled")
+        mean = graph.constant("target.mean", self.target_scaler_.mean_)
+        return graph.node("Add", [y, mean], "target.value")
+
+    def onnx_metadata(self, *, included: bool) -> dict[str, str]:
+        d = self.to_dict()
+        props = {
+            "inputs": json.dumps(d["inputs"]),
+            "columns": json.dumps([name for name, _ in self.columns]),
+            "preprocessing": ("included" if included else "not included") + ": " + json.dumps(d),
+        }
+        if self.classes:
+            props["labels"] = json.dumps(self.classes)
+        elif included:
+            props["output"] = "the predicted target, in its own units"
+        else:
+            props["output"] = "the standardised target (see target_standardize)"
+        return props
