@@ -42,6 +42,8 @@ _NUMBERS = {
     "additionalProperties": {"type": ["number", "boolean", "null"]},
 }
 
+_NAMED = {**_NUMBERS, "properties": {"name": _NAME}, "required": ["name"]}  # {"name": ..., k: 1}
+
 # any JSON value, bounded in size (its depth is bounded before parsing)
 _VALUE = {
     "anyOf": [
@@ -66,7 +68,7 @@ _CONFIG = {
 _ACTIVATION = {
     "anyOf": [
         _NAME,
-        {**_NUMBERS, "properties": {"name": _NAME}, "required": ["name"]},
+        _NAMED,
         {
             "type": "object",
             "properties": {"class": _NAME, "config": _CONFIG},
@@ -79,7 +81,7 @@ _ACTIVATION = {
 _INIT = {
     "anyOf": [
         _NAME,
-        {**_NUMBERS, "properties": {"name": _NAME}, "required": ["name"]},
+        _NAMED,
         {"type": "array", "prefixItems": [_NAME, _NUMBERS], "minItems": 2, "maxItems": 2},
     ]
 }
@@ -139,7 +141,7 @@ _OPTIMIZER = {
 _TRAINING = {
     "type": ["object", "null"],
     "properties": {
-        "loss": {"anyOf": [{"type": "null"}, _NAME, {**_NUMBERS, "required": ["name"]}]},
+        "loss": {"anyOf": [{"type": "null"}, _NAME, _NAMED]},
         "optimizer": {"anyOf": [{"type": "null"}, _OPTIMIZER]},
     },
     "additionalProperties": False,
