@@ -14,7 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils._param_validation import InvalidParameterError
 
-from glassnet._validation import check_bool, check_float_dtype, check_int, check_real
+from glassnet._validation import (
+    check_bool,
+    check_float_dtype,
+    check_hidden_sizes,
+    check_int,
+    check_real,
+)
 from glassnet.nn.activations import get_activation
 from glassnet.training.optimizers import OPTIMIZERS
 
@@ -49,7 +55,7 @@ def check_settings(estimator) -> Settings:
     with glassnet's one-line message naming the parameter and the value.
     """
     try:
-        sizes = _check_sizes(estimator.hidden_layer_sizes)
+        sizes = check_hidden_sizes("hidden_layer_sizes", estimator.hidden_layer_sizes)
         n_hidden = len(sizes)
         return Settings(
             hidden_layer_sizes=sizes,
@@ -81,16 +87,6 @@ def check_settings(estimator) -> Settings:
 
 
 # -- checks of single hyper-parameters ----------------------------------------------------------
-def _check_sizes(value) -> tuple[int, ...]:
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        value = (value,)
-    if isinstance(value, str) or not hasattr(value, "__iter__"):
-        raise TypeError(
-            f"hidden_layer_sizes must be an integer or a sequence of integers, got {value!r}"
-        )
-    return tuple(check_int("hidden_layer_sizes", v, minimum=1) for v in value)
-
-
 def _per_layer(name, value, n_layers, check) -> tuple:
     """One value for every hidden layer, or a list with one per layer, each checked."""
     if isinstance(value, list | tuple):
