@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 
-from glassnet.io.errors import ModelFileError
+from glassnet.io.errors import ModelFileError, one_line, shown
 from glassnet.nn import activations, conv, layers, pooling
 
 
@@ -128,7 +128,7 @@ def _resolve(name, custom: bool, kind: str, custom_objects: dict[str, type], whe
     """The class the entry names: the caller's, else glassnet's own; never an import."""
     base = activations.Activation if kind == "activation" else layers.Layer
     if not isinstance(name, str):
-        raise ModelFileError(f"{where} names a {kind} class that is not a string: {name!r}")
+        raise ModelFileError(f"{where} names a {kind} class that is not a string: {shown(name)}")
     if name in custom_objects:
         cls = custom_objects[name]
         if not issubclass(cls, base):
@@ -144,17 +144,20 @@ def _resolve(name, custom: bool, kind: str, custom_objects: dict[str, type], whe
         )
     cls = None if custom else builtin_layers().get(name)
     if cls is None or not issubclass(cls, base):
-        raise ModelFileError(f"{where} names an unknown {kind} {name!r}")
+        raise ModelFileError(f"{where} names an unknown {kind} {shown(name)}")
     return cls
 
 
 def _construct(cls: type, config, where: str):
     if not isinstance(config, dict):
-        raise ModelFileError(f"{where}: the config of {cls.__name__} is not a dict: {config!r}")
+        raise ModelFileError(
+            f"{where}: the config of {cls.__name__} is not a dict: {shown(config)}"
+        )
     try:
         return cls(**config)
     except TypeError as exc:
         raise ModelFileError(
-            f"{where}: {cls.__name__}(**config) fails with config {config!r}: {exc}; its "
+            f"{where}: {cls.__name__}(**config) fails with config {shown(config)}: "
+            f"{one_line(exc)}; its "
             f"get_config() must return its constructor arguments"
         ) from None
