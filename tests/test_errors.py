@@ -55,3 +55,31 @@ def test_checks_raise_input_errors_with_unchanged_messages():
         check_bool("shuffle", 1)
     assert check_bool("shuffle", True) is True
     assert issubclass(InputTypeError, TypeError) and issubclass(InputTypeError, InputError)
+
+
+def test_shared_checks_of_sizes_and_folders_name_the_parameter(tmp_path):
+    from glassnet._validation import check_folder, check_hidden_sizes
+
+    assert check_hidden_sizes("hidden", [64, 32]) == (64, 32)
+    assert check_hidden_sizes("hidden_layer_sizes", 100) == (100,)
+    assert check_hidden_sizes("hidden", ()) == ()
+    with pytest.raises(InputValueError, match=r"^hidden must be >= 1, got 0$") as caught:
+        check_hidden_sizes("hidden", (8, 0))
+    assert error_message(caught.value) == "--hidden must be >= 1, got 0"
+    with pytest.raises(InputTypeError, match=r"^hidden must be an integer, got 2.5$"):
+        check_hidden_sizes("hidden", [8, 2.5])
+    with pytest.raises(
+        InputTypeError,
+        match=r"^hidden_layer_sizes must be an integer or a sequence of integers, got '10'$",
+    ):
+        check_hidden_sizes("hidden_layer_sizes", "10")
+    with pytest.raises(InputTypeError, match=r"^hidden must be an integer, got True$"):
+        check_hidden_sizes("hidden", [True])
+
+    assert check_folder("out_dir", str(tmp_path)) == tmp_path
+    missing = tmp_path / "missing"
+    with pytest.raises(InputValueError, match=r"^out_dir '.*missing' is not a folder$") as caught:
+        check_folder("out_dir", missing)
+    assert error_message(caught.value) == f"--out-dir {str(missing)!r} is not a folder"
+    with pytest.raises(InputTypeError, match=r"^out_dir must be a path to a folder, got 3$"):
+        check_folder("out_dir", 3)

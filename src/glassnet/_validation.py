@@ -8,6 +8,8 @@ user input: it vanishes under ``python -O``.
 from __future__ import annotations
 
 import numbers
+import os
+from pathlib import Path
 
 import numpy as np
 
@@ -106,6 +108,20 @@ def check_hidden_sizes(name, value) -> tuple[int, ...]:
             value=value,
         )
     return tuple(check_int(name, units, minimum=1) for units in value)
+
+
+def check_folder(name, value) -> Path:
+    """An existing folder (``out_dir=``, where a run writes its files), as a Path: checked
+    before any work, so a long run does not fail at its end."""
+    if isinstance(value, bool) or not isinstance(value, str | os.PathLike):
+        raise InputTypeError(
+            "{name} must be a path to a folder, got {value!r}", name=Param(name), value=value
+        )
+    if not Path(value).is_dir():
+        raise InputValueError(
+            "{name} {value!r} is not a folder", name=Param(name), value=os.fspath(value)
+        )
+    return Path(value)
 
 
 def check_float_dtype(name, value, *, none_allowed=False) -> np.dtype:

@@ -16,7 +16,7 @@ Python way by default::
 
 A front end spells the same mentions its own way, with no rewriting of text: the command
 line passes a function that turns ``Param("drop_missing", True)`` into its flag
-(see :func:`glassnet.cli.flag_spelling`). Only the template is parsed by ``str.format``;
+(see :func:`glassnet.cli.flags.flag_spelling`). Only the template is parsed by ``str.format``;
 values (a user's column name holding ``{``) are substituted, never parsed.
 
 Why a class for input errors: a program that turns errors into one-line messages must tell

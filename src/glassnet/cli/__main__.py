@@ -1,0 +1,7 @@
+"""``python -m glassnet.cli``: the ``glassnet`` command."""
+
+import sys
+
+from glassnet.cli import main
+
+sys.exit(main())

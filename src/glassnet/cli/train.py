@@ -1,0 +1,160 @@
+"""``glassnet train``: its arguments, in the groups ``--help`` shows, and the run."""
+
+from __future__ import annotations
+
+import sys
+
+from glassnet.training.optimizers import OPTIMIZERS
+
+
+def add_train(sub):
+    p = sub.add_parser(
+        "train",
+        help="train a network on a CSV file and save it",
+        description="Train a network to predict one column of a CSV file from the others, "
+        "then save it (weights, preprocessing, history) in one model file. "
+        "DATA may also name a table shipped with glassnet (glassnet datasets).",
+    )
+    _add_data(p.add_argument_group("the data"))
+    _add_network(p.add_argument_group("the network"))
+    _add_training(p.add_argument_group("training"))
+    _add_output(p.add_argument_group("output"))
+    p.set_defaults(run=run_train)
+
+
+def _add_data(p):
+    """The table, its target, the columns left out and the missing values."""
+    from glassnet import tabular
+
+    p.add_argument("data", help="the CSV file, or a shipped table such as penguins.csv")
+    p.add_argument("--target", required=True, metavar="COLUMN", help="the column to predict")
+    p.add_argument(
+        "--task",
+        choices=["classification", "regression"],
+        help="default: detected from the target (text, or whole numbers with at "
+        f"most {tabular.MAX_INTEGER_CLASSES} values: classification; other numbers: regression)",
+    )
+    p.add_argument(
+        "--ignore",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="COLUMN",
+        help="columns that are not features (names, identifiers)",
+    )
+    missing = p.add_mutually_exclusive_group()
+    missing.add_argument(
+        "--impute",
+        choices=tabular.IMPUTE_STRATEGIES,
+        help="fill missing feature values with a value learned from the "
+        "training rows (text columns: the most frequent)",
+    )
+    missing.add_argument(
+        "--drop-missing", action="store_true", help="leave out rows with a missing value"
+    )
+
+
+def _add_network(p):
+    """The hidden layers and their activation."""
+    from glassnet import tabular
+
+    p.add_argument(
+        "--hidden",
+        default=",".join(map(str, tabular.DEFAULT_HIDDEN)),
+        metavar="SIZES",
+        help="hidden layer sizes, e.g. 64,32, or none (default %(default)s)",
+    )
+    p.add_argument(
+        "--activation",
+        default=tabular.DEFAULT_ACTIVATION,
+        help="hidden activation (default %(default)s)",
+    )
+
+
+def _add_training(p):
+    """The optimizer, the epochs and batches, the validation split, early stopping, the seed."""
+    from glassnet import tabular
+
+    p.add_argument(
+        "--optimizer",
+        default=tabular.DEFAULT_OPTIMIZER,
+        choices=sorted(OPTIMIZERS),
+        help="default %(default)s",
+    )
+    p.add_argument(
+        "--learning-rate",
+        type=float,
+        default=None,
+        metavar="RATE",
+        help="default: the optimizer's (adam 0.001)",
+    )
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=tabular.DEFAULT_EPOCHS,
+        help="at most this many epochs (default %(default)s; early stopping usually ends sooner)",
+    )
+    p.add_argument(
+        "--batch-size", type=int, default=tabular.DEFAULT_BATCH_SIZE, help="default %(default)s"
+    )
+    p.add_argument(
+        "--validation-split",
+        type=float,
+        default=None,
+        metavar="FRACTION",
+        help=f"share of rows held out, stratified by class (default "
+        f"{tabular.DEFAULT_VALIDATION_SPLIT}; 0 for tables under "
+        f"{tabular.MIN_ROWS_FOR_VALIDATION} rows)",
+    )
+    p.add_argument(
+        "--patience",
+        type=int,
+        default=tabular.DEFAULT_PATIENCE,
+        help="stop after this many epochs without a better validation loss (default %(default)s)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=tabular.DEFAULT_SEED, help="random seed (default %(default)s)"
+    )
+
+
+def _add_output(p):
+    """Where the model and the report go, and the progress bar."""
+    p.add_argument(
+        "--out",
+        metavar="MODEL",
+        help="model file (default: DATA's name with .safetensors, next to it)",
+    )
+    p.add_argument("--plot", metavar="PNG", help="write a training report as a PNG")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def run_train(args) -> int:
+    from glassnet import tabular
+
+    try:
+        result = tabular.train(
+            args.data,
+            args.target,
+            task=args.task,
+            hidden=args.hidden,
+            activation=args.activation,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            learning_rate=args.learning_rate,
+            optimizer=args.optimizer,
+            validation_split=args.validation_split,
+            patience=args.patience,
+            seed=args.seed,
+            ignore=args.ignore,
+            impute=args.impute,
+            drop_missing=args.drop_missing,
+            out=args.out,
+            plot=args.plot,
+            verbose=0 if args.quiet else 1,
+            log=print,
+        )
+    except tabular.Interrupted as exc:
+        print(f"glassnet: {exc}", file=sys.stderr)
+        return 130
+    print(tabular.format_train_report(result))
+    return 130 if result.interrupted else 0
