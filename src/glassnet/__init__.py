@@ -14,12 +14,11 @@ from glassnet.glassbox.gradcheck import gradcheck
 from glassnet.io.model_file import ModelFileError, load
 from glassnet.nn.activations import Activation, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from glassnet.nn.conv import Conv2D
-from glassnet.nn.pooling import MaxPool2D
 from glassnet.nn.layers import Dense, Dropout, Flatten, Layer
 from glassnet.nn.losses import BinaryCrossEntropy, CrossEntropy, MeanSquaredError, SumSquaredError
 from glassnet.nn.model import Sequential
-from glassnet.training.trainer import TrainingDivergedError
 from glassnet.nn.neuron import Neuron
+from glassnet.nn.pooling import MaxPool2D
 from glassnet.training.callbacks import (
     Callback,
     EarlyStopping,
@@ -28,6 +27,7 @@ from glassnet.training.callbacks import (
     ProgressBar,
 )
 from glassnet.training.optimizers import SGD, Adam, Optimizer, RMSprop
+from glassnet.training.trainer import TrainingDivergedError
 
 __all__ = [
     "Activation",
