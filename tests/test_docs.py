@@ -1,6 +1,6 @@
 """The tutorial and the README run as written, and print what they show.
 
-The pages follow four conventions, and a block of any other kind fails the test, so that
+The pages follow five conventions, and a block of any other kind fails the test, so that
 nothing on them goes unchecked by accident:
 
 - A ```python block runs, in order, in a temporary folder: the tutorial's blocks in one
@@ -11,6 +11,8 @@ nothing on them goes unchecked by accident:
   ``glassnet.cli.main``, and the lines under it are what it prints — its standard output when
   it succeeds (status 0), its one-line error when it fails (status 2). Times (``0.2 s``) are
   the one thing masked: they differ from run to run.
+- A ```text block that starts ``src/glassnet/`` is the layout: every module it names exists,
+  and every module of the package is named in it.
 - In a ```bash block every ``glassnet`` command runs and must succeed (``> FILE`` writes its
   output to FILE); a ``# prints: ...`` line is checked against the command above it, with
   ``<...>`` standing for any value. The set-up commands (``pip install``, ``python -m pytest``)
@@ -46,7 +48,7 @@ FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", flags=re.S | re.M)
 class Check:
     """One thing a page shows, and what the code did."""
 
-    kind: str  # "excerpt", "transcript", "bash", "prints", "block"
+    kind: str  # "excerpt", "transcript", "bash", "prints", "layout", "block"
     where: str
     shown: str
     got: str
@@ -141,6 +143,23 @@ def bash_checks(text: str, where: str) -> list[Check]:
     return checks
 
 
+def layout_check(text: str, where: str) -> Check:
+    """The modules a layout block names against those the package has, by file name: every
+    name shown exists, and no module goes unnamed."""
+    package = ROOT / "src" / "glassnet"
+    shown = set(re.findall(r"\b(\w+\.py)\b", text))
+    have = {p.name for p in package.rglob("*.py")} - {"__init__.py", "__main__.py"}
+    return Check(
+        "layout",
+        where,
+        "",
+        f"named, not in the package: {sorted(shown - have)}; "
+        f"in the package, not named: {sorted(have - shown)}"
+        if shown != have
+        else "",
+    )
+
+
 def run_page(path, *, shared_namespace: bool):
     """Run every block of a page in order; return (checks, namespaces of the python blocks)."""
     checks, namespaces, previous, printed = [], [], None, ""
@@ -157,6 +176,8 @@ def run_page(path, *, shared_namespace: bool):
             checks += bash_checks(text, where)
         elif language == "" and text.startswith("$ glassnet "):
             checks += transcript_checks(text, where)
+        elif language == "text" and text.startswith("src/glassnet/"):
+            checks.append(layout_check(text, where))
         elif language == "" and previous == "python":
             checks.append(excerpt_check(text.rstrip("\n"), printed, where))
         else:
@@ -230,6 +251,11 @@ def test_readme_commands_succeed(readme):
     predictions = (folder / "predictions.csv").read_text(encoding="utf-8").splitlines()
     assert predictions[0].endswith(",predicted_species,P(Adelie),P(Chinstrap),P(Gentoo)")
     assert len(predictions) == 1 + 6
+
+
+def test_readme_layout_names_every_module(readme):
+    checks, _, _ = readme
+    assert_all(checks, "layout")
 
 
 def test_readme_prints_what_it_shows(readme):

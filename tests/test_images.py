@@ -323,3 +323,22 @@ def test_outputs_that_are_not_probabilities(digits, tmp_path):
     label, probability = predict_image(one_unit, png)
     assert label == int(p1 >= 0.5)
     assert probability == pytest.approx(max(p1, 1 - p1), rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    "classes, error, message",
+    [
+        ("x", TypeError, "classes must be a non-empty list of labels, got 'x'"),
+        ({}, TypeError, "classes must be a non-empty list of labels"),
+        ([], TypeError, "classes must be a non-empty list of labels"),
+        ([5, "b"], TypeError, "classes must be all whole numbers or all texts"),
+        ([True, False], TypeError, "classes must be all whole numbers or all texts"),
+        ([1, 1], ValueError, r"classes must be distinct, got \[1, 1\]"),
+    ],
+)
+def test_image_preprocessing_refuses_labels_it_could_not_print(classes, error, message):
+    from glassnet.datasets.images import ImagePreprocessing
+
+    with pytest.raises(error, match=message):
+        ImagePreprocessing.from_dict({"kind": "image", "shape": [1, 28, 28], "classes": classes})
+    assert ImagePreprocessing((1, 28, 28), classes=["a", "b"]).classes == ("a", "b")

@@ -153,3 +153,10 @@ def test_cli_passes_each_demo_the_options_it_takes(monkeypatch, tmp_path):
     args = ["demo", "recorder", "--out-dir", str(tmp_path), "--epochs", "2", "--seed", "3"]
     assert main(args) == 0
     assert calls == [{"out_dir": str(tmp_path), "epochs": 2}]
+
+
+def test_seed_001_refuses_a_missing_folder_before_training(tmp_path, monkeypatch):
+    """A bad out_dir is refused at once, not after the 1,500 iterations."""
+    monkeypatch.setattr(demos.Sequential, "fit", lambda *a, **k: pytest.fail("trained"))
+    with pytest.raises(ValueError, match="out_dir '.*nowhere' is not a folder"):
+        demos.two_layer(out=quiet, out_dir=tmp_path / "nowhere")

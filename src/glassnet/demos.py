@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from glassnet import datasets
+from glassnet._validation import check_folder
 from glassnet.digits import run_digits_demo
 from glassnet.glassbox.explain import explain
 from glassnet.nn.layers import Dense
@@ -131,6 +132,7 @@ def two_layer(out=print, out_dir=".", rng=1):
     full batch, 1,500 iterations on XOR with a constant third input; weights start
     uniform on [0, 1) like the tutorial's ``np.random.rand``. Writes the loss-per-iteration
     graph as ``two_layer_loss.png`` in ``out_dir``."""
+    out_dir = check_folder("out_dir", out_dir)
     X, y = datasets.xor3()
     init = {"name": "uniform", "low": 0.0, "high": 1.0}
     model = Sequential(

@@ -17,11 +17,10 @@ The preprocessing saved with the model (:data:`IMAGE_PREPROCESSING`) tells
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 
-from glassnet._validation import as_generator, check_int
+from glassnet._validation import as_generator, check_folder, check_int
 from glassnet.datasets.images import ImagePreprocessing
 from glassnet.tabular.report import format_seconds
 from glassnet.training.heads import decode
@@ -144,9 +143,7 @@ def run_digits_demo(
 
 def _check_arguments(out_dir, rng, full, data_dir, epochs, n_train):
     """The demo's arguments, checked: ``(out_dir, rng, full, epochs, n_train)``."""
-    out_dir = Path(out_dir)
-    if not out_dir.is_dir():
-        raise ValueError(f"out_dir {str(out_dir)!r} is not a folder")
+    out_dir = check_folder("out_dir", out_dir)
     rng = as_generator(rng)
     full = bool(full) or data_dir is not None
     if epochs is None:

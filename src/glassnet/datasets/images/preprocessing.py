@@ -41,8 +41,11 @@ class ImagePreprocessing(Preprocessing):
         if not self.scale > 0:
             raise ValueError(f"scale must be > 0, got {self.scale!r}")
         object.__setattr__(self, "shape", shape)
+        for key in ("colours", "centring"):
+            if getattr(self, key) is not None and not isinstance(getattr(self, key), str):
+                raise TypeError(f"{key} must be text or None, got {getattr(self, key)!r:.100}")
         if self.classes is not None:
-            object.__setattr__(self, "classes", tuple(self.classes))
+            object.__setattr__(self, "classes", _check_classes(self.classes))
 
     def to_dict(self) -> dict:
         d = {"kind": self.kind, "shape": list(self.shape), "scale": self.scale}
@@ -85,3 +88,15 @@ class ImagePreprocessing(Preprocessing):
         if self.classes is not None:
             props["labels"] = json.dumps(list(self.classes))
         return props
+
+
+def _check_classes(classes) -> tuple:
+    """The output units' labels: a non-empty list of distinct whole numbers, or of texts."""
+    if not isinstance(classes, list | tuple) or not classes:
+        raise TypeError(f"classes must be a non-empty list of labels, got {classes!r:.100}")
+    ints = all(isinstance(c, int) and not isinstance(c, bool) for c in classes)
+    if not ints and not all(isinstance(c, str) for c in classes):
+        raise TypeError(f"classes must be all whole numbers or all texts, got {classes!r:.100}")
+    if len(set(classes)) != len(classes):
+        raise ValueError(f"classes must be distinct, got {classes!r:.100}")
+    return tuple(classes)
