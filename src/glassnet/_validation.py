@@ -162,10 +162,13 @@ def as_generator(rng) -> np.random.Generator:
     )
 
 
-def check_array(name, X, *, dtype=None, ndim=None, allow_nd=False) -> np.ndarray:
+def check_array(name, X, *, dtype=None, ndim=None, allow_nd=False, fits=None) -> np.ndarray:
     """A finite numeric array (no NaN, no infinity), converted to ``dtype`` if given.
 
-    No copy is made when ``X`` already has the right dtype and is contiguous.
+    A value that is finite but beyond the range of ``dtype`` (1e308 into float32) is refused
+    with its index (:func:`check_fits`), never turned into infinity. ``fits`` asks for the
+    same check without the conversion (targets a loss converts later). No copy is made when
+    ``X`` already has the right dtype and is contiguous.
     """
     if isinstance(X, np.ndarray):
         arr = X
@@ -191,8 +194,47 @@ def check_array(name, X, *, dtype=None, ndim=None, allow_nd=False) -> np.ndarray
             f"{name} contains NaN or infinity (first at index {where}: {arr[tuple(bad)]})"
         )
     if dtype is not None and arr.dtype != dtype:
-        arr = arr.astype(dtype)
+        arr = _cast(name, arr, np.dtype(dtype))
+    elif fits is not None and arr.dtype.kind == "f":
+        check_fits(name, arr, np.dtype(fits))
     return np.ascontiguousarray(arr)
+
+
+def _cast(name, arr, dtype) -> np.ndarray:
+    """``arr`` in ``dtype``; a value beyond that dtype's range is refused, not made infinite."""
+    narrowing = arr.dtype.kind == "f" and dtype.kind == "f" and dtype.itemsize < arr.dtype.itemsize
+    if not narrowing:
+        return arr.astype(dtype)
+    with np.errstate(over="ignore"):
+        out = arr.astype(dtype)
+    if not all_finite(out):
+        check_fits(name, arr, dtype)
+    return out
+
+
+def check_fits(name, arr: np.ndarray, dtype: np.dtype) -> None:
+    """Refuse a finite value of ``arr`` that ``dtype`` cannot hold (1e308 in float32).
+
+    The message names the first such element by its index and the two ways out: a model in
+    a wider dtype (``dtype='float64'``), or data rescaled into range.
+    """
+    limit = float(np.finfo(dtype).max)
+    with np.errstate(invalid="ignore"):
+        beyond = np.abs(arr) > limit
+    if not beyond.any():
+        return
+    bad = np.argwhere(beyond)[0]
+    where = int(bad[0]) if len(bad) == 1 else tuple(int(i) for i in bad)
+    raise InputValueError(
+        "{name} holds {value:.6g} at index {where}, beyond the range of {dtype} (the model's "
+        "dtype: |x| <= {limit:.4g}); use a model with {fix}, or rescale {name}",
+        name=name,
+        value=float(arr[tuple(bad)]),
+        where=where,
+        dtype=dtype.name,
+        limit=limit,
+        fix=Param("dtype", "float64"),
+    )
 
 
 def all_finite(arr: np.ndarray) -> bool:
@@ -210,3 +252,19 @@ def all_finite(arr: np.ndarray) -> bool:
         if np.isfinite(np.add.reduce(arr, axis=None)):
             return True
     return bool(np.isfinite(arr).all())
+
+
+def check_outputs(output: np.ndarray, dtype) -> np.ndarray:
+    """The network's output, refused when it overflowed (computed under ``np.errstate``, so no
+    NumPy warning reached the user first): one line naming the first row, and the fixes."""
+    if all_finite(output):
+        return output
+    row = int(np.argwhere(~np.isfinite(output))[0][0])
+    raise InputValueError(
+        "the network's output for row {row} of X is {value} (it overflowed {dtype}): the inputs "
+        "or the weights are too large; rescale X, or use a model with {fix}",
+        row=row,
+        value=float(output[row][~np.isfinite(output[row])][0]),
+        dtype=np.dtype(dtype).name,
+        fix=Param("dtype", "float64"),
+    )

@@ -17,7 +17,7 @@ import copy
 
 import numpy as np
 
-from glassnet._validation import as_generator, check_array, check_int
+from glassnet._validation import as_generator, check_array, check_int, check_outputs
 from glassnet.nn.activations import Activation
 from glassnet.nn.layers import Affine, Layer
 from glassnet.training import callbacks as cb
@@ -188,7 +188,7 @@ class Sequential:
 
     def check_targets(self, y, loss, n: int, name: str = "y") -> np.ndarray:
         """``y`` in the form ``loss`` needs, for ``n`` samples of this (built) model's output."""
-        y = check_array(name, y)
+        y = check_array(name, y, fits=self.dtype)
         if y.shape[0] != n:
             raise ValueError(f"{name} has {y.shape[0]} rows but X has {n}: they must match")
         return loss.prepare_targets(y, int(np.prod(self.output_shape)), self.dtype)
@@ -266,16 +266,19 @@ class Sequential:
         """The network's output for ``X``: ``(n_samples, n_outputs)``.
 
         For a sigmoid or softmax output these are probabilities; see ``predict_classes``.
-        Large inputs are processed ``batch_size`` rows at a time to bound memory.
+        Large inputs are processed ``batch_size`` rows at a time to bound memory. An output
+        that overflows the model's dtype is an error naming the row, not a NumPy warning.
         """
         self.require_built()
         batch_size = check_int("batch_size", batch_size, minimum=1)
         X = self.check_inputs(X)
-        if X.shape[0] <= batch_size:
-            return self.forward(X).copy()
-        return np.concatenate(
-            [self.forward(X[i : i + batch_size]).copy() for i in range(0, X.shape[0], batch_size)]
-        )
+        with np.errstate(over="ignore", invalid="ignore"):
+            if X.shape[0] <= batch_size:
+                return check_outputs(self.forward(X).copy(), self.dtype)
+            outputs = [
+                self.forward(X[i : i + batch_size]).copy() for i in range(0, len(X), batch_size)
+            ]
+        return check_outputs(np.concatenate(outputs), self.dtype)
 
     def predict_classes(self, X) -> np.ndarray:
         """Class indices: ``argmax`` of a multi-unit output, ``output >= 0.5`` for one unit

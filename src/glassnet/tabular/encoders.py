@@ -22,6 +22,8 @@ from collections import Counter
 import numpy as np
 
 IMPUTE_STRATEGIES = ("mean", "median", "most_frequent")
+#: the dtype a table's network computes in: every value it is given must fit in it
+NETWORK_DTYPE = np.dtype(np.float32)
 
 
 # ---------------------------------------------------------------------------------- estimators
@@ -51,7 +53,10 @@ class Standardizer:
         return self
 
     def transform(self, X) -> np.ndarray:
-        return (_as_2d_float("X", X) - self.mean_) / self.scale_
+        """``(X - mean_) / scale_``; a value that overflows float64 becomes ``inf`` without a
+        NumPy warning (the caller refuses it, naming its column: :func:`check_range`)."""
+        with np.errstate(over="ignore"):
+            return (_as_2d_float("X", X) - self.mean_) / self.scale_
 
     def inverse_transform(self, X) -> np.ndarray:
         return _as_2d_float("X", X) * self.scale_ + self.mean_
@@ -195,6 +200,41 @@ class MissingValueError(ValueError):
         super().__init__(
             f"column {column!r} has {int(count)} missing value{plural} (first in row {row})"
         )
+
+
+class OutOfRangeError(ValueError):
+    """A value beyond what the network's dtype holds (``.column``, ``.row`` from 1, ``.value``),
+    either as read or once standardised (``.standardised``, or None)."""
+
+    def __init__(self, column, row, value, standardised=None, scaler=None):
+        self.column, self.row, self.value, self.standardised = column, row, value, standardised
+        limit = float(np.finfo(NETWORK_DTYPE).max)
+        how = ""
+        if standardised is not None:
+            mean, scale = scaler
+            how = (
+                f", which standardised ((x - mean) / scale, mean {mean:.4g}, scale {scale:.4g}) "
+                f"is {standardised:.4g}"
+            )
+        super().__init__(
+            f"column {column!r} holds {value:.6g} in row {row}{how}, beyond the range of "
+            f"{NETWORK_DTYPE.name}, the dtype the network computes in (|x| <= {limit:.4g}): "
+            f"rescale the column (for example, into other units)"
+        )
+
+
+def check_range(column, values, frame, standardised=None, scaler=None) -> None:
+    """Refuse the first of ``values`` (column ``column`` of ``frame``, as read) that does not
+    fit in :data:`NETWORK_DTYPE` — as read, or, given ``standardised`` (the same values
+    standardised with ``scaler = (mean, scale)``), once standardised."""
+    limit = float(np.finfo(NETWORK_DTYPE).max)
+    checked = values if standardised is None else standardised
+    with np.errstate(invalid="ignore"):
+        beyond = ~(np.abs(checked) <= limit) & ~np.isnan(checked)
+    if beyond.any():
+        i = int(np.argmax(beyond))
+        shown = None if standardised is None else float(standardised[i])
+        raise OutOfRangeError(column, _row_label(frame, i), float(values[i]), shown, scaler)
 
 
 # ---------------------------------------------------------------------------------- helpers

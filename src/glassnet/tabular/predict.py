@@ -19,6 +19,7 @@ from glassnet.tabular.preprocessing import (
     MissingValueError,
     TablePreprocessor,
     UnknownLabelError,
+    check_range,
 )
 from glassnet.tabular.report import EvaluateResult
 from glassnet.training.heads import decode
@@ -80,12 +81,14 @@ def evaluate(model, data, *, target=None, drop_missing=False, plot=None) -> Eval
     (classification) or of the predictions against the true values (regression)."""
     model, pre = _with_table(model)
     if plot:
-        check_output(plot, "plot")
+        check_output(plot, "plot", param="plot")
     target = pre.target if target is None else target
     _, features, notes = _prepare(pre, data, target=target, drop_missing=drop_missing)
     X = _inputs(pre, features, notes)
     y = features[target]
     labels = labels_of(y) if pre.task == "classification" else y.to_numpy(dtype=float)
+    if pre.task == "regression":
+        _check_target_range(pre, target, labels, features)
     try:
         metrics = table_metrics(model, pre, X, labels)
     except UnknownLabelError as exc:
@@ -122,7 +125,7 @@ def table_metrics(model, pre, X, labels) -> dict[str, float]:
 def write_csv(frame, path) -> Path:
     """Write ``frame`` to ``path`` atomically (a temporary file renamed over the target)."""
     path = Path(path)
-    check_output(path, "output")
+    check_output(path, "output", param="path")
     with (
         atomic_path(path, what="predictions") as tmp,
         open(tmp, "w", newline="", encoding="utf-8") as f,
@@ -190,6 +193,14 @@ def _prepare(pre, data, *, target=None, drop_missing=False):
             drop=Param("drop_missing", True),
         )
     return frame, used, notes
+
+
+def _check_target_range(pre, target, values, frame) -> None:
+    """The true values must fit the network's float32, as read and once standardised."""
+    check_range(target, values, frame)
+    scaler = pre.target_scaler_
+    standardised = pre.transform_target(values)
+    check_range(target, values, frame, standardised, (scaler.mean_[0], scaler.scale_[0]))
 
 
 def _inputs(pre, features, notes):

@@ -21,11 +21,13 @@ from glassnet.tabular.encoders import (
     LabelEncoder,
     MissingValueError,
     OneHotEncoder,
+    OutOfRangeError,
     Standardizer,
     UnknownLabelError,
     _is_missing,
     _row_label,
     _show,
+    check_range,
 )
 from glassnet.tabular.onnx_steps import TableOnnxSteps
 from glassnet.training.heads import TASKS, decode, probabilities
@@ -38,6 +40,7 @@ __all__ = [
     "LabelEncoder",
     "MissingValueError",
     "OneHotEncoder",
+    "OutOfRangeError",
     "Standardizer",
     "TablePreprocessor",
     "UnknownLabelError",
@@ -173,10 +176,22 @@ class TablePreprocessor(TableOnnxSteps, Preprocessing):
         """The network's input matrix ``(n_rows, n_inputs)``, standardised.
 
         Raises ValueError naming the column and the row (counted from 1) of the first missing
-        value that no stored fill value covers. Unknown categories become zeros; the counts
-        are left in ``self.unknown_`` (``{column: (count, first value)}``).
+        value that no stored fill value covers, and :class:`OutOfRangeError` for the first
+        value the network's float32 cannot hold, as read or once standardised (a column
+        whose training rows hardly varied has a tiny scale). Unknown categories become
+        zeros; the counts are left in ``self.unknown_`` (``{column: (count, first value)}``).
         """
-        return self.standardizer_.transform(self._encode(frame))
+        encoded = self._encode(frame)
+        X = self.standardizer_.transform(encoded)
+        position = 0
+        for name, kind in self.columns:
+            if kind == "numeric":
+                scaler = (self.standardizer_.mean_[position], self.standardizer_.scale_[position])
+                check_range(name, encoded[:, position], frame, X[:, position], scaler)
+                position += 1
+            else:
+                position += len(self.encoders_[name].categories_)  # 0/1 columns: in range
+        return X
 
     def _filled(self, frame, name) -> np.ndarray:
         column = frame[name]
@@ -188,6 +203,8 @@ class TablePreprocessor(TableOnnxSteps, Preprocessing):
                 row = _row_label(frame, int(np.argmax(missing)))
                 raise MissingValueError(name, row, int(missing.sum()))
             values[missing] = self.fills_[name]
+        if kind == "numeric":
+            check_range(name, values, frame)  # before a mean or a spread can overflow
         return values
 
     def _encode(self, frame) -> np.ndarray:

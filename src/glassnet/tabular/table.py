@@ -14,7 +14,7 @@ import numpy as np
 from glassnet.datasets import tabular as tables
 from glassnet.errors import InputValueError, Param
 from glassnet.tabular.columns import check_columns, detect_task, labels_of, missing_of, name_of
-from glassnet.tabular.encoders import IMPUTE_STRATEGIES
+from glassnet.tabular.encoders import IMPUTE_STRATEGIES, check_range
 from glassnet.tabular.preprocessing import TablePreprocessor
 from glassnet.training.batches import stratified_holdout
 from glassnet.training.heads import Head, head_for
@@ -168,6 +168,8 @@ def task_and_labels(frame, target, task):
             task=Param("task", "classification"),
         )
     labels = labels_of(y) if task == "classification" else y.to_numpy(dtype=float)
+    if task == "regression":
+        check_range(target, labels, frame)  # 1e308 would train, and print a 300-digit R²
     if task == "classification" and len(labels) > 2 and len(set(labels)) == len(labels):
         raise ValueError(
             f"the target column {target!r} has a different value in every row: "

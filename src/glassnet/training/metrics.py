@@ -116,6 +116,28 @@ def macro_f1(matrix) -> float:
     return float(f1[present].mean()) if present.any() else 0.0
 
 
+class Undefined(float):
+    """A metric that has no value here: a NaN that carries the reason (``.reason``).
+
+    It is a float, so arithmetic, ``math.isnan`` and JSON (as NaN) work on it unchanged; a
+    printer shows it as ``n/a`` and may give ``reason`` beside it.
+
+    >>> r2 = Undefined("the true values are all 3: there is no variance to explain")
+    >>> math.isnan(r2), r2.reason
+    (True, 'the true values are all 3: there is no variance to explain')
+    """
+
+    reason: str
+
+    def __new__(cls, reason: str) -> Undefined:
+        value = super().__new__(cls, math.nan)
+        value.reason = reason
+        return value
+
+    def __repr__(self) -> str:
+        return f"Undefined({self.reason!r})"
+
+
 def regression_metrics(y_true, y_pred) -> dict[str, float]:
     """Root mean squared error, mean absolute error and the coefficient of determination.
 
@@ -133,18 +155,25 @@ def regression_metrics(y_true, y_pred) -> dict[str, float]:
     Returns
     -------
     dict
-        ``{"rmse", "mae", "r2"}`` as floats. R² is undefined for a constant target
-        (``SS_tot = 0``: there is no variance to explain) and is then NaN, whatever the
-        predictions — glassnet does not pretend a score (scikit-learn's ``r2_score`` returns
-        1.0 or 0.0 there instead).
+        ``{"rmse", "mae", "r2"}`` as floats. R² is undefined for a constant target (there
+        is no variance to explain) and is then :class:`Undefined` — a NaN with its reason —
+        whatever the predictions: glassnet does not pretend a score (scikit-learn's
+        ``r2_score`` returns 1.0 or 0.0 there instead). "Constant" means every true value is
+        the same number: a target read as ``0.1`` in every row has ``SS_tot`` of rounding
+        noise (``1e-33``), not 0, and dividing by it would print ``R² = -5e39``. The sums run
+        under ``np.errstate``: predictions too large to square give ``inf``, not a warning.
     """
     y_true = np.asarray(y_true, dtype=float)
     y_pred = np.asarray(y_pred, dtype=float)
-    residual = y_true - y_pred
-    ss_res = float(residual @ residual)
-    ss_tot = float(((y_true - y_true.mean()) ** 2).sum())
-    return {
-        "rmse": math.sqrt(ss_res / len(y_true)),
-        "mae": float(np.abs(residual).mean()),
-        "r2": 1.0 - ss_res / ss_tot if ss_tot > 0 else math.nan,
-    }
+    with np.errstate(over="ignore", invalid="ignore"):
+        residual = y_true - y_pred
+        ss_res = float(residual @ residual)
+        ss_tot = float(((y_true - y_true.mean()) ** 2).sum())
+        mae = float(np.abs(residual).mean())
+    if y_true.min() == y_true.max():
+        r2 = Undefined(
+            f"every true value is {y_true[0]:.6g}: there is no variance for R² to explain"
+        )
+    else:
+        r2 = 1.0 - ss_res / ss_tot
+    return {"rmse": math.sqrt(ss_res / len(y_true)), "mae": mae, "r2": r2}

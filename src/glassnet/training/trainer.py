@@ -6,10 +6,17 @@
         for x, y, w in batches:
             L = train_step(model, loss, optimizer)    forward, loss, backward, optimizer.step
                                                       callbacks: on_batch_end
-        logs = {loss, accuracy, val_loss, ...}        callbacks: on_epoch_end
+        logs = {loss, accuracy, val_loss, ...}        the divergence guard, then
+                                                      callbacks: on_epoch_end
 
 :func:`loss_and_gradients` is one forward and backward pass; ``gradcheck`` and ``explain``
 call it too, so they see exactly the gradients ``fit`` uses.
+
+The divergence guard: every step runs under ``np.errstate`` (no NumPy warning reaches the
+user); a NaN or infinite loss, weights left non-finite by an epoch's last step, a non-finite
+validation loss, or a finite loss that has become absurd (:class:`LossWatch`) each raise
+:class:`TrainingDivergedError`, naming the learning rate, with the last finite weights
+restored.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import math
 import numpy as np
 
 from glassnet import fast
-from glassnet._validation import as_generator, check_bool, check_int, check_real
+from glassnet._validation import all_finite, as_generator, check_bool, check_int, check_real
 from glassnet.nn.losses import Loss, get_loss
 from glassnet.training import callbacks as cb
 from glassnet.training.batches import (
@@ -32,9 +39,53 @@ from glassnet.training.batches import (
 from glassnet.training.metrics import count_correct
 from glassnet.training.optimizers import Adam, Optimizer, get_optimizer
 
+#: an epoch's loss this many times the loss before training: the learning rate is too high
+DIVERGED_RATIO = 1000.0
+#: or, after this many epochs, no epoch below the loss before training and the last one
+#: STALLED_RATIO times above it
+STALLED_EPOCHS = 10
+STALLED_RATIO = 10.0
+#: the training rows the loss before training is measured on (one small forward pass)
+REFERENCE_ROWS = 64
+
 
 class TrainingDivergedError(FloatingPointError):
-    """The loss became NaN or infinite; the model keeps its last finite weights."""
+    """Training diverged: the loss or the weights became NaN or infinite, or the loss became
+    absurd (:class:`LossWatch`). The message names the learning rate; the model keeps its
+    last finite weights."""
+
+
+class LossWatch:
+    """The signs, epoch by epoch, that a finite loss has run away.
+
+    ``start`` is the loss before training (on the first :data:`REFERENCE_ROWS` training
+    rows, scaled to the whole epoch for a summed loss). :meth:`verdict` says why training
+    must stop, or None: an epoch loss above ``DIVERGED_RATIO * start``, or, from epoch
+    :data:`STALLED_EPOCHS` on, no epoch ever below ``start`` and the last above
+    ``STALLED_RATIO * start``. A learning rate that is merely large never trips either: its
+    loss still falls below where it began.
+    """
+
+    def __init__(self, start: float) -> None:
+        self.start = start
+        self.best = math.inf
+
+    def verdict(self, loss: float, epoch: int) -> str | None:
+        self.best = min(self.best, loss)
+        if not self.start > 0 or not math.isfinite(self.start):
+            return None  # a perfect (or already broken) start: no ratio to judge by
+        times = loss / self.start
+        if times > DIVERGED_RATIO:
+            return (
+                f"the training loss rose to {loss:.4g} in epoch {epoch + 1} of this fit, "
+                f"{times:.3g} times its value before training ({self.start:.4g})"
+            )
+        if epoch + 1 >= STALLED_EPOCHS and self.best >= self.start and times > STALLED_RATIO:
+            return (
+                f"in {epoch + 1} epochs of this fit the training loss was never below its value "
+                f"before training ({self.start:.4g}) and is now {times:.3g} times it ({loss:.4g})"
+            )
+        return None
 
 
 def loss_and_gradients(model, x, y, loss: Loss, *, training=True, weights=None, record=None):
@@ -58,12 +109,14 @@ def loss_and_gradients(model, x, y, loss: Loss, *, training=True, weights=None, 
 
 def train_step(model, loss, optimizer, slots, x, y, w=None) -> tuple[float, np.ndarray]:
     """Gradients of the batch, then one optimizer step; ``(L, output)``. A NaN or infinite
-    loss raises :class:`TrainingDivergedError` before the step is taken."""
+    loss raises :class:`TrainingDivergedError` before the step is taken. Both run under
+    ``np.errstate``: an overflow shows as a non-finite loss (or weights, which the epoch's
+    end checks), never as a NumPy warning."""
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         value, output = loss_and_gradients(model, x, y, loss, weights=w)
-    if not math.isfinite(value):
-        raise TrainingDivergedError(f"the loss became {value}")
-    optimizer.step(slots)
+        if not math.isfinite(value):
+            raise TrainingDivergedError(f"the loss became {value}")
+        optimizer.step(slots)
     return value, output
 
 
@@ -102,12 +155,22 @@ def fit(
         [model.history, *_check_callbacks(callbacks), *_printers(verbose, epochs, batches.count)],
         model,
     )
+    slots = model.slots()
+    before = [p.copy() for _, p, _ in slots]
+    watch = LossWatch(_loss_before(model, data))
     model.stop_training = False
     callbacks.on_train_begin()
     try:
         for epoch in range(epochs):  # callbacks count from 0 in each fit
             callbacks.on_epoch_begin(epoch)
             logs = _run_epoch(model, batches, shuffle, callbacks, epoch)
+            reason = watch.verdict(logs["loss"], epoch)
+            if reason is not None:
+                _restore(slots, before)
+                raise TrainingDivergedError(
+                    f"{reason}; {_advice(model)}. The model keeps the weights it had before "
+                    f"this fit."
+                )
             callbacks.on_epoch_end(epoch, logs)
             if model.stop_training:
                 break
@@ -117,51 +180,98 @@ def fit(
 
 
 def _run_epoch(model, batches, shuffle, callbacks, epoch) -> dict[str, float]:
-    """One pass over the training rows; the epoch's logs (loss, accuracy, validation)."""
+    """One pass over the training rows; the epoch's logs (loss, accuracy, validation).
+
+    The weights at the start of the epoch are kept: a step that diverges puts them back.
+    A non-finite loss shows at its batch; weights that only the epoch's last step made
+    non-finite, at the one check of every parameter per epoch below.
+    """
     loss, optimizer = model.loss_, model.optimizer_
     slots = model.slots()
     snapshot = [p.copy() for _, p, _ in slots]
     averaged = loss.reduction == "mean"
     total, correct = 0.0, 0
+    epoch_name = f"epoch {epoch + 1} of this fit"
     for b, (xb, yb, wb) in enumerate(batches.epoch(batches.order(shuffle, model.rng_))):
         try:
             value, output = train_step(model, loss, optimizer, slots, xb, yb, wb)
         except TrainingDivergedError as exc:
-            for (_, p, _), saved in zip(slots, snapshot, strict=True):
-                p[...] = saved
-            raise TrainingDivergedError(
-                f"{exc} in epoch {epoch + 1} of this fit, batch {b + 1}; try a lower "
-                f"learning_rate (now {optimizer.learning_rate:g}). The model keeps the "
-                f"weights from the start of that epoch."
-            ) from None
+            _diverged(model, snapshot, f"{exc} in {epoch_name}, batch {b + 1}")
         total += value * len(yb) if averaged else value  # the epoch's mean (or sum)
         if loss.is_classification:
             correct += count_correct(output, yb, loss.threshold)
         callbacks.on_batch_end(b, {"loss": value})
+    if not all(all_finite(p) for _, p, _ in slots):
+        _diverged(model, snapshot, f"the weights became infinite or NaN in {epoch_name}")
     n = batches.data.n_train
     logs = {"loss": total / n if averaged else total}
     if loss.is_classification:
         logs["accuracy"] = correct / n
     if batches.data.validation is not None:
         logs.update({f"val_{k}": v for k, v in _evaluate(model, *batches.data.validation).items()})
+        if not math.isfinite(logs["val_loss"]):
+            _diverged(
+                model, snapshot, f"the validation loss became {logs['val_loss']} after {epoch_name}"
+            )
     return logs
+
+
+def _diverged(model, snapshot, what: str):
+    """Put back the weights from the start of the epoch and say what happened."""
+    _restore(model.slots(), snapshot)
+    raise TrainingDivergedError(
+        f"{what}; {_advice(model)}. The model keeps the weights from the start of that epoch."
+    ) from None
+
+
+def _restore(slots, saved) -> None:
+    for (_, p, _), value in zip(slots, saved, strict=True):
+        p[...] = value
+
+
+def _advice(model) -> str:
+    return f"try a lower learning_rate (now {model.optimizer_.learning_rate:g})"
+
+
+def _loss_before(model, data) -> float:
+    """The loss of the weights before training, on the first :data:`REFERENCE_ROWS` training
+    rows (for a summed loss, scaled to a whole epoch): what :class:`LossWatch` compares
+    each epoch with."""
+    rows = slice(0, REFERENCE_ROWS) if data.train_idx is None else data.train_idx[:REFERENCE_ROWS]
+    y = data.y[rows]
+    value = _evaluate(model, data.X[rows], y, None if data.w is None else data.w[rows])["loss"]
+    return value if model.loss_.reduction == "mean" else value * data.n_train / len(y)
 
 
 def evaluate(model, X, y, *, loss=None) -> dict[str, float]:
     """``{"loss": ..., "accuracy": ...}`` on ``X``, ``y`` (accuracy for classification).
 
-    ``loss`` defaults to the loss of the last ``fit``.
+    ``loss`` defaults to the loss of the last ``fit``. A loss that overflows (the network's
+    output beyond its dtype) is an error naming the row, not an infinite number.
     """
     model.require_built()
     if loss is None and model.loss_ is None:
         raise ValueError("evaluate needs loss= for a model that was never fitted")
     loss = model.loss_ if loss is None else get_loss(loss)
     X = model.check_inputs(X)
-    return _evaluate(model, X, model.check_targets(y, loss, X.shape[0]), loss=loss)
+    result = _evaluate(model, X, model.check_targets(y, loss, X.shape[0]), loss=loss)
+    if not math.isfinite(result["loss"]):
+        model.predict(X)  # says which row's output overflowed
+        raise ValueError(
+            f"the loss on X is {result['loss']}: the network's outputs are finite but too "
+            f"far from y for {model.dtype}; rescale y, or use a model with dtype='float64'"
+        )
+    return result
 
 
 def _evaluate(model, X, y, w=None, *, loss=None, batch_size=8192) -> dict[str, float]:
-    loss = model.loss_ if loss is None else loss
+    """The loss (and accuracy) on ``X``, ``y`` in batches, under ``np.errstate``: an overflow
+    is a non-finite loss for the caller to judge, never a NumPy warning."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _evaluate_batches(model, X, y, w, model.loss_ if loss is None else loss, batch_size)
+
+
+def _evaluate_batches(model, X, y, w, loss, batch_size) -> dict[str, float]:
     loss.check_output(model.output_activation)
     fused = loss.fuses_with_output(model.output_activation)
     total, correct, n = 0.0, 0, X.shape[0]
