@@ -246,6 +246,20 @@ class Sequential:
         sample_weight : array of shape (n_samples,), optional
             Non-negative weights multiplying each sample's loss term (and gradient); the loss
             is still divided by the batch size.
+
+        Raises
+        ------
+        TrainingDivergedError
+            (a ``FloatingPointError``) when training diverges, with a message that names the
+            learning rate: the loss, the weights (checked once per epoch) or the validation
+            loss became NaN or infinite — the model keeps the weights from the start of that
+            epoch — or a finite loss ran away: an epoch's loss above 1000 times the loss
+            before training (measured on the first 64 training rows), or, after 10 epochs,
+            never below it and 10 times above it — the model keeps the weights it had before
+            this fit. Every step runs under ``np.errstate``: no NumPy warning is printed.
+        ValueError
+            for a value of ``X`` or ``y`` that is finite but beyond the range of the model's
+            dtype (1e308 in float32), naming its index.
         """
         from glassnet.training.trainer import fit
 
