@@ -446,3 +446,29 @@ def test_library_messages_name_python_parameters(tmp_path):
         tabular.train("gender.csv", "Gender", drop_missing=1, out=False)
     with pytest.raises(ValueError, match=r"impute must be one of mean, median, most_frequent"):
         tabular.train("gender.csv", "Gender", impute="max", out=False)
+
+
+# --------------------------------------------------------------------------- duplicate names
+
+
+def test_duplicate_column_names_are_an_error_naming_them(tmp_path):
+    path = write(tmp_path / "d.csv", "x1,x1,y\n1,2,0\n3,4,1\n")
+    with pytest.raises(
+        ValueError,
+        match=rf"^'{path}' has duplicate column names: 'x1' \(columns 1 and 2\); "
+        "give every column its own name$",
+    ):
+        tables.read_csv(path)
+    many = write(tmp_path / "m.csv", 'a, b,a,,,b,a,"NA",NA\n1,2,3,4,5,6,7,8,9\n')
+    with pytest.raises(
+        ValueError,
+        match=r"'a' \(columns 1, 3 and 7\); 'b' \(columns 2 and 6\); 'NA' \(columns 8 and 9\); ",
+    ):
+        tables.load_table(many)
+    with pytest.raises(ValueError, match="duplicate column names: 'x1'"):
+        tabular.train(path, target="y", out=False, **FAST)
+
+
+def test_a_column_really_named_like_a_renamed_duplicate_is_kept(tmp_path):
+    path = write(tmp_path / "d.csv", "x1,x1.1,y\n1,2,0\n")
+    assert list(tables.read_csv(path).columns) == ["x1", "x1.1", "y"]

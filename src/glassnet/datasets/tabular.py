@@ -111,9 +111,39 @@ def read_csv(path_or_name):
                     f"{where} has a single column {header!r}: it looks separated "
                     f"by {name}; glassnet reads comma-separated files"
                 )
+    _refuse_duplicate_names(path, where)
     frame.columns = [str(c) for c in frame.columns]
     frame.index = np.arange(len(frame))
     return frame
+
+
+def _refuse_duplicate_names(path: Path, where: str) -> None:
+    """Raise ValueError naming every column name the header row holds twice or more.
+
+    pandas renames a repeated ``x1`` to ``x1.1``, which would then become a feature of its
+    own; so the header is read again as a plain row (no renaming, no missing-value
+    guessing), with the same parser settings as the table. Empty names are left alone
+    (pandas names them ``Unnamed: <i>``, which cannot pass for another column).
+    """
+    import pandas as pd
+
+    header = pd.read_csv(
+        path, header=None, nrows=1, dtype=str, skipinitialspace=True, keep_default_na=False
+    ).iloc[0]
+    positions: dict[str, list[int]] = {}
+    for number, name in enumerate(header, start=1):
+        if name != "":
+            positions.setdefault(name, []).append(number)
+    repeated = [
+        f"{name!r} (columns {', '.join(map(str, numbers[:-1]))} and {numbers[-1]})"
+        for name, numbers in positions.items()
+        if len(numbers) > 1
+    ]
+    if repeated:
+        raise ValueError(
+            f"{where} has duplicate column names: {'; '.join(repeated)}; "
+            f"give every column its own name"
+        )
 
 
 def column_kinds(frame) -> dict[str, str]:
