@@ -83,7 +83,7 @@ def test_subclasses_of_relu_and_maxpool_are_not_fused(rng):
         model = gn.Sequential([*layers, gn.Flatten(), gn.Dense(3, activation="softmax")])
         model.build((2, 8, 8), rng=0)
         fast.prepare(model)
-        assert not any(isinstance(s.__self__, ReluMaxPool) for _, s in model.backward_plan)
+        assert not any(isinstance(s.__self__, ReluMaxPool) for _, s in model.backward_plan.steps)
         result = gn.gradcheck(model, X, np.array([0, 1, 2, 1]), loss="cross_entropy", training=True)
         assert result.max_error < 1e-6, str(result)
 
@@ -97,7 +97,7 @@ def test_the_fused_step_gives_the_reference_gradients_and_caches_exactly(standal
     X, y = rng.standard_normal((5, 2, 8, 8)), np.array([0, 1, 2, 1, 0])
     ref_grads, ref_caches = gradients_and_caches(model, X, y, gn.CrossEntropy())
     fast.prepare(model)
-    assert any(isinstance(s.__self__, ReluMaxPool) for _, s in model.backward_plan)
+    assert any(isinstance(s.__self__, ReluMaxPool) for _, s in model.backward_plan.steps)
     grads, caches = gradients_and_caches(model, X, y, gn.CrossEntropy())
     assert grads.keys() == ref_grads.keys() and caches.keys() == ref_caches.keys()
     for name in grads:
@@ -253,3 +253,47 @@ def test_weight_decay_allocates_nothing_per_step(rng):
     buffer = state["decayed"]
     opt.step(model.slots())
     assert state["decayed"] is buffer
+
+
+@pytest.fixture
+def count_fused(monkeypatch):
+    """``count(model, X, y)``: how many times the fused step runs in one forward and backward
+    pass (the step is counted from before ``fast.prepare`` binds it)."""
+    calls = []
+    original = ReluMaxPool.backward
+    monkeypatch.setattr(
+        ReluMaxPool, "backward", lambda self, g: calls.append(1) or original(self, g)
+    )
+
+    def count(model, X, y):
+        calls.clear()
+        loss_and_gradients(model, X, y, gn.CrossEntropy())
+        return len(calls)
+
+    return count
+
+
+def test_a_prepared_model_runs_the_reference_inside_reference_only(rng, count_fused):
+    model = relu_cnn().build((2, 8, 8), rng=0)
+    X, y = rng.standard_normal((3, 2, 8, 8)), np.array([0, 1, 2])
+    fast.prepare(model)
+    assert count_fused(model, X, y) == 2
+    with fast.reference_only():
+        assert count_fused(model, X, y) == 0
+
+
+def test_a_plan_no_longer_applies_once_an_activation_is_swapped(rng, count_fused):
+    """Swapping the first ReLU for tanh after prepare must not keep the ReLU fusion (it would
+    apply the ReLU's derivative to a tanh layer): the gradients then match the reference."""
+    model = relu_cnn().build((2, 8, 8), rng=0)
+    X, y = rng.standard_normal((3, 2, 8, 8)), np.array([0, 1, 2])
+    fast.prepare(model)
+    model.layers[0].activation = gn.Tanh()
+    assert count_fused(model, X, y) == 0  # the plan no longer applies: the reference runs
+    grads, _ = gradients_and_caches(model, X, y, gn.CrossEntropy())
+    with fast.reference_only():
+        ref, _ = gradients_and_caches(model, X, y, gn.CrossEntropy())
+    for name in grads:
+        np.testing.assert_array_equal(grads[name], ref[name], err_msg=name)
+    fast.prepare(model)  # chosen again: only the second conv's ReLU is fused
+    assert count_fused(model, X, y) == 1

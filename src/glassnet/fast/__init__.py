@@ -52,10 +52,10 @@ def prepare(model) -> None:
     included (:func:`glassnet.fast.plan.backward_steps`). Off the fast path, the model is left
     on (or put back to) the reference path."""
     from glassnet.fast.parameters import pack
-    from glassnet.fast.plan import backward_steps
+    from glassnet.fast.plan import BackwardPlan
 
     if not enabled():
         model.backward_plan = None
         return
     pack(model)
-    model.backward_plan = backward_steps(model.layers)
+    model.backward_plan = BackwardPlan(model.layers)

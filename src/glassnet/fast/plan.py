@@ -25,3 +25,27 @@ def backward_steps(layers) -> list[tuple[int, object]]:
             steps.append((first, fusion(*layers[first : i + 1]).backward))
             i = first - 1
     return steps
+
+
+class BackwardPlan:
+    """The backward steps chosen for one model's layers — valid only for those layers, with
+    the activations they had, and only while the fast path is on.
+
+    A model that changes after :func:`glassnet.fast.prepare` (a layer's activation swapped,
+    a layer replaced) or runs inside :func:`glassnet.fast.reference_only` gets None from
+    :meth:`steps_for`, and so runs its layers' own backward passes.
+    """
+
+    def __init__(self, layers) -> None:
+        self.signature = _signature(layers)
+        self.steps = backward_steps(layers)
+
+    def steps_for(self, layers):
+        """The chosen steps, or None where they no longer apply."""
+        if not fast.enabled() or _signature(layers) != self.signature:
+            return None
+        return self.steps
+
+
+def _signature(layers) -> tuple:
+    return tuple((id(layer), type(getattr(layer, "activation", layer))) for layer in layers)

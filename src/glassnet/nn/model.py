@@ -148,9 +148,11 @@ class Sequential:
 
     def _backward_steps(self):
         """``(lowest layer index, step)`` from the top down: each layer's own backward, unless
-        :func:`glassnet.fast.prepare` chose faster steps for this model (as ``fit`` does)."""
-        if self.backward_plan is not None:
-            return self.backward_plan
+        :func:`glassnet.fast.prepare` chose faster steps for this model (as ``fit`` does) and
+        they still apply (see :class:`glassnet.fast.plan.BackwardPlan`)."""
+        steps = None if self.backward_plan is None else self.backward_plan.steps_for(self.layers)
+        if steps is not None:
+            return steps
         return [(i, layer.backward) for i, layer in reversed(list(enumerate(self.layers)))]
 
     @property
