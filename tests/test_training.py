@@ -162,3 +162,15 @@ def test_the_loss_spec_round_trips_from_logits(tmp_path):
     loaded = gn.load(tmp_path / "m.safetensors")
     assert repr(loaded.loss_) == "CrossEntropy(from_logits=True)"
     loaded.fit(X, y, epochs=1)  # continues with the same loss
+
+
+@pytest.mark.parametrize(
+    "layers", [[gn.Dense(1, activation="softmax")], [gn.Dense(1), gn.Softmax()]]
+)
+def test_a_softmax_over_one_unit_is_refused_at_build(layers):
+    """Its output is 1.0 for every input, so BCE on it would report a loss while learning
+    nothing: refused when the model is built, naming the fix."""
+    X, y = blobs(20, 2, rng=0)
+    model = gn.Sequential(layers)
+    with pytest.raises(ValueError, match="a softmax over one unit is always 1.*'sigmoid'"):
+        model.fit(X, y, loss="bce", epochs=1)

@@ -178,6 +178,14 @@ class Softmax(Activation):
         e /= e.sum(axis=-1, keepdims=True)
         return e
 
+    def build(self, input_shape, rng, dtype):
+        if tuple(input_shape) == (1,):
+            raise ValueError(
+                "a softmax over one unit is always 1, whatever the input: use "
+                "activation='sigmoid' for one output unit, or softmax over two or more"
+            )
+        return super().build(input_shape, rng, dtype)
+
     def derivative(self):
         raise NotImplementedError("softmax has a full Jacobian; use backward()")
 
