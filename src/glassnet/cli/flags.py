@@ -34,6 +34,9 @@ FLAGS = {
     "rng": "--seed",
     "full": "--full",
     "data_dir": "--data-dir",
+    "checkpoint": "--checkpoint",
+    "checkpoint_every": "--checkpoint-every",
+    "resume": "--resume",
 }
 
 

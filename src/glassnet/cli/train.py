@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import sys
 
+from glassnet.cli.flags import UsageError
 from glassnet.training.optimizers import OPTIMIZERS
+
+#: what a run given these options stores in its checkpoint: --resume takes them from there
+RESUMED_OPTIONS = (
+    "task", "ignore", "impute", "drop_missing", "hidden", "activation", "optimizer",
+    "learning_rate", "epochs", "batch_size", "validation_split", "patience", "seed",
+)  # fmt: skip
+#: exit statuses of a run ended by Ctrl-C (SIGINT) and by SIGTERM: 128 + the signal's number
+EXIT_INTERRUPTED = {"interrupted": 130, "terminated": 143}
 
 
 def add_train(sub):
@@ -13,21 +22,32 @@ def add_train(sub):
         help="train a network on a CSV file and save it",
         description="Train a network to predict one column of a CSV file from the others, "
         "then save it (weights, preprocessing, history) in one model file. "
-        "DATA may also name a table shipped with glassnet (glassnet datasets).",
+        "DATA may also name a table shipped with glassnet (glassnet datasets). "
+        "With --checkpoint, a run killed midway continues with --resume, to the same weights. "
+        "Ctrl-C or SIGTERM ends training early and saves the best model so far "
+        "(exit status 130 or 143).",
     )
     _add_data(p.add_argument_group("the data"))
     _add_network(p.add_argument_group("the network"))
     _add_training(p.add_argument_group("training"))
     _add_output(p.add_argument_group("output"))
-    p.set_defaults(run=run_train)
+    _add_checkpoints(p.add_argument_group("checkpoints"))
+    p.set_defaults(run=run_train, train_parser=p)
 
 
 def _add_data(p):
     """The table, its target, the columns left out and the missing values."""
     from glassnet import tabular
 
-    p.add_argument("data", help="the CSV file, or a shipped table such as penguins.csv")
-    p.add_argument("--target", required=True, metavar="COLUMN", help="the column to predict")
+    p.add_argument(
+        "data",
+        nargs="?",
+        help="the CSV file, or a shipped table such as penguins.csv (with --resume: "
+        "default, the checkpoint's)",
+    )
+    p.add_argument(
+        "--target", metavar="COLUMN", help="the column to predict (required, but with --resume)"
+    )
     p.add_argument(
         "--task",
         choices=["classification", "regression"],
@@ -128,33 +148,93 @@ def _add_output(p):
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
+def _add_checkpoints(p):
+    """Where a run keeps what it needs to continue after being killed, and continuing."""
+    from glassnet import tabular
+
+    p.add_argument(
+        "--checkpoint",
+        metavar="FILE",
+        help="after every epoch, write all that continuing needs to FILE (atomically)",
+    )
+    p.add_argument(
+        "--checkpoint-every",
+        type=float,
+        default=tabular.pipeline.DEFAULT_CHECKPOINT_EVERY,
+        metavar="SECONDS",
+        help="write the checkpoint at most once every SECONDS (default %(default)s: every "
+        "epoch; the last epoch's is always written)",
+    )
+    p.add_argument(
+        "--resume",
+        metavar="FILE",
+        help="continue the run of the checkpoint FILE with its options, on the same data; "
+        "checkpoints go on to FILE unless --checkpoint names another",
+    )
+
+
 def run_train(args) -> int:
     from glassnet import tabular
 
-    try:
-        result = tabular.train(
-            args.data,
-            args.target,
-            task=args.task,
-            hidden=args.hidden,
-            activation=args.activation,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            learning_rate=args.learning_rate,
-            optimizer=args.optimizer,
-            validation_split=args.validation_split,
-            patience=args.patience,
-            seed=args.seed,
-            ignore=args.ignore,
-            impute=args.impute,
-            drop_missing=args.drop_missing,
-            out=args.out,
-            plot=args.plot,
-            verbose=0 if args.quiet else 1,
-            log=print,
+    if args.resume is None and (args.data is None or args.target is None):
+        args.train_parser.error(
+            "the following arguments are required: DATA, --target (or --resume FILE)"
         )
+    try:
+        result = _train(args) if args.resume is None else _resume(args)
     except tabular.Interrupted as exc:
         print(f"glassnet: {exc}", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED[exc.stopped]
     print(tabular.format_train_report(result))
-    return 130 if result.interrupted else 0
+    return EXIT_INTERRUPTED.get(result.stopped, 0)
+
+
+def _train(args):
+    from glassnet import tabular
+
+    return tabular.train(
+        args.data,
+        args.target,
+        task=args.task,
+        hidden=args.hidden,
+        activation=args.activation,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        optimizer=args.optimizer,
+        validation_split=args.validation_split,
+        patience=args.patience,
+        seed=args.seed,
+        ignore=args.ignore,
+        impute=args.impute,
+        drop_missing=args.drop_missing,
+        out=args.out,
+        plot=args.plot,
+        checkpoint=args.checkpoint,
+        checkpoint_every=args.checkpoint_every,
+        verbose=0 if args.quiet else 1,
+        log=print,
+    )
+
+
+def _resume(args):
+    """``glassnet train --resume FILE``: the checkpoint's options; the others refused."""
+    from glassnet import tabular
+    from glassnet.cli.flags import FLAGS
+
+    for dest in RESUMED_OPTIONS:
+        if getattr(args, dest) != args.train_parser.get_default(dest):
+            raise UsageError(
+                f"--resume continues with the options of its checkpoint: leave out {FLAGS[dest]}"
+            )
+    return tabular.pipeline.resume(
+        args.resume,
+        args.data,
+        target=args.target,
+        out=args.out,
+        plot=args.plot,
+        checkpoint=args.checkpoint,
+        checkpoint_every=args.checkpoint_every,
+        verbose=0 if args.quiet else 1,
+        log=print,
+    )

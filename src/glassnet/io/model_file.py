@@ -35,6 +35,12 @@ a :class:`ModelFileError` with a one-line reason naming the file.
 
 Writes are atomic: the file is written to a temporary name in the same folder, flushed to
 disk and renamed over the target, so a crash never leaves a half-written model.
+
+A training checkpoint is a model file with a ``"checkpoint"`` field (the epochs done, the
+random generator's state with its 128-bit integers as decimal strings, early stopping's
+state, the trainer's own ``run`` fields) and the early-stopping weights as tensors
+``checkpoint/best/layers.0.W``, ...; :func:`load` reads it as the model of its last epoch,
+:func:`load_checkpoint` as everything needed to continue.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ from glassnet.io.preprocessing import preprocessing_from_dict, preprocessing_to_
 FORMAT = "glassnet"
 FORMAT_VERSION = 3
 MAX_FILE_BYTES = container.MAX_FILE_BYTES
+BEST = "checkpoint/best/"  # a checkpoint's early-stopping weights: "checkpoint/best/layers.0.W"
 
 
 def model_document(model) -> dict:
@@ -75,13 +82,26 @@ def model_document(model) -> dict:
                 "iterations": optimizer.iterations,
             },
         },
-        "history": model.history.history,
+        "history": {key: list(values) for key, values in model.history.history.items()},
         "preprocessing": preprocessing_to_dict(model.preprocessing),
     }
 
 
-def save_model(model, path) -> None:
+def model_tensors(model) -> dict[str, np.ndarray]:
+    """Copies of the parameters and the optimizer's state, by tensor name (a snapshot that
+    later training steps do not change)."""
+    tensors = {name: np.array(p, order="C") for name, p, _ in model.slots()}
+    if model.optimizer_ is not None:
+        state = optimizer_state.state_tensors(model.optimizer_)
+        tensors.update({name: np.array(t, order="C") for name, t in state.items()})
+    return tensors
+
+
+def save_model(model, path, *, checkpoint=None, best_weights=None) -> None:
     """Write ``model`` to ``path`` atomically, with its checksums (see the module docstring).
+
+    ``checkpoint`` (a dict, see :func:`checkpoint_fields`) and ``best_weights`` (parameters
+    by name) make the file a training checkpoint, which :func:`load_checkpoint` reads back.
 
     Raises
     ------
@@ -89,18 +109,28 @@ def save_model(model, path) -> None:
         If the model is not built, or uses two different classes of the same name.
     TypeError
         If a layer's ``get_config()`` is not JSON-safe or does not rebuild the layer.
+    OSError
+        If the file cannot be written; a previous file at ``path`` is left as it was.
     """
-    from safetensors.numpy import save
-
     if not model.built:
         raise ValueError("the model is not built yet: fit it (or call build) before saving")
     document = model_document(model)
     classes.check_entries(model, document["layers"])
-    tensors = {name: np.ascontiguousarray(p) for name, p, _ in model.slots()}
-    if model.optimizer_ is not None:
-        tensors.update(optimizer_state.state_tensors(model.optimizer_))
+    write_model(path, document, model_tensors(model), checkpoint, best_weights)
+
+
+def write_model(path, document: dict, tensors: dict, checkpoint=None, best_weights=None) -> None:
+    """Seal ``document`` and ``tensors`` (and a checkpoint's fields and best weights) into one
+    file at ``path``, atomically (:func:`glassnet.io.files.write_bytes`: a failure is a
+    ``FileWriteError`` naming the file, the previous one intact)."""
+    from safetensors.numpy import save
+
+    if checkpoint is not None:
+        document = {**document, "checkpoint": checkpoint}
+        tensors = {**tensors, **{BEST + k: v for k, v in (best_weights or {}).items()}}
     data = save(tensors, metadata=integrity.sealed_metadata(document, tensors))
-    write_bytes(path, data, what="model")
+    what = "model" if checkpoint is None else "checkpoint"
+    write_bytes(path, data, what=what, param="out" if checkpoint is None else "checkpoint")
 
 
 def load(path, *, custom_objects=None, max_bytes: int = MAX_FILE_BYTES):
@@ -130,7 +160,14 @@ def load(path, *, custom_objects=None, max_bytes: int = MAX_FILE_BYTES):
         checksums do not match), not a glassnet model, describes a model its tensors do not
         fit, or names a custom class that ``custom_objects`` does not hold.
     """
-    custom_objects = classes.check_custom_objects(custom_objects)
+    document, tensors, where = _read(path, custom_objects, max_bytes)
+    plain = {k: v for k, v in tensors.items() if not k.startswith(BEST)}
+    return model_from_document(document, plain, where, custom_objects=custom_objects)
+
+
+def _read(path, custom_objects, max_bytes):
+    """The checked document, the tensors (checksums verified) and how errors name the file."""
+    classes.check_custom_objects(custom_objects)
     if not isinstance(max_bytes, int) or isinstance(max_bytes, bool):
         raise TypeError(f"max_bytes must be an int, got {type(max_bytes).__name__}")
     if max_bytes < 0:
@@ -142,8 +179,7 @@ def load(path, *, custom_objects=None, max_bytes: int = MAX_FILE_BYTES):
     table = container.tensor_table(header, len(data) - body, where)
     if "tensor_sha256" in document:
         integrity.check_tensors(data, body, table, document["tensor_sha256"], where)
-    tensors = container.tensor_views(data, body, table)
-    return model_from_document(document, tensors, where, custom_objects=custom_objects)
+    return document, container.tensor_views(data, body, table), where
 
 
 def read_document(metadata, where: str) -> dict:
@@ -263,3 +299,71 @@ def _restore_training(model, training: dict, tensors: dict, version: int, where:
     state = optimizer_state.read_state(tensors, model, optimizer, iterations, version, where)
     optimizer.load_state_arrays(state, iterations)
     model.optimizer_ = optimizer
+
+
+# -- training checkpoints -----------------------------------------------------------------------
+def load_checkpoint(path, *, max_bytes: int = MAX_FILE_BYTES):
+    """Read a training checkpoint: ``(model, fields, best_weights)``.
+
+    The model is as the checkpoint's epoch left it — weights, optimizer state, history — with
+    ``model.rng_`` set to the random generator's state at that epoch's end, so that the next
+    epoch shuffles (and draws dropout masks) exactly as an uninterrupted run would.
+    (The generator the model was built with is set in place, so that Dropout layers, which
+    hold it, draw from it too.) ``fields`` is the document's ``"checkpoint"`` object (see
+    :mod:`glassnet.io.schema`); ``best_weights`` the early-stopping weights by parameter name
+    (empty if none were kept).
+
+    Raises
+    ------
+    ModelFileError
+        Everything :func:`load` refuses; a model file that is not a checkpoint; best weights
+        that do not fit the model.
+    """
+    document, tensors, where = _read(path, None, max_bytes)
+    fields = document.get("checkpoint")
+    if fields is None:
+        raise ModelFileError(f"{where} is a model file but not a training checkpoint")
+    plain = {k: v for k, v in tensors.items() if not k.startswith(BEST)}
+    model = model_from_document(document, plain, where)
+    best = {k[len(BEST) :]: np.array(v) for k, v in tensors.items() if k.startswith(BEST)}
+    expected = {name: p for name, p, _ in model.slots()}
+    if best and set(best) != set(expected):
+        raise ModelFileError(f"{where}: its best weights do not name the model's parameters")
+    for name, value in best.items():
+        p = expected[name]
+        if value.shape != p.shape or value.dtype != p.dtype or not np.isfinite(value).all():
+            raise ModelFileError(
+                f"{where}: best-weights tensor {name!r} is not finite {p.shape} {p.dtype}"
+            )
+    restore_generator(model.rng_, fields["rng"], where)
+    return model, fields, best
+
+
+def generator_state(rng) -> dict:
+    """A PCG64 generator's state as JSON: its 128-bit integers as decimal strings."""
+    state = rng.bit_generator.state
+    if state["bit_generator"] not in schema.BIT_GENERATORS:
+        raise ValueError(
+            f"a checkpoint stores a PCG64 random generator; this one is {state['bit_generator']}"
+        )
+    return {
+        "bit_generator": state["bit_generator"],
+        "state": str(state["state"]["state"]),
+        "inc": str(state["state"]["inc"]),
+        "has_uint32": int(state["has_uint32"]),
+        "uinteger": int(state["uinteger"]),
+    }
+
+
+def restore_generator(rng: np.random.Generator, fields: dict, where: str) -> None:
+    """Set ``rng`` (a PCG64 generator) to the state :func:`generator_state` described (its
+    fields already schema-checked), in place: every layer built with it (Dropout) follows."""
+    state, inc = int(fields["state"]), int(fields["inc"])
+    if max(state, inc) >= 2**128:
+        raise ModelFileError(f"{where}: its random generator state is not a 128-bit number")
+    rng.bit_generator.state = {
+        "bit_generator": fields["bit_generator"],
+        "state": {"state": state, "inc": inc},
+        "has_uint32": fields["has_uint32"],
+        "uinteger": fields["uinteger"],
+    }

@@ -152,6 +152,41 @@ _HISTORY = {
     "propertyNames": _NAME,
     "additionalProperties": {"type": "array", "maxItems": MAX_ITEMS, "items": {"type": "number"}},
 }
+#: the random generators a checkpoint can store: numpy's default (``default_rng``)
+BIT_GENERATORS = ("PCG64",)
+_DECIMAL = {"type": "string", "pattern": "^[0-9]{1,39}$"}  # a 128-bit number, as text
+_EPOCH = {"type": "integer", "minimum": 0, "maximum": MAX_DIM}
+_MAYBE_EPOCH = {**_EPOCH, "type": ["integer", "null"]}
+_RNG = _config(
+    {
+        "bit_generator": {"enum": list(BIT_GENERATORS)},
+        "state": _DECIMAL,
+        "inc": _DECIMAL,
+        "has_uint32": {"enum": [0, 1]},
+        "uinteger": {"type": "integer", "minimum": 0, "maximum": 2**32 - 1},
+    },
+    ["bit_generator", "state", "inc", "has_uint32", "uinteger"],
+)
+_EARLY_STOPPING = _config(
+    {
+        "best": {"type": ["number", "null"]},
+        "wait": _EPOCH,
+        "best_epoch": _MAYBE_EPOCH,
+        "stopped_epoch": _MAYBE_EPOCH,
+    },
+    ["best", "wait", "best_epoch", "stopped_epoch"],
+)
+#: a training checkpoint: the epochs done, the generator's state at the last one's end, the
+#: early-stopping state, and ``run`` — what the trainer needs to go on, checked by it
+_CHECKPOINT = _config(
+    {
+        "epoch": _EPOCH,
+        "rng": _RNG,
+        "early_stopping": {"anyOf": [{"type": "null"}, _EARLY_STOPPING]},
+        "run": _CONFIG,
+    },
+    ["epoch", "rng", "early_stopping", "run"],
+)
 _DIGESTS = {
     "type": "object",
     "maxProperties": MAX_FIELDS,
@@ -179,6 +214,7 @@ def document_schema(version: int) -> dict:
     }
     if version >= 3:
         properties["tensor_sha256"] = _DIGESTS
+        properties["checkpoint"] = _CHECKPOINT
     required = ["format", "format_version", "dtype", "input_shape", "layers"]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -5,6 +5,8 @@ module             what it holds
 =================  ==========================================================================
 ``pipeline``       :func:`train`: its options checked, the network, early stopping, the saved
                    model
+``checkpoint``     training that survives being killed: what a checkpoint stores of the run,
+                   :func:`~checkpoint.check_same_data` before resuming, SIGTERM as Ctrl-C
 ``table``          the training table: reading, missing values, the task, the split, the
                    preprocessing learned (:func:`~table.prepare_table`)
 ``preprocessing``  :class:`TablePreprocessor` (made of the estimators in ``encoders``)

@@ -24,8 +24,11 @@ What ``train`` does, in order:
    (two classes), a softmax + cross-entropy (more), or 1 identity unit + MSE on the
    standardised target (regression); train it with Adam, early stopping on the validation
    loss, keeping the best epoch's weights;
-7. save the model — weights, preprocessing, history — atomically; Ctrl-C saves the best
-   model so far.
+7. save the model — weights, preprocessing, history — atomically; Ctrl-C or SIGTERM saves
+   the best model so far.
+
+``checkpoint`` writes a training checkpoint after every epoch, which :func:`resume` continues
+on the same data, to the same weights as an uninterrupted run (:mod:`.checkpoint`).
 """
 
 from __future__ import annotations
@@ -42,11 +45,21 @@ from glassnet.errors import InputValueError, Param
 from glassnet.io.files import check_output
 from glassnet.nn.layers import Dense
 from glassnet.nn.model import Sequential
+from glassnet.tabular.checkpoint import (
+    Session,
+    Terminated,
+    check_same_data,
+    checkpoint_failed,
+    load_run,
+    run_fields,
+    sigterm_interrupts,
+    write_outputs,
+)
 from glassnet.tabular.predict import table_metrics
 from glassnet.tabular.preprocessing import check_impute, check_task
-from glassnet.tabular.report import TrainResult, plan_lines, plot_report
+from glassnet.tabular.report import TrainResult, plan_lines
 from glassnet.tabular.table import TrainingTable, prepare_table
-from glassnet.training.callbacks import EarlyStopping
+from glassnet.training.callbacks import CheckpointError, EarlyStopping
 from glassnet.training.optimizers import get_optimizer
 from glassnet.training.trainer import TrainingDivergedError
 
@@ -62,10 +75,16 @@ DEFAULT_OPTIMIZER = "adam"
 DEFAULT_PATIENCE = 20
 DEFAULT_SEED = 0
 MODEL_SUFFIX = ".safetensors"
+#: seconds between checkpoints at least; 0: after every epoch (a tabular model's file is small)
+DEFAULT_CHECKPOINT_EVERY = 0.0
 
 
 class Interrupted(Exception):
-    """Ctrl-C before a single epoch finished: there is no model to keep."""
+    """Ctrl-C (or SIGTERM) before a single epoch finished: there is no model to keep."""
+
+    def __init__(self, message: str, stopped: str = "interrupted") -> None:
+        super().__init__(message)
+        self.stopped = stopped
 
 
 def train(
@@ -87,6 +106,8 @@ def train(
     drop_missing: bool = False,
     out=None,
     plot=None,
+    checkpoint=None,
+    checkpoint_every: float = DEFAULT_CHECKPOINT_EVERY,
     verbose: int = 0,
     callbacks=None,
     log=None,
@@ -113,6 +134,8 @@ def train(
     drop_missing : leave out rows with a missing value instead
     out : the model file; None: ``<data name>.safetensors`` beside the data; False: none
     plot : a PNG path for the training report (loss curves, confusion or predicted vs true)
+    checkpoint : a path: write a training checkpoint there after every epoch (see
+        :func:`resume`), at most once every ``checkpoint_every`` seconds (0: every epoch)
     verbose : 1 shows a progress bar
     callbacks : more callbacks for ``fit``
     log : called with each line worth telling before training starts (e.g. ``print``)
@@ -120,14 +143,67 @@ def train(
     options = _check_options(
         task, hidden, impute, drop_missing, validation_split, epochs, batch_size, patience, seed
     )
+    every = check_real("checkpoint_every", checkpoint_every, minimum=0.0)
     opt = get_optimizer(optimizer, learning_rate)
-    model_path, plot_path = _outputs(data, tables.resolve(data), out, plot)
+    paths = _outputs(data, tables.resolve(data), out, plot, checkpoint)
     table = prepare_table(data, target, ignore, impute, options)
     model = _network(table, options.hidden, activation, options.rng)
     for line in plan_lines(table, model, opt, options) if log is not None else ():
         log(line)
-    result = _learn(model, table, opt, options, verbose, callbacks, ignore)
-    return _write(result, table, model_path, plot_path)
+    run = run_fields(data, target, options, activation, opt, ignore, impute, table, paths[0])
+    session = Session(paths[2], every, run)
+    result = _learn(model, table, opt, options, verbose, callbacks, session)
+    return write_outputs(result, table, paths, session)
+
+
+def resume(
+    path,
+    data=None,
+    *,
+    target: str | None = None,
+    out=None,
+    plot=None,
+    checkpoint=None,
+    checkpoint_every: float = DEFAULT_CHECKPOINT_EVERY,
+    verbose: int = 0,
+    callbacks=None,
+    log=None,
+) -> TrainResult:
+    """Continue the run a ``train(..., checkpoint=...)`` file holds, on the same data.
+
+    The options are the checkpoint's. The data (``data``, or the path the checkpoint
+    stores) are read again and checked against it — the columns, the target, the training
+    and validation rows of the split, the preprocessing learned from them — then training
+    continues from the checkpoint's epoch with its optimizer state, its early-stopping state
+    and its random generator: the result is the uninterrupted run's, weight for weight.
+    Checkpoints go on to ``checkpoint`` (default: ``path`` itself), the model to ``out``
+    (default: the run's). ``target``, if given, must be the checkpoint's; the other
+    parameters are :func:`train`'s.
+    """
+    every = check_real("checkpoint_every", checkpoint_every, minimum=0.0)
+    model, fields, best, run = load_run(path, target)
+    data = run["data"] if data is None else data
+    options = _check_options(
+        *(run[k] for k in ("task", "hidden", "impute", "drop_missing", "validation_split")),
+        *(run[k] for k in ("epochs", "batch_size", "patience", "seed")),
+    )
+    target = run["target"]
+    out = (run["out"] or False) if out is None else out
+    paths = _outputs(
+        data, tables.resolve(data), out, plot, path if checkpoint is None else checkpoint
+    )
+    table = prepare_table(data, target, run["ignore"], run["impute"], options)
+    check_same_data(table, model, run, str(path))
+    done = fields["epoch"]
+    if log is not None:
+        for line in plan_lines(table, model, model.optimizer_, options):
+            log(line)
+        log(f"resuming: {done} of {options.epochs} epochs were done (checkpoint {path})")
+    session = Session(paths[2], every, run, done, fields["early_stopping"], best)
+    if Path(paths[2]).resolve() == Path(path).resolve():
+        session.written = done
+    result = _learn(model, table, model.optimizer_, options, verbose, callbacks, session)
+    return write_outputs(result, table, paths, session)
 
 
 # -- the steps of train, in order ---------------------------------------------------------------
@@ -180,18 +256,23 @@ def _check_options(
     )
 
 
-def _outputs(data, path: Path, out, plot):
-    """The model path (None for ``out=False``) and the plot path, both checked writable."""
+def _outputs(data, path: Path, out, plot, checkpoint):
+    """The model path (None for ``out=False``), the plot and checkpoint paths (or None), all
+    checked writable and distinct."""
     model_path = (
         _default_model_path(data, path) if out is None else (None if out is False else Path(out))
     )
     plot = Path(plot) if plot else None
-    for p, what in ((model_path, "model"), (plot, "plot")):
-        if p:
-            check_output(p, what, inputs=[path])
-    if model_path and plot and plot.resolve() == model_path.resolve():
-        raise ValueError("the model and the plot cannot be written to the same file")
-    return model_path, plot
+    checkpoint = Path(checkpoint) if checkpoint else None
+    named = [(p, what) for p, what in ((model_path, "model"), (plot, "plot")) if p]
+    named += [(checkpoint, "checkpoint")] if checkpoint else []
+    for p, what in named:
+        check_output(p, what, inputs=[path], param={"model": "out"}.get(what, what))
+    for i, (p, what) in enumerate(named):
+        for q, other in named[i + 1 :]:
+            if p.resolve() == q.resolve():
+                raise ValueError(f"the {what} and the {other} cannot be written to the same file")
+    return model_path, plot, checkpoint
 
 
 def _network(table: TrainingTable, hidden, activation, rng) -> Sequential:
@@ -202,16 +283,16 @@ def _network(table: TrainingTable, hidden, activation, rng) -> Sequential:
     return model.build((table.pre.n_inputs,), rng)
 
 
-def _learn(model, table, opt, options, verbose, callbacks, ignore) -> TrainResult:
+def _learn(model, table, opt, options, verbose, callbacks, session) -> TrainResult:
     """Train (timed), keep the best epoch's weights, and say what happened."""
+    pre = table.pre
+    pre.training = _training_info(table, options, session.run["ignore"])
+    model.preprocessing = pre  # before training: every checkpoint holds it
     start = time.perf_counter()
-    keep_best, stopped = _fit(model, table, opt, options, verbose, callbacks)
+    keep_best, stopped = _fit(model, table, opt, options, verbose, callbacks, session)
     seconds = time.perf_counter() - start
     best_epoch = None if keep_best.best_epoch is None else keep_best.best_epoch + 1
-    pre = table.pre
-    pre.training = _training_info(table, options, ignore)
     pre.training.update(best_epoch=best_epoch, stopped=stopped)
-    model.preprocessing = pre
     return TrainResult(
         model=model,
         preprocessor=pre,
@@ -226,56 +307,52 @@ def _learn(model, table, opt, options, verbose, callbacks, ignore) -> TrainResul
         validation_rows=table.frame.index[table.val_idx].to_numpy(),
         patience=options.patience,
         notes=table.notes,
+        resumed_after=session.done or None,
     )
 
 
-def _fit(model, table, opt, options, verbose, callbacks):
+def _fit(model, table, opt, options, verbose, callbacks, session):
     """Train with early stopping on the validation (or training) loss, keeping the best
-    epoch's weights: ``(the EarlyStopping, how training stopped)``."""
+    epoch's weights, checkpointing if asked: ``(the EarlyStopping, how training stopped)``."""
     validation = None
     if len(table.val_idx):
         validation = (table.inputs(table.val_idx), table.targets(table.val_idx))
     monitor = "val_loss" if validation else "loss"
     keep_best = EarlyStopping(monitor, patience=options.patience, restore_best_weights=True)
+    extra = session.callbacks(keep_best)
+    if session.ended:  # the resumed run had ended: only its best weights are kept
+        session.keep_best_of_ended(keep_best, model)
+        return keep_best, "epochs" if keep_best.stopped_epoch is None else "early stopping"
     try:
-        model.fit(
-            table.inputs(table.train_idx),
-            table.targets(table.train_idx),
-            loss=table.head.loss,
-            optimizer=opt,
-            epochs=options.epochs,
-            batch_size=options.batch_size,
-            validation_data=validation,
-            callbacks=[keep_best, *(callbacks or [])],
-            rng=options.rng,
-            verbose=verbose,
-        )
-    except KeyboardInterrupt:
+        with sigterm_interrupts():
+            model.fit(
+                table.inputs(table.train_idx),
+                table.targets(table.train_idx),
+                loss=table.head.loss,
+                optimizer=opt,
+                epochs=options.epochs - session.done,
+                batch_size=options.batch_size,
+                validation_data=validation,
+                callbacks=[keep_best, *extra, *(callbacks or [])],
+                rng=model.rng_ if session.done else options.rng,
+                verbose=verbose,
+            )
+    except KeyboardInterrupt as exc:
+        stopped = "terminated" if isinstance(exc, Terminated) else "interrupted"
         if keep_best.best_weights is None:
             raise Interrupted(
-                "interrupted before the first epoch finished: no model was written"
+                f"{stopped} before the first epoch finished: no model was written", stopped
             ) from None
-        return keep_best, "interrupted"
+        return keep_best, stopped
     except TrainingDivergedError as exc:
         raise InputValueError(
             "training diverged ({reason}); try a smaller {rate}",
             reason=str(exc),
             rate=Param("learning_rate"),
         ) from None
+    except CheckpointError as exc:
+        raise checkpoint_failed(exc) from None
     return keep_best, "early stopping" if keep_best.stopped_epoch is not None else "epochs"
-
-
-def _write(result: TrainResult, table: TrainingTable, model_path, plot_path) -> TrainResult:
-    """Save the model (atomically) and draw the report, on the validation rows if any."""
-    if model_path:
-        result.model.save(model_path)
-        result.model_path = model_path
-    if plot_path:
-        rows = table.val_idx if len(table.val_idx) else table.train_idx
-        result.plot_path = plot_report(
-            result.model, table.pre, table.frame, table.labels, rows, plot_path, result.best_epoch
-        )
-    return result
 
 
 def _training_info(table, options, ignore) -> dict:

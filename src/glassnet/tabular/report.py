@@ -80,12 +80,13 @@ class TrainResult:
     metrics: dict[str, dict[str, float]]  # {"training": {...}, "validation": {...}}
     epochs_run: int
     best_epoch: int | None  # 1-based; the epoch whose weights were kept
-    stopped: str  # "early stopping", "epochs", "interrupted"
+    stopped: str  # "early stopping", "epochs", "interrupted" (Ctrl-C), "terminated" (SIGTERM)
     seconds: float
     train_rows: np.ndarray  # 0-based data rows that trained
     validation_rows: np.ndarray  # 0-based data rows held out
     patience: int
     notes: list[str] = field(default_factory=list)
+    resumed_after: int | None = None  # the epochs a resumed run's checkpoint had done
 
     @property
     def n_train(self) -> int:
@@ -97,7 +98,8 @@ class TrainResult:
 
     @property
     def interrupted(self) -> bool:
-        return self.stopped == "interrupted"
+        """Ctrl-C or SIGTERM ended training before its end."""
+        return self.stopped in ("interrupted", "terminated")
 
 
 @dataclass
@@ -133,7 +135,10 @@ def format_train_report(result: TrainResult) -> str:
         "early stopping": f"early stopping: no better {watched} loss in {result.patience} epochs",
         "epochs": "all epochs ran",
         "interrupted": "interrupted by Ctrl-C",
+        "terminated": "terminated by SIGTERM",
     }[result.stopped]
+    if result.resumed_after is not None:
+        how += f"; resumed after epoch {result.resumed_after}"
     lines = [
         f"epochs: {result.epochs_run} ({how}); kept the weights of epoch "
         f"{result.best_epoch}; {format_seconds(result.seconds)}",

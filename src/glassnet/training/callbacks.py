@@ -6,6 +6,7 @@ one :class:`CallbackList`, whatever ``verbose`` is.
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 from glassnet._validation import check_bool, check_int, check_real
@@ -110,6 +111,7 @@ class EarlyStopping(Callback):
         self.min_delta = check_real("min_delta", min_delta, minimum=0.0)
         self.restore_best_weights = check_bool("restore_best_weights", restore_best_weights)
         self.mode = _check_mode(mode)
+        self._resumed = None  # see resume
 
     def on_train_begin(self, logs=None):
         self.wait = 0
@@ -117,12 +119,20 @@ class EarlyStopping(Callback):
         self.best_epoch = None
         self.best_weights = None
         self.stopped_epoch = None
+        self.epoch_offset = 0  # epochs done before this fit (a resumed run)
+        if self._resumed is not None:
+            state, self.best_weights, self.epoch_offset = self._resumed
+            best = state["best"]
+            self.best = math.inf if best is None else best
+            self.wait, self.best_epoch = state["wait"], state["best_epoch"]
+            self.stopped_epoch = state["stopped_epoch"]
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         key = self.monitor if self.monitor in logs else "loss"
         if key not in logs:
             return
+        epoch += self.epoch_offset
         value = _sign(key, self.mode if key == self.monitor else "auto") * logs[key]
         if value < self.best - self.min_delta:
             self.best, self.best_epoch, self.wait = value, epoch, 0
@@ -139,6 +149,22 @@ class EarlyStopping(Callback):
         # ends with the weights of its best epoch.
         if self.restore_best_weights and self.best_weights is not None:
             self.model.set_weights(self.best_weights)
+
+    def state(self) -> dict:
+        """What a checkpoint stores to continue: ``best`` (None before any epoch), ``wait``,
+        and ``best_epoch``, ``stopped_epoch`` counted from 0 over the whole run."""
+        return {
+            "best": None if math.isinf(self.best) else self.best,
+            "wait": self.wait,
+            "best_epoch": self.best_epoch,
+            "stopped_epoch": self.stopped_epoch,
+        }
+
+    def resume(self, state: dict, best_weights, epochs_done: int) -> None:
+        """Start the next fit where a run that did ``epochs_done`` epochs left off: ``state``
+        as :meth:`state` gave it, and that run's best weights. Epochs the next fit counts from
+        0 are then epochs ``epochs_done``, ``epochs_done + 1``, ... of the run."""
+        self._resumed = (state, best_weights or None, epochs_done)
 
 
 def _sign(key: str, mode: str) -> float:
@@ -226,3 +252,77 @@ class ModelCheckpoint(Callback):
             self.best = min(self.best, value)
             self.model.save(self.path)
             self.saved_epoch = epoch
+
+
+class TrainingCheckpoint(Callback):
+    """Write, after each epoch, all that continuing the training needs to one model file.
+
+    The file (:func:`glassnet.io.model_file.write_model`, atomic) holds the model as the
+    epoch left it, its optimizer state and history, the random generator's state at the
+    epoch's end — the next epoch's shuffle and dropout masks are drawn from it — the
+    ``early_stopping`` callback's state and best weights, and ``run``, the caller's own
+    fields (the options, the data). :func:`glassnet.io.model_file.load_checkpoint` reads it.
+
+    ``every`` (seconds) throttles the writes: an epoch's state is written only if ``every``
+    seconds have passed since the last write; the state of the last epoch is always written
+    when training ends (by its end, an early stop, an error or Ctrl-C).
+
+    Attributes
+    ----------
+    written_epoch : int or None
+        The run's epochs the file holds (1-based count), once it was written.
+    """
+
+    def __init__(self, path, *, run: dict, early_stopping=None, every=0.0, epoch_offset=0):
+        self.path = Path(path)
+        self.run = run
+        self.early_stopping = early_stopping
+        self.every = check_real("every", every, minimum=0.0)
+        self.epoch_offset = epoch_offset
+        self.written_epoch = None
+        self._pending = None
+        self._last = -math.inf
+
+    def on_epoch_end(self, epoch, logs=None):
+        from glassnet.io import model_file
+
+        es = self.early_stopping
+        fields = {
+            "epoch": self.epoch_offset + epoch + 1,
+            "rng": model_file.generator_state(self.model.rng_),
+            "early_stopping": None if es is None else es.state(),
+            "run": self.run,
+        }
+        best = None if es is None or es.best_weights is None else es.best_weights
+        document = model_file.model_document(self.model)
+        self._pending = (document, model_file.model_tensors(self.model), fields, best)
+        if time.monotonic() - self._last >= self.every:
+            self._write()
+
+    def on_train_end(self, logs=None):
+        if self._pending is not None:
+            self._write()
+
+    def _write(self):
+        from glassnet.io import model_file
+
+        document, tensors, fields, best = self._pending
+        self._pending = None  # a failed write is not retried when training ends
+        try:
+            model_file.write_model(self.path, document, tensors, fields, best)
+        except OSError as exc:
+            raise CheckpointError(self.path, fields["epoch"], self.written_epoch, exc) from exc
+        self._last = time.monotonic()
+        self.written_epoch = fields["epoch"]
+
+
+class CheckpointError(OSError):
+    """A checkpoint could not be written; the one before it (if any) is intact.
+
+    ``path`` is the file, ``epoch`` the epoch that was not written, ``previous`` the epoch
+    the file still holds (None if this run wrote none)."""
+
+    def __init__(self, path, epoch, previous, exc) -> None:
+        self.path, self.epoch, self.previous = Path(path), epoch, previous
+        held = "" if previous is None else f": it holds epoch {previous}"
+        super().__init__(f"after epoch {epoch}, {exc}{held}")
