@@ -1,4 +1,4 @@
-"""Accuracy on full MNIST: a dense network must reach 98.0 %, a small CNN 99.0 % (issue 4).
+"""Accuracy on full MNIST: a dense network must reach 98.0 %, a small CNN 99.0 %.
 
 Both train on the 60,000 MNIST training digits and are scored on the 10,000 test digits,
 which they never see during training (no model selection on them either: the number that

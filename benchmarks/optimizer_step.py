@@ -1,6 +1,6 @@
 """What one optimizer step costs on the benchmark MLP's 235,146 parameters, and why.
 
-An epoch of issue 5's MLP is 469 steps. Plain SGD reads and writes the parameter vector in
+An epoch of the benchmark's MLP is 469 steps. Plain SGD reads and writes the parameter vector in
 two element-wise passes (``step = eta g``; ``p -= step``); Adam needs about twelve (two
 moment updates, a square root, a division, the step). NumPy runs each pass as its own loop
 over memory, so the time of a step is close to (passes) x (time of one pass over ~1 MB),

@@ -31,7 +31,7 @@ class Unavailable(Exception):
 
 @dataclass(frozen=True)
 class MLPSpec:
-    """The MLP of issue 5: layer sizes and batch size."""
+    """The benchmark's MLP: layer sizes and batch size."""
 
     n_features: int = 784
     hidden: tuple[int, ...] = (256, 128)

@@ -1,4 +1,4 @@
-"""What the benchmark prints: the machine, the tables, the targets of issue 5.
+"""What the benchmark prints: the machine, the tables, the speed targets.
 
 Everything is rendered twice from the same rows: as aligned plain text (stdout) and as
 Markdown (``--markdown FILE``).
@@ -341,7 +341,7 @@ def scaling_rows(results: Results) -> list[list[str]]:
 
 
 # --------------------------------------------------------------------------------------------
-# The targets of issue 5 (reported, never asserted)
+# The speed targets (reported, never asserted)
 # --------------------------------------------------------------------------------------------
 
 
@@ -521,7 +521,7 @@ def render(results: Results, machine: list[str], markdown: bool) -> str:
     targets = target_rows(results)
     if targets:
         parts += [
-            heading("Targets of issue 5 (reported, not asserted)"),
+            heading("Speed targets (reported, not asserted)"),
             table(
                 ["target", "measured", "status", "meeting it needs (this run)"], targets, markdown
             ),

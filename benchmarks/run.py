@@ -1,6 +1,6 @@
 """Side-by-side speed of glassnet against the hardware limit, a NumPy loop, PyTorch, scikit-learn.
 
-Issue 5's benchmark. One run measures, on the same synthetic MNIST-shaped float32 data
+One run measures, on the same synthetic MNIST-shaped float32 data
 (60,000 x 784, 10 classes, from a fixed seed; no download):
 
 - the limit: the float32 GEMM rate, and the time of exactly the matrix products one MLP epoch
@@ -13,7 +13,7 @@ Issue 5's benchmark. One run measures, on the same synthetic MNIST-shaped float3
 - (e) scaling: one epoch at 10,000, 30,000 and 60,000 samples.
 
 It prints medians over repeated runs (after one warm-up epoch that is not timed) with
-ratios to the limit and to glassnet, then the targets of issue 5 (reported, never asserted).
+ratios to the limit and to glassnet, then the speed targets (reported, never asserted).
 PyTorch and scikit-learn are optional: a peer that is not installed is skipped, saying so.
 
 How to run, from the repository root, for numbers worth publishing::
@@ -72,7 +72,7 @@ MB = 1e6
 
 @dataclass(frozen=True)
 class Config:
-    """Sizes of one run. The defaults are issue 5's; :data:`QUICK` only checks the script."""
+    """Sizes of one run: the published run's by default; :data:`QUICK` only checks the script."""
 
     n_samples: int = 60_000
     cnn_samples: int = 10_000
