@@ -8,8 +8,9 @@ import json
 import numpy as np
 import pytest
 
+from glassnet.fast.conv import FEW_ROWS, ReusedArrays
 from glassnet.glassbox.gradcheck import numeric_gradient, relative_error
-from glassnet.nn.conv import Conv2D
+from glassnet.nn.conv import Conv2D, FreshArrays
 from glassnet.nn.conv_reference import conv2d_backward, conv2d_forward, maxpool2d_forward
 from glassnet.nn.layers import Dense, Flatten
 from glassnet.nn.pooling import MaxPool2D
@@ -128,9 +129,10 @@ def test_large_prediction_batches_are_computed_in_slices(rng, monkeypatch):
     whole = conv.forward(x, training=True).copy()
     per_sample = conv.x_col_rows * 4 * 3 * 8  # rows * out_h * out_w * bytes
     monkeypatch.setattr(glassnet.nn.conv, "INFERENCE_SCRATCH_BYTES", 3 * per_sample)
+    conv.work = ReusedArrays()  # keeps the last X_col made, to see its size
     sliced = conv.forward(x)  # slices of 3, 3, 3 and 1 samples
     np.testing.assert_allclose(sliced, whole, atol=1e-14)
-    assert conv.x_col is None and conv._scratch["x_col"].shape[1] == 4 * 3 * 1
+    assert conv.x_col is None and conv.work.arrays["x_col"].shape[1] == 4 * 3 * 1
     with pytest.raises(RuntimeError, match="needs a forward pass with training=True"):
         conv.backward(np.ones_like(sliced))
     conv.forward(x, training=True)  # training always keeps X_col
@@ -211,28 +213,27 @@ def test_conv_gradients_match_central_differences(stride, padding, shape, activa
 
 
 @pytest.mark.parametrize("channels", [1, 5])  # X_col of 10 rows (stacked dL/dW), 46 rows
-def test_conv_gradients_on_both_ways_of_summing_dW(channels, rng):
-    from glassnet.nn import conv as conv_module
-
+@pytest.mark.parametrize("work", [FreshArrays, ReusedArrays])
+def test_conv_gradients_on_both_ways_of_summing_dW(channels, work, rng):
     conv = built(Conv2D(3, 3, padding="same", activation="tanh"), (channels, 6, 5))
-    assert (conv.x_col_rows <= conv_module.FEW_ROWS) == (channels == 1)
+    conv.work = work()
+    assert (conv.x_col_rows <= FEW_ROWS) == (channels == 1)
     x = rng.standard_normal((3, channels, 6, 5))
     errors = check_layer_gradients(conv, x, rng)
     assert set(errors) == {"x", "W", "b"}
 
 
-def test_stacked_and_single_products_give_the_same_dW(rng, monkeypatch):
-    from glassnet.nn import conv as conv_module
-
+def test_stacked_and_single_products_give_the_same_dW(rng):
     conv = built(Conv2D(4, 3, padding="same"), (1, 8, 6))
     x, delta = rng.standard_normal((5, 1, 8, 6)), rng.standard_normal((5, 4, 8, 6))
     conv.forward(x, training=True)
-    conv.backward_linear(delta)
-    stacked = {k: g.copy() for k, g in conv.grads.items()}
-    monkeypatch.setattr(conv_module, "FEW_ROWS", 0)
-    conv.backward_linear(delta)
+    conv.backward_linear(delta)  # the reference: one product
+    single = {k: g.copy() for k, g in conv.grads.items()}
+    conv.work = ReusedArrays()
+    conv.forward(x, training=True)
+    conv.backward_linear(delta)  # 10 rows: stacked products
     for k, g in conv.grads.items():
-        np.testing.assert_allclose(g, stacked[k], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(g, single[k], rtol=1e-12, atol=1e-12)
 
 
 def test_conv_gradients_without_bias_and_with_an_even_kernel(rng):
@@ -588,8 +589,11 @@ def test_a_copy_leaves_the_scratch_buffers_behind_and_still_works(rng):
     conv = built(Conv2D(2, 3, padding="same"), (1, 6, 6))
     x = rng.standard_normal((4, 1, 6, 6))
     a = conv.forward(x, training=True)
+    conv.work = ReusedArrays()
+    a = conv.forward(x, training=True)
     clone = copy.deepcopy(conv)
-    assert clone._scratch == {} and clone.x_col is None and conv.x_col is not None
+    assert clone.work.arrays == {} and conv.work.arrays
+    assert clone.x_col is None and conv.x_col is not None
     np.testing.assert_array_equal(clone.forward(x, training=True), a)
     clone.backward(np.ones_like(a))
     conv.backward(np.ones_like(a))

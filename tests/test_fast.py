@@ -35,6 +35,17 @@ def relu_cnn(standalone_relu=False):
     )
 
 
+def prepare_fusions_only(model):
+    """fast.prepare, with every Conv2D back on the reference's fresh work arrays: what is left
+    to compare bit for bit is the fusion (and the packed parameters)."""
+    from glassnet.nn.conv import FreshArrays
+
+    fast.prepare(model)
+    for layer in model.layers:
+        if isinstance(layer, gn.Conv2D):
+            layer.work = FreshArrays()
+
+
 def gradients_and_caches(model, X, y, loss):
     """Every gradient and every cached value (z, a, delta) after one training step's backward."""
     loss_and_gradients(model, X, y, loss)
@@ -96,7 +107,7 @@ def test_the_fused_step_gives_the_reference_gradients_and_caches_exactly(standal
     model = relu_cnn(standalone_relu).build((2, 8, 8), rng=0)
     X, y = rng.standard_normal((5, 2, 8, 8)), np.array([0, 1, 2, 1, 0])
     ref_grads, ref_caches = gradients_and_caches(model, X, y, gn.CrossEntropy())
-    fast.prepare(model)
+    prepare_fusions_only(model)
     assert any(isinstance(s.__self__, ReluMaxPool) for _, s in model.backward_plan.steps)
     grads, caches = gradients_and_caches(model, X, y, gn.CrossEntropy())
     assert grads.keys() == ref_grads.keys() and caches.keys() == ref_caches.keys()
@@ -138,7 +149,7 @@ def test_fused_step_for_pools_that_do_not_tile_and_a_relu_first(layers, image, r
     assert result.max_error < 1e-6, str(result)
     model.build(image, rng=0)
     ref, _ = gradients_and_caches(model, X, y, gn.CrossEntropy())
-    fast.prepare(model)
+    prepare_fusions_only(model)
     grads, _ = gradients_and_caches(model, X, y, gn.CrossEntropy())
     for name in grads:
         np.testing.assert_array_equal(grads[name], ref[name], err_msg=name)
@@ -287,7 +298,7 @@ def test_a_plan_no_longer_applies_once_an_activation_is_swapped(rng, count_fused
     apply the ReLU's derivative to a tanh layer): the gradients then match the reference."""
     model = relu_cnn().build((2, 8, 8), rng=0)
     X, y = rng.standard_normal((3, 2, 8, 8)), np.array([0, 1, 2])
-    fast.prepare(model)
+    prepare_fusions_only(model)
     model.layers[0].activation = gn.Tanh()
     assert count_fused(model, X, y) == 0  # the plan no longer applies: the reference runs
     grads, _ = gradients_and_caches(model, X, y, gn.CrossEntropy())
@@ -297,3 +308,56 @@ def test_a_plan_no_longer_applies_once_an_activation_is_swapped(rng, count_fused
         np.testing.assert_array_equal(grads[name], ref[name], err_msg=name)
     fast.prepare(model)  # chosen again: only the second conv's ReLU is fused
     assert count_fused(model, X, y) == 1
+
+
+# -- Conv2D's work space --------------------------------------------------------------------------
+def test_fit_gives_every_conv_a_reused_work_space_and_reference_only_takes_it_back(rng):
+    from glassnet.fast.conv import ReusedArrays
+    from glassnet.nn.conv import FreshArrays
+
+    model = relu_cnn().build((2, 8, 8), rng=0)
+    convs = [model.layers[0], model.layers[2]]
+    assert all(isinstance(c.work, FreshArrays) for c in convs)
+    fast.prepare(model)
+    assert all(isinstance(c.work, ReusedArrays) for c in convs)
+    with fast.reference_only():
+        fast.prepare(model)
+    assert all(isinstance(c.work, FreshArrays) for c in convs)
+
+
+@pytest.mark.parametrize("channels", [1, 5])  # stacked dL/dW products (10 rows) or one (46)
+def test_training_with_reused_work_arrays_equals_the_reference(channels, rng):
+    """Three epochs of a CNN with every specialisation (packed parameters, the fusion, reused
+    work arrays, stacked dL/dW) against the reference: the same weights to float rounding
+    (the stacked sum adds in another order), the same caches' relations."""
+    X = rng.standard_normal((24, channels, 8, 8))
+    y = rng.integers(0, 3, 24)
+
+    def train():
+        model = relu_cnn()
+        model.fit(X, y, loss="cross_entropy", optimizer=gn.SGD(0.05), epochs=3, batch_size=8, rng=2)
+        return model
+
+    fast_model = train()
+    with fast.reference_only():
+        ref = train()
+    for (name, p, _), (_, q, _) in zip(fast_model.slots(), ref.slots(), strict=True):
+        np.testing.assert_allclose(p, q, rtol=1e-9, atol=1e-12, err_msg=name)
+    np.testing.assert_allclose(fast_model.predict(X), ref.predict(X), rtol=1e-9, atol=1e-12)
+
+
+def test_the_arrays_a_conv_returns_are_never_reused(rng):
+    """Work arrays are kept between batches; z, a and dL/dx never are."""
+    from glassnet.fast.conv import ReusedArrays
+
+    conv = gn.Conv2D(2, 3, padding="same", activation="relu")
+    conv.build((1, 5, 5), rng, np.float64)
+    conv.work = ReusedArrays()
+    x1, x2 = rng.standard_normal((2, 3, 1, 5, 5))
+    a1, z1 = conv.forward(x1, training=True), conv.z
+    dx1 = conv.backward(np.ones_like(a1))
+    saved = a1.copy(), z1.copy(), dx1.copy()
+    conv.forward(x2, training=True)
+    conv.backward(np.ones_like(a1))
+    for kept, before in zip((a1, z1, dx1), saved, strict=True):
+        np.testing.assert_array_equal(kept, before)

@@ -12,6 +12,9 @@ and each has a test proving its numbers equal to the reference (``tests/test_fas
   parameter name, as views of one vector per kind of state.
 - :class:`glassnet.fast.fusions.ReluMaxPool` — a ReLU followed by a MaxPool2D differentiated as
   one step, applying the ReLU's derivative to the pooled gradient.
+- :class:`glassnet.fast.conv.ReusedArrays` — Conv2D's work arrays (``X_col`` and the like)
+  kept between batches instead of made anew, and ``dL/dW`` summed from stacked products
+  where OpenBLAS runs the single product slowly.
 
 They are chosen in one place, :func:`prepare`, which ``fit`` calls before training (and a
 user may call on any built model), and only while :func:`enabled` is True. A model never
@@ -48,14 +51,23 @@ def reference_only():
 
 def prepare(model) -> None:
     """Choose the speed specialisations for a built ``model``: pack its parameters into one
-    buffer (:func:`glassnet.fast.parameters.pack`) and pick its backward steps, fusions
-    included (:func:`glassnet.fast.plan.backward_steps`). Off the fast path, the model is left
+    buffer (:func:`glassnet.fast.parameters.pack`), give every Conv2D a work space kept between
+    batches (:class:`glassnet.fast.conv.ReusedArrays`) and pick its backward steps, fusions
+    included (:class:`glassnet.fast.plan.BackwardPlan`). Off the fast path, the model is left
     on (or put back to) the reference path."""
+    from glassnet.fast.conv import ReusedArrays
     from glassnet.fast.parameters import pack
     from glassnet.fast.plan import BackwardPlan
+    from glassnet.nn.conv import Conv2D, FreshArrays
 
+    convs = [layer for layer in model.layers if isinstance(layer, Conv2D)]
     if not enabled():
         model.backward_plan = None
+        for layer in convs:
+            layer.work = FreshArrays()
         return
     pack(model)
+    for layer in convs:
+        if not isinstance(layer.work, ReusedArrays):
+            layer.work = ReusedArrays()
     model.backward_plan = BackwardPlan(model.layers)

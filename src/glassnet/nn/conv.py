@@ -24,9 +24,23 @@ from glassnet.nn.windows import (
 
 #: Above this size, Conv2D builds X_col for prediction in slices of the batch (see forward).
 INFERENCE_SCRATCH_BYTES = 64 * 2**20
-#: Up to this many rows in X_col (weights per filter, plus the bias), dL/dW is summed from
-#: stacked products (see Conv2D.backward_linear); measured slower from about 46 rows on.
-FEW_ROWS = 32
+
+
+class FreshArrays:
+    """Conv2D's work space on the reference path: every array made anew for each batch.
+
+    :func:`glassnet.fast.prepare` swaps in :class:`glassnet.fast.conv.ReusedArrays`, which
+    keeps the arrays between batches and sums ``dL/dW`` a faster way for some shapes; both
+    give the same numbers (``tests/test_fast.py``).
+    """
+
+    def array(self, name, shape, dtype, fill=0) -> np.ndarray:
+        """An array of ``shape`` filled with ``fill`` (``name`` says what it is for)."""
+        return np.full(shape, fill, dtype=dtype)
+
+    def weight_gradient(self, x_col, delta_mat, out) -> None:
+        """``out = X_col @ delta.T``: ``[dL/dW | dL/db]`` transposed, ``(rows, filters)``."""
+        np.matmul(x_col, delta_mat.T, out=out)
 
 
 class Conv2D(Affine):
@@ -139,7 +153,7 @@ class Conv2D(Affine):
             self._eager_input_shape = tuple(
                 check_int("input_shape", s, minimum=1) for s in input_shape
             )
-        self._scratch: dict[str, np.ndarray] = {}
+        self.work = FreshArrays()
 
     # -- shapes --------------------------------------------------------------------------------
     def _pads(self, height, width):
@@ -188,29 +202,20 @@ class Conv2D(Affine):
         whole = (slice(0, height, 1), slice(0, width, 1))
         self._full_tap = next((t for t in self._taps if (t[2][1], t[3][1]) == whole), None)
         self._other_taps = [t for t in self._taps if t is not self._full_tap]
-        self._scratch = {}
+        self.work = type(self.work)()
         self.x_col = None
         return out
 
     def _buffer(self, name, shape, fill=0):
-        """A scratch array kept between calls (created filled with ``fill``, then reused).
-
-        Reusing saves, per batch, allocating and page-faulting a fresh array of up to
-        ``kh*kw`` times the input's size. It also means that the entries of ``X_col`` which
-        never change — the zeros that stand for padding, the row of ones for the bias — are
-        written once, when the buffer is made: each batch only copies the pixels that fall
-        inside the image. One buffer per name is kept; a new batch size replaces it.
-        """
-        buf = self._scratch.get(name)
-        if buf is None or buf.shape != shape or buf.dtype != self.dtype:
-            buf = self._scratch[name] = np.full(shape, fill, dtype=self.dtype)
-        return buf
+        """A work array of ``shape`` filled with ``fill``, from :attr:`work`."""
+        return self.work.array(name, shape, self.dtype, fill)
 
     def __getstate__(self):
-        # Copies (model.astype, checkpoints) and pickles leave the scratch buffers and the
-        # caches behind (Layer.__getstate__); they are rebuilt on the next forward pass.
+        # Copies (model.astype, checkpoints) and pickles leave the work arrays and the caches
+        # behind (Layer.__getstate__); they are made again on the next forward pass.
         state = super().__getstate__()
         state["x_col"] = None
+        state["work"] = type(self.work)()
         return state
 
     def _weight_matrix(self):
@@ -269,11 +274,11 @@ class Conv2D(Affine):
             # contiguous runs instead of single numbers.
             xc = np.ascontiguousarray(xc, dtype=self.dtype)
         # im2col: X_col[c, i, j, h, w, n] = x_pad[n, c, h*s + i, w*s + j], then the ones.
-        # Padding entries stay zero from the buffer's creation: only the in-image
-        # rectangle of each kernel offset is copied.
+        # Padding entries are zero from the array's creation: only the in-image rectangle of
+        # each kernel offset is copied.
         x_col = self._buffer("x_col", (self.x_col_rows, out_h * out_w * n), fill=0)
         if self.use_bias and x_col[K, 0] != 1:
-            x_col[K] = 1  # once per buffer
+            x_col[K] = 1  # once per array (a reused one keeps its row of ones)
         windows = x_col[:K].reshape(channels, kh, kw, out_h, out_w, n)
         for i, j, (out_rows, in_rows), (out_cols, in_cols) in self._taps:
             windows[:, i, j, out_rows, out_cols] = xc[:, in_rows, in_cols]
@@ -296,19 +301,7 @@ class Conv2D(Affine):
         # [dL/dW | dL/db] = delta @ X_col.T, computed as its transpose X_col @ delta.T
         # (the orientation OpenBLAS runs fastest here; the small result is then copied).
         dWb_T = self._buffer("dWb_T", (rows, self.filters))
-        if rows <= FEW_ROWS:
-            # A first layer on 1-3 channels: X_col has few rows and a very long P. As one
-            # product OpenBLAS runs this shape at a fraction of its speed; as out_h stacked
-            # products over out_w * n positions each, then summed, it was 2-2.5x faster here
-            # (10 rows, P = 50,176: 1.5 ms -> 0.6 ms).
-            stack = self.output_shape[1]
-            parts = np.matmul(
-                self.x_col.reshape(rows, stack, -1).transpose(1, 0, 2),
-                delta_mat.reshape(self.filters, stack, -1).transpose(1, 2, 0),
-            )
-            np.sum(parts, axis=0, out=dWb_T)
-        else:
-            np.matmul(self.x_col, delta_mat.T, out=dWb_T)
+        self.work.weight_gradient(self.x_col, delta_mat, dWb_T)
         self.grads["W"].reshape(self.filters, K)[...] = dWb_T[:K].T
         if self.use_bias:
             self.grads["b"][...] = dWb_T[K]
