@@ -780,6 +780,15 @@ def test_a_bug_is_not_swallowed_into_a_one_liner(capsys, in_tmp, monkeypatch):
     with pytest.raises(TypeError, match="unsupported operand"):
         main(["train", "gender.csv", "--target", "Gender", *TRAIN_OUT])
 
+    import numpy as np
+
+    def broadcasts(*args, **kwargs):
+        return np.ones(2) + np.ones(3)  # NumPy's own ValueError: a bug, not the user's input
+
+    monkeypatch.setattr(tabular, "train", broadcasts)
+    with pytest.raises(ValueError, match="could not be broadcast"):
+        main(["train", "gender.csv", "--target", "Gender", *TRAIN_OUT])
+
     def refuses(*args, **kwargs):
         raise InputTypeError("{p} must be a number, got 'x'", p=Param("learning_rate"))
 

@@ -176,21 +176,21 @@ def check_array(name, X, *, dtype=None, ndim=None, allow_nd=False, fits=None) ->
         try:
             arr = np.asarray(X)
         except (ValueError, TypeError) as exc:
-            raise TypeError(f"{name} must be array-like of numbers: {exc}") from None
+            raise InputTypeError(f"{name} must be array-like of numbers: {exc}") from None
     if arr.dtype == object or arr.dtype.kind in "USV":
-        raise TypeError(f"{name} must hold numbers, got an array of dtype {arr.dtype}")
+        raise InputTypeError(f"{name} must hold numbers, got an array of dtype {arr.dtype}")
     if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+        raise InputTypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
     if ndim is not None and arr.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}")
+        raise InputValueError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}")
     if arr.ndim == 0:
-        raise ValueError(f"{name} must be an array, got the scalar {arr!r}")
+        raise InputValueError(f"{name} must be an array, got the scalar {arr!r}")
     if arr.shape[0] == 0:
-        raise ValueError(f"{name} is empty (shape {arr.shape})")
+        raise InputValueError(f"{name} is empty (shape {arr.shape})")
     if arr.dtype.kind == "f" and not all_finite(arr):
         bad = np.argwhere(~np.isfinite(arr))[0]
         where = bad[0] if len(bad) == 1 else tuple(int(i) for i in bad)
-        raise ValueError(
+        raise InputValueError(
             f"{name} contains NaN or infinity (first at index {where}: {arr[tuple(bad)]})"
         )
     if dtype is not None and arr.dtype != dtype:

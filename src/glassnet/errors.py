@@ -57,7 +57,8 @@ class InputError(Exception):
     Parameters
     ----------
     template : str
-        The message, with ``{field}`` places (``str.format`` syntax, conversions allowed).
+        The message, with ``{field}`` places (``str.format`` syntax, conversions allowed);
+        without fields, the finished message as it is (braces and all).
     **fields
         The values of the places; :class:`Param` values are spelled by ``format``'s
         ``spell`` (the Python spelling by default).
@@ -75,6 +76,8 @@ class InputError(Exception):
 
     def format(self, spell: Callable[[Param], str] = Param.python) -> str:
         """The message, each :class:`Param` written as ``spell(param)``."""
+        if not self.fields:
+            return self.template  # a finished message: nothing in it is a place to fill
         values = {
             key: _Spelled(spell(value)) if isinstance(value, Param) else value
             for key, value in self.fields.items()

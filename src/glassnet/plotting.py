@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from glassnet.errors import InputValueError
 from glassnet.io.files import atomic_path
 from glassnet.training.heads import decode
 
@@ -57,7 +58,7 @@ def _records(history) -> dict:
     if not isinstance(records, dict):
         records = {"loss": list(records)}
     if len(records.get("loss", [])) == 0:
-        raise ValueError("history has no loss values to plot")
+        raise InputValueError("history has no loss values to plot")
     return records
 
 
@@ -120,7 +121,7 @@ def _draw_boundary(
 ):
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[1] != 2:
-        raise ValueError(f"a decision boundary needs exactly 2 features, got shape {X.shape}")
+        raise InputValueError(f"a decision boundary needs exactly 2 features, got shape {X.shape}")
     gx, gy = _grid_over(X, resolution)
     grid = np.c_[gx.ravel(), gy.ravel()]
     out = model.predict(transform(grid) if transform else grid)
@@ -352,10 +353,10 @@ def plot_weights(weights, path, *, image_shape=None, title="First-layer weights"
         side = int(round(np.sqrt(W.shape[0])))
         shape = image_shape or (side, side)
         if shape[0] * shape[1] != W.shape[0]:
-            raise ValueError(f"cannot show {W.shape[0]} inputs as images of shape {shape}")
+            raise InputValueError(f"cannot show {W.shape[0]} inputs as images of shape {shape}")
         tiles = W.T.reshape(-1, *shape)
     else:
-        raise ValueError(f"weights must be 2-D (Dense) or 4-D (Conv2D), got shape {W.shape}")
+        raise InputValueError(f"weights must be 2-D (Dense) or 4-D (Conv2D), got shape {W.shape}")
     n = min(len(tiles), 64)
     cols = int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / cols))

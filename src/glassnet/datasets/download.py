@@ -27,6 +27,7 @@ from pathlib import Path
 
 from glassnet.datasets.errors import ChecksumError, DownloadError
 from glassnet.datasets.idx import CHUNK_BYTES, GZIP_MAGIC
+from glassnet.errors import InputValueError
 
 __all__ = ["download_file", "verify_checksum", "MAX_DOWNLOAD_BYTES"]
 
@@ -199,7 +200,7 @@ def _fetch(url: str, part: Path, timeout: float) -> bool:
                     break
     if start + received > MAX_DOWNLOAD_BYTES:
         part.unlink()
-        raise ValueError(f"more than {MAX_DOWNLOAD_BYTES} bytes, not an MNIST file")
+        raise InputValueError(f"more than {MAX_DOWNLOAD_BYTES} bytes, not an MNIST file")
     if length is not None and length.isdigit() and received != int(length):
         raise ConnectionError(f"connection closed after {received} of {length} bytes")
     return resumed

@@ -21,6 +21,7 @@ import zlib
 import numpy as np
 
 from glassnet.datasets.errors import IDXFormatError
+from glassnet.errors import InputTypeError, InputValueError
 
 __all__ = ["read_idx", "write_idx", "IDX_DTYPES", "IMAGES_MAGIC", "LABELS_MAGIC"]
 
@@ -83,12 +84,12 @@ def read_idx(source, *, magic: int | None = None) -> np.ndarray:
             raw.seek(0)
             return _parse_idx(raw, name, magic)
     if not hasattr(source, "read"):
-        raise TypeError(f"source must be a path or a binary file object, got {source!r}")
+        raise InputTypeError(f"source must be a path or a binary file object, got {source!r}")
     name = getattr(source, "name", None)
     name = os.fspath(name) if isinstance(name, (str, os.PathLike)) else "<file object>"
     data = source.read()
     if not isinstance(data, (bytes, bytearray)):
-        raise TypeError(f"source must be opened in binary mode, its read() gave {type(data)}")
+        raise InputTypeError(f"source must be opened in binary mode, its read() gave {type(data)}")
     if data[:2] == GZIP_MAGIC:
         with gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb") as stream:
             return _parse_idx(stream, name, magic)
@@ -217,12 +218,12 @@ def write_idx(destination, array, *, compress: bool | None = None) -> None:
     array = np.asarray(array)
     code = _IDX_CODES.get(array.dtype.newbyteorder("="))
     if code is None:
-        raise TypeError(
+        raise InputTypeError(
             f"array dtype must be one of {', '.join(map(str, IDX_DTYPES.values()))},"
             f" got {array.dtype}"
         )
     if not 1 <= array.ndim <= 255 or any(n >= 2**32 for n in array.shape):
-        raise ValueError(
+        raise InputValueError(
             f"array must have 1 to 255 dimensions, each < 2**32, got shape {array.shape}"
         )
     header = bytes([0, 0, code, array.ndim]) + b"".join(n.to_bytes(4, "big") for n in array.shape)

@@ -48,6 +48,7 @@ from glassnet.datasets.errors import (
     IDXFormatError,
 )
 from glassnet.datasets.idx import IMAGES_MAGIC, LABELS_MAGIC, read_idx, write_idx
+from glassnet.errors import InputTypeError, InputValueError
 
 __all__ = [
     "DatasetError",
@@ -334,7 +335,7 @@ def _find_or_download(name, folders, cache, download, mirrors, accepted, timeout
             f"{_by_hand(cache)}"
         )
     if not mirrors:
-        raise ValueError("mirrors must hold at least one URL, got an empty list")
+        raise InputValueError("mirrors must hold at least one URL, got an empty list")
     return download_file(name + ".gz", cache, mirrors, accepted, timeout, by_hand=_by_hand(cache))
 
 
@@ -360,7 +361,7 @@ def _check_kind(kind) -> str:
 def _check_bool(name: str, value) -> bool:
     """A real bool (NumPy's too): ``"no"`` or ``0`` would pass a plain truth test."""
     if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
+        raise InputTypeError(f"{name} must be True or False, got {value!r}")
     return bool(value)
 
 
@@ -371,21 +372,21 @@ def _check_mirrors(mirrors) -> tuple[str, ...]:
     mirrors = tuple(mirrors)
     for url in mirrors:
         if not isinstance(url, str):
-            raise TypeError(f"mirrors must be URLs (str), got {url!r}")
+            raise InputTypeError(f"mirrors must be URLs (str), got {url!r}")
     return mirrors
 
 
 def _check_checksums(checksums, names) -> dict[str, frozenset]:
     """File name -> lower-case digests, one entry per name; a lone digest string is allowed."""
     if not isinstance(checksums, Mapping):
-        raise TypeError(
+        raise InputTypeError(
             f"checksums must be a mapping of file name to SHA-256 digests, "
             f"got {type(checksums).__name__}"
         )
     table = {}
     for name in names:
         if name not in checksums:
-            raise ValueError(f"checksums has no entry for {name!r}")
+            raise InputValueError(f"checksums has no entry for {name!r}")
         digests = checksums[name]
         digests = (digests,) if isinstance(digests, str) else tuple(digests)
         table[name] = frozenset(d.lower() for d in digests)

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from glassnet.errors import InputValueError
+
 # name -> (description, a suggested command)
 TABLES = {
     "gender.csv": (
@@ -50,7 +52,7 @@ def table_path(name: str) -> Path:
     """The installed path of a shipped table (``"penguins.csv"``; the ``.csv`` is optional)."""
     key = name if name in TABLES else f"{name}.csv"
     if key not in TABLES:
-        raise ValueError(
+        raise InputValueError(
             f"no shipped table named {name!r}; the shipped tables are: {', '.join(TABLES)}"
         )
     return Path(str(resources.files(__package__).joinpath("data", key)))
@@ -67,7 +69,7 @@ def resolve(path_or_name) -> Path:
     name = str(path_or_name)
     if path.parent == Path(".") and (name in TABLES or f"{name}.csv" in TABLES):
         return table_path(name)
-    raise ValueError(
+    raise InputValueError(
         f"file not found: {name!r} (tables shipped with glassnet: {', '.join(TABLES)})"
     )
 
@@ -84,30 +86,32 @@ def read_csv(path_or_name):
     path = resolve(path_or_name)
     where = repr(str(path_or_name))
     if path.is_dir():
-        raise ValueError(f"{where} is a folder, not a CSV file")
+        raise InputValueError(f"{where} is a folder, not a CSV file")
     try:
         frame = pd.read_csv(path, dtype=str, skipinitialspace=True)
     except pd.errors.EmptyDataError:
-        raise ValueError(f"{where} is empty: a CSV file needs a header line and rows") from None
+        raise InputValueError(
+            f"{where} is empty: a CSV file needs a header line and rows"
+        ) from None
     except pd.errors.ParserError as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "parse error"
-        raise ValueError(f"{where} is not a readable CSV file: {reason}") from None
+        raise InputValueError(f"{where} is not a readable CSV file: {reason}") from None
     except UnicodeDecodeError as exc:
-        raise ValueError(
+        raise InputValueError(
             f"{where} is not a UTF-8 text file (byte {exc.start}: {exc.reason}); "
             f"save it as UTF-8 CSV"
         ) from None
     except PermissionError:
-        raise ValueError(f"cannot read {where}: permission denied") from None
+        raise InputValueError(f"cannot read {where}: permission denied") from None
     except OSError as exc:
-        raise ValueError(f"cannot read {where}: {exc.strerror or exc}") from None
+        raise InputValueError(f"cannot read {where}: {exc.strerror or exc}") from None
     if len(frame) == 0:
-        raise ValueError(f"{where} has a header but no data rows")
+        raise InputValueError(f"{where} has a header but no data rows")
     if frame.shape[1] == 1:
         header = str(frame.columns[0])
         for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
             if sep in header:
-                raise ValueError(
+                raise InputValueError(
                     f"{where} has a single column {header!r}: it looks separated "
                     f"by {name}; glassnet reads comma-separated files"
                 )
@@ -140,7 +144,7 @@ def _refuse_duplicate_names(path: Path, where: str) -> None:
         if len(numbers) > 1
     ]
     if repeated:
-        raise ValueError(
+        raise InputValueError(
             f"{where} has duplicate column names: {'; '.join(repeated)}; "
             f"give every column its own name"
         )
@@ -196,7 +200,7 @@ def load_table(path_or_name):
 def junk_error(frame, name, bad) -> ValueError:
     position = int(np.argmax(np.asarray(bad)))
     value = frame[name].iloc[position]
-    return ValueError(
+    return InputValueError(
         f"column {name!r} holds numbers, but row {int(frame.index[position]) + 1} "
         f"has {value!r}: fix that value, or leave the cell empty to mark it "
         f"missing"

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from glassnet import fast
+from glassnet.errors import InputValueError
 from glassnet.glassbox.gradcheck import float64_copy
 from glassnet.nn.activations import Softmax
 from glassnet.nn.layers import Affine
@@ -103,7 +104,7 @@ def explain(model, X, y, loss="mse", *, parameter: str | None = "auto", sample: 
         y = m.check_targets(y, loss_fn, X.shape[0])
         loss_fn.check_output(m.output_activation)
         if not 0 <= sample < X.shape[0]:
-            raise ValueError(f"sample must be between 0 and {X.shape[0] - 1}, got {sample}")
+            raise InputValueError(f"sample must be between 0 and {X.shape[0] - 1}, got {sample}")
         arriving: dict[int, np.ndarray] = {}
         value, y_hat = loss_and_gradients(m, X, y, loss_fn, training=False, record=arriving)
         y_hat = y_hat.copy()
@@ -169,17 +170,17 @@ def _parse_parameter(m, parameter):
     """``"layers.0.W[0,1]"`` -> ``(0, "W", (0, 1))``, checked against the model."""
     match = re.fullmatch(r"layers\.(\d+)\.(\w+)\[([\d, ]+)\]", parameter.replace(" ", ""))
     if not match:
-        raise ValueError(f"parameter must look like 'layers.0.W[0,0]', got {parameter!r}")
+        raise InputValueError(f"parameter must look like 'layers.0.W[0,0]', got {parameter!r}")
     li, key = int(match.group(1)), match.group(2)
     index = tuple(int(s) for s in match.group(3).split(","))
     if li >= len(m.layers) or key not in m.layers[li].params:
         names = [name for name, _, _ in m.slots()]
-        raise ValueError(f"parameter {parameter!r} does not exist; parameters are {names}")
+        raise InputValueError(f"parameter {parameter!r} does not exist; parameters are {names}")
     p = m.layers[li].params[key]
     if len(index) != p.ndim or any(not 0 <= k < s for k, s in zip(index, p.shape, strict=True)):
-        raise ValueError(f"index {index} is outside {key} of shape {p.shape}")
+        raise InputValueError(f"index {index} is outside {key} of shape {p.shape}")
     if not _is_dense(m.layers[li]):
-        raise ValueError("the chain rule is written out for Dense layers only")
+        raise InputValueError("the chain rule is written out for Dense layers only")
     return li, key, index
 
 

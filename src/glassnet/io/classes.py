@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 
+from glassnet.errors import InputTypeError, InputValueError
 from glassnet.io.errors import ModelFileError, one_line, shown
 from glassnet.nn import activations, conv, layers, pooling
 
@@ -51,7 +52,7 @@ def check_custom_objects(custom_objects) -> dict[str, type]:
     if custom_objects is None:
         return {}
     if not isinstance(custom_objects, dict):
-        raise TypeError(
+        raise InputTypeError(
             f"custom_objects must be a dict of class names to Layer or Activation classes, "
             f"got {type(custom_objects).__name__}"
         )
@@ -59,7 +60,7 @@ def check_custom_objects(custom_objects) -> dict[str, type]:
         if not isinstance(name, str) or not (
             isinstance(cls, type) and issubclass(cls, layers.Layer)
         ):
-            raise TypeError(
+            raise InputTypeError(
                 f"custom_objects must map class names to Layer or Activation subclasses, "
                 f"got {name!r}: {cls!r}"
             )
@@ -93,7 +94,7 @@ def check_entries(model, entries: list[dict]) -> None:
                 continue
             other = custom.setdefault(cls.__name__, cls)
             if other is not cls:
-                raise ValueError(
+                raise InputValueError(
                     f"the model uses two different classes named {cls.__name__!r} "
                     f"({other.__module__}.{other.__qualname__} and "
                     f"{cls.__module__}.{cls.__qualname__}); rename one to save the model"
@@ -103,14 +104,14 @@ def check_entries(model, entries: list[dict]) -> None:
         try:
             json.dumps(entry["config"], allow_nan=True)
         except (TypeError, ValueError) as exc:
-            raise TypeError(
+            raise InputTypeError(
                 f"cannot save layer {index} ({name}): get_config() must return JSON-safe "
                 f"values (numbers, strings, lists, dicts): {exc}"
             ) from None
         try:
             build_layer(entry, custom, f"layer {index}")
         except ModelFileError as exc:
-            raise TypeError(f"cannot save {exc}") from None
+            raise InputTypeError(f"cannot save {exc}") from None
 
 
 def build_layer(entry: dict, custom_objects: dict[str, type], where: str):

@@ -123,7 +123,7 @@ def writable_target(path, what: str, param: str) -> Path:
     """
     folder = Path(path).parent
     if not folder.exists():
-        raise ValueError(
+        raise InputValueError(
             f"cannot write the {what} to {str(path)!r}: the folder {str(folder)!r} does not exist"
         )
     target = Path(os.path.realpath(path))
@@ -138,7 +138,7 @@ def writable_target(path, what: str, param: str) -> Path:
             kind=kind,
         )
     if not target.parent.exists():  # a dangling link into a missing folder
-        raise ValueError(
+        raise InputValueError(
             f"cannot write the {what} to {str(path)!r}: it links into the folder "
             f"{str(target.parent)!r}, which does not exist"
         )
@@ -240,11 +240,13 @@ def check_output(path, what: str, inputs=(), *, param: str = "out") -> None:
     """
     folder = writable_target(path, what, param).parent
     if not folder.is_dir():
-        raise ValueError(
+        raise InputValueError(
             f"cannot write the {what} to {str(path)!r}: {str(folder)!r} is a file, not a folder"
         )
     if not os.access(folder, os.W_OK):
-        raise ValueError(f"cannot write the {what} to {str(path)!r}: the folder is not writable")
+        raise InputValueError(
+            f"cannot write the {what} to {str(path)!r}: the folder is not writable"
+        )
     for source in inputs:
         if Path(path).exists() and Path(path).resolve() == Path(source).resolve():
-            raise ValueError(f"the {what} would overwrite the input file {str(path)!r}")
+            raise InputValueError(f"the {what} would overwrite the input file {str(path)!r}")

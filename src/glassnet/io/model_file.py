@@ -49,6 +49,7 @@ import json
 
 import numpy as np
 
+from glassnet.errors import InputTypeError, InputValueError
 from glassnet.io import classes, container, integrity, optimizer_state, schema, shapes
 from glassnet.io.errors import ModelFileError, one_line, shown
 from glassnet.io.files import write_bytes
@@ -113,7 +114,7 @@ def save_model(model, path, *, checkpoint=None, best_weights=None) -> None:
         If the file cannot be written; a previous file at ``path`` is left as it was.
     """
     if not model.built:
-        raise ValueError("the model is not built yet: fit it (or call build) before saving")
+        raise InputValueError("the model is not built yet: fit it (or call build) before saving")
     document = model_document(model)
     classes.check_entries(model, document["layers"])
     write_model(path, document, model_tensors(model), checkpoint, best_weights)
@@ -169,9 +170,9 @@ def _read(path, custom_objects, max_bytes):
     """The checked document, the tensors (checksums verified) and how errors name the file."""
     classes.check_custom_objects(custom_objects)
     if not isinstance(max_bytes, int) or isinstance(max_bytes, bool):
-        raise TypeError(f"max_bytes must be an int, got {type(max_bytes).__name__}")
+        raise InputTypeError(f"max_bytes must be an int, got {type(max_bytes).__name__}")
     if max_bytes < 0:
-        raise ValueError(f"max_bytes must be >= 0, got {max_bytes}")
+        raise InputValueError(f"max_bytes must be >= 0, got {max_bytes}")
     where = repr(str(path))
     data = container.read_regular_file(path, where, max_bytes)
     header, body = container.read_header(data, where)
@@ -343,7 +344,7 @@ def generator_state(rng) -> dict:
     """A PCG64 generator's state as JSON: its 128-bit integers as decimal strings."""
     state = rng.bit_generator.state
     if state["bit_generator"] not in schema.BIT_GENERATORS:
-        raise ValueError(
+        raise InputValueError(
             f"a checkpoint stores a PCG64 random generator; this one is {state['bit_generator']}"
         )
     return {

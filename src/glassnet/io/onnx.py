@@ -61,7 +61,7 @@ from pathlib import Path
 import numpy as np
 
 from glassnet._validation import check_bool, check_float_dtype, check_int
-from glassnet.errors import OnnxExportError
+from glassnet.errors import InputTypeError, InputValueError, OnnxExportError
 from glassnet.io.files import write_bytes
 
 #: the opset written by default: supported by every ONNX Runtime since 1.12 (2022)
@@ -114,9 +114,9 @@ def make_onnx_model(model, *, opset: int = DEFAULT_OPSET, preprocessing: bool = 
     from glassnet.nn.model import Sequential
 
     if not isinstance(model, Sequential):
-        raise TypeError(f"model must be a glassnet Sequential, got {type(model).__name__}")
+        raise InputTypeError(f"model must be a glassnet Sequential, got {type(model).__name__}")
     if not model.built:
-        raise ValueError("the model is not built yet: fit it (or call build) before exporting")
+        raise InputValueError("the model is not built yet: fit it (or call build) before exporting")
     opset = check_int("opset", opset, minimum=MIN_OPSET, maximum=onnx.defs.onnx_opset_version())
     preprocessing = check_bool("preprocessing", preprocessing)
 

@@ -29,6 +29,8 @@ import importlib
 from abc import ABC, abstractmethod
 from typing import ClassVar
 
+from glassnet.errors import InputTypeError, InputValueError
+
 
 class Preprocessing(ABC):
     """The interface every kind of stored preprocessing has (see the module docstring)."""
@@ -43,7 +45,7 @@ class Preprocessing(ABC):
             return
         taken = _KINDS.get(kind)
         if taken is not None and _name(taken) != _name(cls):  # the same class again: a reload
-            raise TypeError(f"preprocessing kind {kind!r} is already taken by {_name(taken)}")
+            raise InputTypeError(f"preprocessing kind {kind!r} is already taken by {_name(taken)}")
         _KINDS[kind] = cls
 
     @abstractmethod
@@ -103,7 +105,7 @@ def preprocessing_class(kind) -> type[Preprocessing]:
         importlib.import_module(SHIPPED_KINDS[kind])
     if not isinstance(kind, str) or kind not in _KINDS:
         known = ", ".join(sorted(set(SHIPPED_KINDS) | set(_KINDS)))
-        raise ValueError(f"unknown preprocessing kind {kind!r}; this glassnet knows: {known}")
+        raise InputValueError(f"unknown preprocessing kind {kind!r}; this glassnet knows: {known}")
     return _KINDS[kind]
 
 
@@ -119,7 +121,7 @@ def preprocessing_from_dict(d) -> Preprocessing | None:
     if d is None:
         return None
     if not isinstance(d, dict):
-        raise ValueError(f"the stored preprocessing must be a dict, got {type(d).__name__}")
+        raise InputValueError(f"the stored preprocessing must be a dict, got {type(d).__name__}")
     return preprocessing_class(d.get("kind")).from_dict(d)
 
 
@@ -128,7 +130,7 @@ def preprocessing_to_dict(preprocessing) -> dict | None:
     if preprocessing is None:
         return None
     if not isinstance(preprocessing, Preprocessing):
-        raise TypeError(
+        raise InputTypeError(
             "model.preprocessing must be None or a glassnet preprocessing object "
             "(TablePreprocessor, ImagePreprocessing), got "
             f"{type(preprocessing).__name__}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet._validation import check_real, unknown_name_error
+from glassnet.errors import InputTypeError, InputValueError
 from glassnet.nn.layer import Layer
 
 
@@ -180,7 +181,7 @@ class Softmax(Activation):
 
     def build(self, input_shape, rng, dtype):
         if tuple(input_shape) == (1,):
-            raise ValueError(
+            raise InputValueError(
                 "a softmax over one unit is always 1, whatever the input: use "
                 "activation='sigmoid' for one output unit, or softmax over two or more"
             )
@@ -220,6 +221,6 @@ def get_activation(activation, **kwargs) -> Activation:
         if key not in ACTIVATIONS:
             raise unknown_name_error("activation", activation, ACTIVATIONS)
         return ACTIVATIONS[key](**kwargs)
-    raise TypeError(
+    raise InputTypeError(
         f"activation must be a name, an Activation or None, got {type(activation).__name__}"
     )

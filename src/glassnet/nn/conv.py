@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet._validation import check_int
+from glassnet.errors import InputValueError
 from glassnet.nn.layers import Affine
 from glassnet.nn.windows import (
     batch_first,
@@ -137,7 +138,7 @@ class Conv2D(Affine):
         if isinstance(padding, str) and padding.lower() in ("valid", "same"):
             self.padding = padding.lower()
         elif isinstance(padding, str):
-            raise ValueError(
+            raise InputValueError(
                 f'padding must be "valid", "same", an integer >= 0 or a pair of them, '
                 f"got {padding!r}"
             )
@@ -147,7 +148,7 @@ class Conv2D(Affine):
         self._eager_input_shape = None
         if input_shape is not None:
             if not isinstance(input_shape, list | tuple) or len(input_shape) != 3:
-                raise ValueError(
+                raise InputValueError(
                     f"input_shape must be (channels, height, width), got {input_shape!r}"
                 )
             self._eager_input_shape = tuple(

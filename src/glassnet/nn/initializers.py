@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet._validation import unknown_name_error
+from glassnet.errors import InputTypeError
 
 
 def glorot_uniform(shape, fan_in, fan_out, rng):
@@ -98,7 +99,7 @@ def _split(spec):
     elif isinstance(spec, list | tuple) and len(spec) == 2 and isinstance(spec[1], dict):
         name, kwargs = spec[0], dict(spec[1])
     else:
-        raise TypeError(f"an initializer must be a name or (name, arguments), got {spec!r}")
+        raise InputTypeError(f"an initializer must be a name or (name, arguments), got {spec!r}")
     name = ALIASES.get(name, name)
     if name not in INITIALIZERS:
         raise unknown_name_error("initializer", name, INITIALIZERS)
@@ -111,5 +112,5 @@ def initialize(spec, shape, *, fan_in, fan_out, rng, dtype=np.float32) -> np.nda
     try:
         values = INITIALIZERS[name](shape, fan_in, fan_out, rng, **kwargs)
     except TypeError as exc:
-        raise TypeError(f"bad arguments for initializer {name!r}: {kwargs} ({exc})") from None
+        raise InputTypeError(f"bad arguments for initializer {name!r}: {kwargs} ({exc})") from None
     return np.asarray(values, dtype=dtype)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet._validation import check_int, check_real
+from glassnet.errors import InputTypeError, InputValueError
 from glassnet.nn import initializers
 from glassnet.nn.activations import get_activation
 from glassnet.nn.layer import Layer
@@ -26,7 +27,7 @@ class Affine(Layer):
     def _init_affine(self, activation, use_bias, weight_init, bias_init) -> None:
         self.activation = get_activation(activation)
         if not isinstance(use_bias, bool):
-            raise TypeError(f"use_bias must be True or False, got {use_bias!r}")
+            raise InputTypeError(f"use_bias must be True or False, got {use_bias!r}")
         self.use_bias = use_bias
         self.weight_init = initializers.resolve_name(weight_init, self.activation)
         self.bias_init = initializers.resolve_name(bias_init, self.activation)
@@ -105,7 +106,7 @@ class Dense(Affine):
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 1:
-            raise ValueError(
+            raise InputValueError(
                 f"Dense expects inputs of shape (n_samples, n_features), got feature shape "
                 f"{input_shape}; put a Flatten() layer before it"
             )

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet._validation import check_bool, unknown_name_error
+from glassnet.errors import InputTypeError, InputValueError
 
 
 class Loss:
@@ -44,7 +45,7 @@ class Loss:
         """Refuse an output activation this loss cannot read, naming the fix."""
         name = "identity" if activation is None else activation.name
         if self.from_logits and name != "identity":
-            raise ValueError(
+            raise InputValueError(
                 f"{self!r} reads the network's raw outputs as logits, but the network's output "
                 f"is {name}: end it with no activation (Dense(k)), or use from_logits=False"
             )
@@ -54,7 +55,7 @@ class Loss:
             and name not in self.probability_outputs
         ):
             want = " or ".join(self.probability_outputs)
-            raise ValueError(
+            raise InputValueError(
                 f"loss {self.name!r} needs probabilities, but the network's output is {name}: "
                 f"end it with a {want} output (activation={self.fuses_with!r}), or use "
                 f"{type(self).__name__}(from_logits=True) to read the outputs as logits"
@@ -86,7 +87,7 @@ class Loss:
         if y.ndim == 1:
             y = y.reshape(-1, 1)
         if y.ndim != 2 or y.shape[1] != n_outputs:
-            raise ValueError(
+            raise InputValueError(
                 f"y has shape {y.shape}, but the network has {n_outputs} output(s); "
                 f"expected y of shape (n_samples, {n_outputs})"
             )
@@ -190,7 +191,7 @@ class BinaryCrossEntropy(_ReadsLogits):
             y = y.astype(np.int8)
         if y.dtype.kind not in "biuf" or not np.isin(y, (0, 1)).all():
             bad = y.ravel()[~np.isin(y.ravel(), (0, 1))][:3] if y.dtype.kind in "biuf" else y
-            raise ValueError(
+            raise InputValueError(
                 f"binary cross-entropy needs labels 0 or 1, got {bad!r}; "
                 f"encode the two classes as 0/1 or use loss='cross_entropy'"
             )
@@ -243,22 +244,22 @@ class CrossEntropy(_ReadsLogits):
             if y.dtype.kind not in "biuf" or not (
                 np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all()
             ):
-                raise ValueError("one-hot y must have exactly one 1 per row and 0 elsewhere")
+                raise InputValueError("one-hot y must have exactly one 1 per row and 0 elsewhere")
             return y.argmax(axis=1).astype(np.intp)
         if y.ndim == 2 and y.shape[1] == 1:
             y = y.ravel()
         if y.ndim != 1:
-            raise ValueError(
+            raise InputValueError(
                 f"cross-entropy needs integer labels of shape (n_samples,) or one-hot "
                 f"(n_samples, {n_outputs}), got shape {y.shape}"
             )
         if y.dtype.kind == "f" and np.all(y == np.round(y)):
             y = y.astype(np.intp)
         if y.dtype.kind not in "iu":
-            raise ValueError(f"cross-entropy needs integer class labels, got dtype {y.dtype}")
+            raise InputValueError(f"cross-entropy needs integer class labels, got dtype {y.dtype}")
         if y.size and (y.min() < 0 or y.max() >= n_outputs):
             bad = y[(y < 0) | (y >= n_outputs)][0]
-            raise ValueError(
+            raise InputValueError(
                 f"class label {bad} does not fit a network with {n_outputs} outputs "
                 f"(labels must be 0..{n_outputs - 1})"
             )
@@ -336,4 +337,4 @@ def get_loss(loss) -> Loss:
         if key not in LOSSES:
             raise unknown_name_error("loss", loss, LOSSES)
         return LOSSES[key]()
-    raise TypeError(f"loss must be a name or a Loss, got {type(loss).__name__}")
+    raise InputTypeError(f"loss must be a name or a Loss, got {type(loss).__name__}")

@@ -18,6 +18,7 @@ import copy
 import numpy as np
 
 from glassnet._validation import as_generator, check_array, check_int, check_outputs
+from glassnet.errors import InputTypeError, InputValueError
 from glassnet.nn.activations import Activation
 from glassnet.nn.layers import Affine, Layer
 from glassnet.training import callbacks as cb
@@ -50,7 +51,7 @@ class Sequential:
         self.layers: list[Layer] = []
         self.dtype = np.dtype(dtype)
         if self.dtype.kind != "f":
-            raise ValueError(f"dtype must be a floating-point type, got {dtype!r}")
+            raise InputValueError(f"dtype must be a floating-point type, got {dtype!r}")
         self.input_shape = None if input_shape is None else _as_shape(input_shape)
         self.built = False
         self.history = cb.History()
@@ -66,9 +67,9 @@ class Sequential:
 
     def add(self, layer: Layer) -> None:
         if not isinstance(layer, Layer):
-            raise TypeError(f"layers must be glassnet Layer objects, got {layer!r}")
+            raise InputTypeError(f"layers must be glassnet Layer objects, got {layer!r}")
         if self.built:
-            raise ValueError("cannot add a layer to a model that is already built")
+            raise InputValueError("cannot add a layer to a model that is already built")
         if not self.layers and self.input_shape is None:
             self.input_shape = getattr(layer, "_eager_input_shape", None)
         self.layers.append(layer)
@@ -77,10 +78,10 @@ class Sequential:
     def build(self, input_shape=None, rng=None) -> Sequential:
         """Create every layer's parameters for inputs of ``input_shape`` using ``rng``."""
         if not self.layers:
-            raise ValueError("the model has no layers; pass a list such as [Dense(1)]")
+            raise InputValueError("the model has no layers; pass a list such as [Dense(1)]")
         shape = _as_shape(input_shape) if input_shape is not None else self.input_shape
         if shape is None:
-            raise ValueError("the input shape is unknown: call fit, or build(input_shape)")
+            raise InputValueError("the input shape is unknown: call fit, or build(input_shape)")
         self.rng_ = as_generator(rng) if rng is not None or self.rng_ is None else self.rng_
         self.input_shape = shape
         for layer in self.layers:
@@ -105,10 +106,10 @@ class Sequential:
         """Copy ``weights`` (as returned by ``get_weights``) into the parameters, in place."""
         for name, p, _ in self.slots():
             if name not in weights:
-                raise ValueError(f"weights has no entry for {name!r}")
+                raise InputValueError(f"weights has no entry for {name!r}")
             value = np.asarray(weights[name])
             if value.shape != p.shape:
-                raise ValueError(f"{name} must have shape {p.shape}, got {value.shape}")
+                raise InputValueError(f"{name} must have shape {p.shape}, got {value.shape}")
             p[...] = value
 
     @property
@@ -172,18 +173,18 @@ class Sequential:
         """``X`` as an array of the model's dtype, checked against the model's input shape."""
         X = check_array(name, X, dtype=self.dtype)
         if X.ndim == 1:
-            raise ValueError(
+            raise InputValueError(
                 f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}; "
                 f"use X.reshape(-1, 1) for one feature or X.reshape(1, -1) for one sample"
             )
         if self.input_shape is not None and X.shape[1:] != self.input_shape:
             if len(self.input_shape) == 1 and X.ndim == 2:
-                raise ValueError(
+                raise InputValueError(
                     f"{name} has {X.shape[1]} features, but the model expects "
                     f"{self.input_shape[0]}: expected {self.input_shape[0]} "
                     f"features, got {X.shape[1]}"
                 )
-            raise ValueError(
+            raise InputValueError(
                 f"{name} has sample shape {X.shape[1:]}, but the model expects {self.input_shape}"
             )
         return X
@@ -192,7 +193,7 @@ class Sequential:
         """``y`` in the form ``loss`` needs, for ``n`` samples of this (built) model's output."""
         y = check_array(name, y, fits=self.dtype)
         if y.shape[0] != n:
-            raise ValueError(f"{name} has {y.shape[0]} rows but X has {n}: they must match")
+            raise InputValueError(f"{name} has {y.shape[0]} rows but X has {n}: they must match")
         return loss.prepare_targets(y, int(np.prod(self.output_shape)), self.dtype)
 
     # -- training and inference -----------------------------------------------------------------
@@ -305,7 +306,7 @@ class Sequential:
 
     def require_built(self) -> None:
         if not self.built:
-            raise ValueError("the model is not built yet: call fit (or build) first")
+            raise InputValueError("the model is not built yet: call fit (or build) first")
 
     # -- description ----------------------------------------------------------------------------
     def format_summary(self) -> str:
@@ -376,5 +377,7 @@ def _as_shape(shape) -> tuple[int, ...]:
     try:
         shape = tuple(check_int("input_shape", s, minimum=1) for s in shape)
     except TypeError:
-        raise TypeError(f"input_shape must be an int or a tuple of ints, got {shape!r}") from None
+        raise InputTypeError(
+            f"input_shape must be an int or a tuple of ints, got {shape!r}"
+        ) from None
     return shape

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet._validation import check_array, check_real
+from glassnet.errors import InputValueError
 from glassnet.nn.activations import get_activation
 
 
@@ -30,7 +31,7 @@ class Neuron:
         """``g(w . x + b)`` for one input vector ``x``; returns a float."""
         x = check_array("inputs", inputs, dtype=np.float64, ndim=1)
         if x.shape != self.weights.shape:
-            raise ValueError(
+            raise InputValueError(
                 f"inputs has {x.shape[0]} values but the neuron has {self.weights.shape[0]} weights"
             )
         z = float(self.weights @ x + self.bias)

@@ -33,6 +33,7 @@ import numbers
 import numpy as np
 
 from glassnet._validation import check_int
+from glassnet.errors import InputTypeError, InputValueError
 
 IMAGE_SHAPE = "(n, channels, height, width)"
 
@@ -44,7 +45,7 @@ def pair(name, value, minimum):
         return (value, value)
     if isinstance(value, list | tuple) and len(value) == 2:
         return tuple(check_int(name, v, minimum=minimum) for v in value)
-    raise TypeError(f"{name} must be an integer or a pair of integers, got {value!r}")
+    raise InputTypeError(f"{name} must be an integer or a pair of integers, got {value!r}")
 
 
 def compact(pair):
@@ -65,7 +66,7 @@ def batch_first(x):
 def check_image_shape(layer, input_shape):
     input_shape = tuple(input_shape)
     if len(input_shape) != 3:
-        raise ValueError(
+        raise InputValueError(
             f"{layer} expects inputs of shape {IMAGE_SHAPE}, got feature shape {input_shape} "
             f"(the shape of one sample, without the batch axis, must be (channels, height, "
             f"width))"
@@ -83,11 +84,11 @@ def check_batch(layer, x, input_shape):
     if not isinstance(x, np.ndarray):
         x = np.asarray(x, dtype=layer.dtype)
     if x.ndim != 4:
-        raise ValueError(
+        raise InputValueError(
             f"{type(layer).__name__} expects inputs of shape {IMAGE_SHAPE}, got {x.shape}"
         )
     if x.shape[1:] != input_shape:
-        raise ValueError(
+        raise InputValueError(
             f"{type(layer).__name__} expects inputs of shape {IMAGE_SHAPE} = "
             f"(n, {', '.join(map(str, input_shape))}) as it was built, got {x.shape}"
         )
@@ -99,7 +100,7 @@ def output_size(size, kernel, stride, pad_total, what, layer, axis, hint=""):
     fit even once."""
     padded = size + pad_total
     if kernel > padded:
-        raise ValueError(
+        raise InputValueError(
             f"{layer} {what} {kernel} is larger than the {'padded ' if pad_total else ''}"
             f"input {axis} {padded}; use a smaller {what}{hint}"
         )

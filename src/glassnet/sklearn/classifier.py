@@ -12,6 +12,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
 from sklearn.utils.validation import _check_sample_weight
 
+from glassnet.errors import InputValueError
 from glassnet.sklearn.estimator import GlassNetEstimator
 from glassnet.training.heads import decode, head_for, probabilities
 
@@ -149,14 +150,14 @@ class GlassNetClassifier(ClassifierMixin, GlassNetEstimator):
             _check_partial_fit_first_call(self, classes)  # sets or checks classes_
             unknown = np.setdiff1d(y, self.classes_)
             if unknown.size:
-                raise ValueError(
+                raise InputValueError(
                     f"y has labels {unknown.tolist()} that are not in classes_ "
                     f"{self.classes_.tolist()}"
                 )
         else:
             self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
-            raise ValueError(
+            raise InputValueError(
                 f"{type(self).__name__} needs at least 2 classes to learn from, got 1 class: "
                 f"{self.classes_[0]!r}"
             )
@@ -169,7 +170,7 @@ class GlassNetClassifier(ClassifierMixin, GlassNetEstimator):
     def _sample_weights(self, X, targets, sample_weight, incremental):
         if self.class_weight is not None:
             if incremental and isinstance(self.class_weight, str):
-                raise ValueError(
+                raise InputValueError(
                     "class_weight='balanced' is not supported by partial_fit: "
                     "one batch does not show the class frequencies; pass a "
                     "dict {label: weight}"

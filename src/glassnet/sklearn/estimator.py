@@ -12,6 +12,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from glassnet.errors import InputValueError
 from glassnet.nn.layers import Dense, Dropout
 from glassnet.nn.model import Sequential
 from glassnet.sklearn.settings import Settings, check_settings
@@ -107,7 +108,7 @@ class GlassNetEstimator(BaseEstimator):
             return None
         w = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         if not w.any():
-            raise ValueError(
+            raise InputValueError(
                 "Sample weights must contain at least one non-zero number; "
                 "sample_weight is zero for every sample"
             )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sklearn.base import RegressorMixin
 
+from glassnet.errors import InputValueError
 from glassnet.sklearn.estimator import GlassNetEstimator
 from glassnet.training.heads import head_for
 
@@ -46,7 +47,7 @@ class GlassNetRegressor(RegressorMixin, GlassNetEstimator):
     def _encode_targets(self, y, classes, incremental):
         n_outputs = 1 if y.ndim == 1 else y.shape[1]
         if incremental and hasattr(self, "model_") and n_outputs != self.n_outputs_:
-            raise ValueError(
+            raise InputValueError(
                 f"y has {n_outputs} targets, but the model was fitted with {self.n_outputs_}"
             )
         self.n_outputs_ = n_outputs

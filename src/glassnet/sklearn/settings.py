@@ -21,6 +21,7 @@ from glassnet._validation import (
     check_int,
     check_real,
 )
+from glassnet.errors import InputTypeError, InputValueError
 from glassnet.nn.activations import get_activation
 from glassnet.training.optimizers import OPTIMIZERS
 
@@ -91,7 +92,7 @@ def _per_layer(name, value, n_layers, check) -> tuple:
     """One value for every hidden layer, or a list with one per layer, each checked."""
     if isinstance(value, list | tuple):
         if len(value) != n_layers:
-            raise ValueError(
+            raise InputValueError(
                 f"{name} has {len(value)} entries but hidden_layer_sizes has "
                 f"{n_layers} layers: give one {name} per hidden layer, or one "
                 f"for all, got {value!r}"
@@ -102,7 +103,7 @@ def _per_layer(name, value, n_layers, check) -> tuple:
 
 def _check_activation(value) -> str:
     if not isinstance(value, str):
-        raise TypeError(f"activation must be a name such as 'relu', got {value!r}")
+        raise InputTypeError(f"activation must be a name such as 'relu', got {value!r}")
     name = _ACTIVATION_ALIASES.get(value.lower(), value)
     return get_activation(name).name  # raises "unknown activation ...; valid names are ..."
 
@@ -113,7 +114,9 @@ def _check_dropout(value) -> float:
 
 def _check_optimizer(value) -> str:
     if not isinstance(value, str) or value.lower() not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {', '.join(sorted(OPTIMIZERS))}, got {value!r}")
+        raise InputValueError(
+            f"optimizer must be one of {', '.join(sorted(OPTIMIZERS))}, got {value!r}"
+        )
     return value.lower()
 
 
@@ -121,7 +124,7 @@ def _check_batch_size(value):
     if value is None or (isinstance(value, str) and value == "auto"):
         return value
     if isinstance(value, str):
-        raise ValueError(f"batch_size must be 'auto', None or an integer >= 1, got {value!r}")
+        raise InputValueError(f"batch_size must be 'auto', None or an integer >= 1, got {value!r}")
     return check_int("batch_size", value, minimum=1)
 
 
@@ -143,6 +146,6 @@ def _seed(random_state):
         return check_int("random_state", random_state, minimum=0)
     if isinstance(random_state, np.random.RandomState):
         return int(random_state.randint(np.iinfo(np.int32).max))
-    raise TypeError(
+    raise InputTypeError(
         f"random_state must be None, an int, a numpy RandomState or Generator, got {random_state!r}"
     )

@@ -144,19 +144,19 @@ def check_same_data(table, model, run: dict, where: str) -> None:
     stored = model.preprocessing
     if stored is None or list(stored.columns) != list(table.pre.columns):
         columns = ", ".join(f"{n} ({k})" for n, k in getattr(stored, "columns", []))
-        raise ValueError(
+        raise InputValueError(
             f"{data} does not have the columns the checkpoint {where!r} was trained on: "
             f"{columns or 'none stored'}"
         )
     if split_fields(table) != {k: run.get(k) for k in split_fields(table)}:
-        raise ValueError(
+        raise InputValueError(
             f"{data} is not the data of the checkpoint {where!r}: its split (seed "
             f"{run['seed']}) gives {len(table.train_idx)} training and {len(table.val_idx)} "
             f"validation rows, not the checkpoint's {run.get('train_rows')} and "
             f"{run.get('validation_rows')} (or other rows)"
         )
     if table_digest(table) != run.get("table_sha256"):
-        raise ValueError(
+        raise InputValueError(
             f"{data} is not the data of the checkpoint {where!r}: its columns and rows are the "
             f"same, but some of its values differ"
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.datasets import tabular as tables
+from glassnet.errors import InputValueError
 
 #: a target of whole numbers with at most this many distinct values is a classification
 MAX_INTEGER_CLASSES = 10
@@ -37,7 +38,7 @@ def check_columns(frame, names, data, *, what) -> None:
     """ValueError naming the first of ``names`` that ``frame`` lacks, and its columns."""
     for name in names:
         if name not in frame.columns:
-            raise ValueError(
+            raise InputValueError(
                 f"{name_of(data)} has no {what} {name!r}; its columns are: "
                 f"{', '.join(map(repr, frame.columns))}"
             )

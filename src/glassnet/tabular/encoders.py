@@ -21,6 +21,8 @@ from collections import Counter
 
 import numpy as np
 
+from glassnet.errors import InputValueError
+
 IMPUTE_STRATEGIES = ("mean", "median", "most_frequent")
 #: the dtype a table's network computes in: every value it is given must fit in it
 NETWORK_DTYPE = np.dtype(np.float32)
@@ -70,7 +72,7 @@ class Standardizer:
         s.mean_ = np.asarray(d["mean"], dtype=float)
         s.scale_ = np.asarray(d["scale"], dtype=float)
         if s.mean_.shape != s.scale_.shape or s.mean_.ndim != 1 or not (s.scale_ > 0).all():
-            raise ValueError("a standardizer needs two equally long lists, scales > 0")
+            raise InputValueError("a standardizer needs two equally long lists, scales > 0")
         return s
 
 
@@ -170,7 +172,7 @@ class Imputer:
 
     def __init__(self, strategy: str = "mean") -> None:
         if strategy not in IMPUTE_STRATEGIES:
-            raise ValueError(
+            raise InputValueError(
                 f"strategy must be one of {', '.join(IMPUTE_STRATEGIES)}, got {strategy!r}"
             )
         self.strategy = strategy
@@ -179,7 +181,7 @@ class Imputer:
         """Learn the fill value from ``values`` (missing entries as NaN or None)."""
         present = [v for v in values if not _is_missing(v)]
         if not present:
-            raise ValueError("every value is missing: nothing to fill the gaps with")
+            raise InputValueError("every value is missing: nothing to fill the gaps with")
         if numeric and self.strategy == "mean":
             self.fill_ = float(np.mean(np.asarray(present, dtype=float)))
         elif numeric and self.strategy == "median":
@@ -243,7 +245,7 @@ def check_range(column, values, frame, standardised=None, scaler=None) -> None:
 def _as_2d_float(name, X) -> np.ndarray:
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[0] == 0:
-        raise ValueError(f"{name} must be a non-empty 2-D array, got shape {X.shape}")
+        raise InputValueError(f"{name} must be a non-empty 2-D array, got shape {X.shape}")
     return X
 
 
@@ -252,7 +254,7 @@ def _as_strings(values) -> np.ndarray:
 
     values = np.asarray(values, dtype=object).ravel()
     if pd.isna(values).any():
-        raise ValueError("values must not be missing: fill them or drop the rows first")
+        raise InputValueError("values must not be missing: fill them or drop the rows first")
     return values.astype(str).astype(object)
 
 

@@ -271,7 +271,9 @@ def _outputs(data, path: Path, out, plot, checkpoint):
     for i, (p, what) in enumerate(named):
         for q, other in named[i + 1 :]:
             if p.resolve() == q.resolve():
-                raise ValueError(f"the {what} and the {other} cannot be written to the same file")
+                raise InputValueError(
+                    f"the {what} and the {other} cannot be written to the same file"
+                )
     return model_path, plot, checkpoint
 
 

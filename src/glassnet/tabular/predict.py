@@ -41,7 +41,7 @@ def _with_table(model):
     if not isinstance(model, Sequential):
         return load_model(model)
     if not isinstance(model.preprocessing, TablePreprocessor):
-        raise ValueError(
+        raise InputValueError(
             "the model file holds no table preprocessing (it was not made by `glassnet train`)"
         )
     return model, model.preprocessing
@@ -93,7 +93,7 @@ def evaluate(model, data, *, target=None, drop_missing=False, plot=None) -> Eval
         metrics = table_metrics(model, pre, X, labels)
     except UnknownLabelError as exc:
         row = int(features.index[exc.position]) + 1
-        raise ValueError(
+        raise InputValueError(
             f"the target column {target!r} has the label {exc.label!r} in row {row}, which "
             f"the model never saw (it knows: {', '.join(exc.classes)})"
         ) from None
@@ -161,19 +161,19 @@ def _prepare(pre, data, *, target=None, drop_missing=False):
     names = [name for name, _ in pre.columns]
     absent = [c for c in names if c not in frame.columns]
     if absent:
-        raise ValueError(
+        raise InputValueError(
             f"{name_of(data)} has no column {absent[0]!r}, which the model needs "
             f"(it needs {', '.join(map(repr, names))}; extra columns are ignored)"
         )
     kinds = dict(pre.columns)
     if target is not None:
         if target not in frame.columns:
-            raise ValueError(
+            raise InputValueError(
                 f"{name_of(data)} has no target column {target!r}; its columns "
                 f"are: {', '.join(map(repr, frame.columns))}"
             )
         if target in kinds:
-            raise ValueError(f"{target!r} is one of the model's input columns, not a target")
+            raise InputValueError(f"{target!r} is one of the model's input columns, not a target")
         numeric_labels = all(tables.is_number(c) for c in pre.classes or [])
         kinds[target] = "numeric" if pre.task == "regression" or numeric_labels else "categorical"
     used = tables.typed(frame[list(kinds)], kinds)
@@ -181,7 +181,7 @@ def _prepare(pre, data, *, target=None, drop_missing=False):
     if drop_missing:
         missing = used.isna().any(axis=1).to_numpy()
         if missing.all():
-            raise ValueError(f"every row of {name_of(data)} has a missing value")
+            raise InputValueError(f"every row of {name_of(data)} has a missing value")
         if missing.any():
             notes.append(f"left out {int(missing.sum())} of {len(frame)} rows with missing values")
             used = used[~missing]

@@ -99,11 +99,11 @@ class TablePreprocessor(TableOnnxSteps, Preprocessing):
         self.columns = [(str(name), kind) for name, kind in columns]
         for name, kind in self.columns:
             if kind not in ("numeric", "categorical"):
-                raise ValueError(
+                raise InputValueError(
                     f"column {name!r}: kind must be 'numeric' or 'categorical', got {kind!r}"
                 )
         if not self.columns:
-            raise ValueError("there are no feature columns left to learn from")
+            raise InputValueError("there are no feature columns left to learn from")
         self.target = str(target)
         self.task = task
         self.impute = impute
@@ -150,7 +150,7 @@ class TablePreprocessor(TableOnnxSteps, Preprocessing):
         if self.task == "classification":
             self.labels_ = LabelEncoder().fit(y)
             if len(self.labels_.classes_) < 2:
-                raise ValueError(
+                raise InputValueError(
                     f"the target column {self.target!r} has a single class "
                     f"({self.labels_.classes_[0]!r}): a classifier needs at "
                     f"least two"
@@ -299,12 +299,12 @@ class TablePreprocessor(TableOnnxSteps, Preprocessing):
     def from_dict(cls, d) -> TablePreprocessor:
         """Rebuild from :meth:`to_dict`; ValueError (one line) if ``d`` is not such a dict."""
         if not isinstance(d, dict) or d.get("kind") != "table":
-            raise ValueError(
+            raise InputValueError(
                 "the model file holds no table preprocessing (it was not made by `glassnet train`)"
             )
         version = d.get("format_version")
         if not isinstance(version, int) or version > FORMAT_VERSION:
-            raise ValueError(
+            raise InputValueError(
                 f"the model's preprocessing has format version {version!r}; "
                 f"this glassnet reads up to {FORMAT_VERSION}: upgrade glassnet"
             )
@@ -324,9 +324,9 @@ class TablePreprocessor(TableOnnxSteps, Preprocessing):
                 self.target_scaler_ = Standardizer.from_dict(d["target_standardize"])
             self.training = dict(d.get("training") or {})
         except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"the model's preprocessing is invalid: {exc!r}") from None
+            raise InputValueError(f"the model's preprocessing is invalid: {exc!r}") from None
         if len(self.standardizer_.mean_) != self.n_inputs:
-            raise ValueError(
+            raise InputValueError(
                 f"the model's preprocessing is invalid: {self.n_inputs} inputs but "
                 f"{len(self.standardizer_.mean_)} standardisation values"
             )

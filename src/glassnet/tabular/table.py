@@ -93,10 +93,10 @@ def training_table(data, target, ignore, task, impute, drop_missing):
                 columns=", ".join(map(repr, frame.columns)),
             )
     if target in ignore:
-        raise ValueError(f"the target column {target!r} cannot also be ignored")
+        raise InputValueError(f"the target column {target!r} cannot also be ignored")
     features = [c for c in frame.columns if c != target and c not in set(ignore)]
     if not features:
-        raise ValueError(
+        raise InputValueError(
             f"no feature columns left: {name_of(data)} has only "
             f"{', '.join(map(repr, frame.columns))}"
         )
@@ -128,7 +128,9 @@ def training_table(data, target, ignore, task, impute, drop_missing):
     else:
         _refuse_missing(frame, features, target, impute)
     if len(frame) < 2:
-        raise ValueError(f"{name_of(data)} has {len(frame)} usable row: training needs at least 2")
+        raise InputValueError(
+            f"{name_of(data)} has {len(frame)} usable row: training needs at least 2"
+        )
     return frame, features, kinds, n_read, notes
 
 
@@ -171,7 +173,7 @@ def task_and_labels(frame, target, task):
     if task == "regression":
         check_range(target, labels, frame)  # 1e308 would train, and print a 300-digit R²
     if task == "classification" and len(labels) > 2 and len(set(labels)) == len(labels):
-        raise ValueError(
+        raise InputValueError(
             f"the target column {target!r} has a different value in every row: "
             f"there is nothing to learn; is it the right column?"
         )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from glassnet._validation import check_array
+from glassnet.errors import InputValueError
 
 
 @dataclass
@@ -35,11 +36,11 @@ def check_sample_weight(sample_weight, n: int, dtype, name: str = "sample_weight
     """Non-negative weights of shape ``(n,)``, not all zero."""
     w = check_array(name, sample_weight, dtype=dtype)
     if w.shape != (n,):
-        raise ValueError(f"{name} must have shape ({n},), got {w.shape}")
+        raise InputValueError(f"{name} must have shape ({n},), got {w.shape}")
     if (w < 0).any():
-        raise ValueError(f"{name} must be >= 0, got {w[w < 0][0]}")
+        raise InputValueError(f"{name} must be >= 0, got {w[w < 0][0]}")
     if not w.any():
-        raise ValueError(f"{name} is zero for every sample")
+        raise InputValueError(f"{name} is zero for every sample")
     return w
 
 
@@ -51,7 +52,7 @@ def validation_rows(labels, n: int, fraction: float, classify: bool, rng) -> np.
     else:
         val_idx = rng.permutation(n)[: max(1, round(n * fraction))]
     if len(val_idx) == 0 or len(val_idx) >= n:
-        raise ValueError(
+        raise InputValueError(
             f"validation_split={fraction} leaves {n - len(val_idx)} training and "
             f"{len(val_idx)} validation samples out of {n}"
         )

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from glassnet._validation import check_bool, check_int, check_real
+from glassnet.errors import InputValueError
 
 
 class Callback:
@@ -176,7 +177,7 @@ def _sign(key: str, mode: str) -> float:
 
 def _check_mode(mode):
     if mode not in ("auto", "min", "max"):
-        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+        raise InputValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
     return mode
 
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from glassnet.errors import InputTypeError, InputValueError
+
 TASKS = ("classification", "regression")
 
 
@@ -56,15 +58,15 @@ def head_for(task: str, n_outputs: int) -> Head:
     Head(units=1, activation='identity', loss='mse')
     """
     if task not in TASKS:
-        raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
+        raise InputValueError(f"task must be 'classification' or 'regression', got {task!r}")
     if isinstance(n_outputs, bool) or not isinstance(n_outputs, int | np.integer):
-        raise TypeError(f"n_outputs must be an integer, got {n_outputs!r}")
+        raise InputTypeError(f"n_outputs must be an integer, got {n_outputs!r}")
     if task == "regression":
         if n_outputs < 1:
-            raise ValueError(f"regression needs n_outputs >= 1 targets, got {n_outputs}")
+            raise InputValueError(f"regression needs n_outputs >= 1 targets, got {n_outputs}")
         return Head(int(n_outputs), "identity", "mse")
     if n_outputs < 2:
-        raise ValueError(f"classification needs n_outputs >= 2 classes, got {n_outputs}")
+        raise InputValueError(f"classification needs n_outputs >= 2 classes, got {n_outputs}")
     if n_outputs == 2:
         return Head(1, "sigmoid", "bce")
     return Head(int(n_outputs), "softmax", "cross_entropy")
@@ -115,7 +117,7 @@ def probabilities(output) -> np.ndarray:
 def _as_output(output) -> np.ndarray:
     output = np.asarray(output)
     if output.ndim != 2 or output.shape[1] == 0:
-        raise ValueError(
+        raise InputValueError(
             f"output must have shape (n_samples, n_units) with n_units >= 1, got {output.shape}"
         )
     return output

@@ -15,6 +15,8 @@ import math
 
 import numpy as np
 
+from glassnet.errors import InputValueError
+
 
 def accuracy(y_true, y_pred) -> float:
     """The fraction of samples whose predicted label equals the true one.
@@ -32,11 +34,11 @@ def accuracy(y_true, y_pred) -> float:
     y_true = np.asarray(y_true).ravel()
     y_pred = np.asarray(y_pred).ravel()
     if y_true.shape != y_pred.shape:
-        raise ValueError(
+        raise InputValueError(
             f"y_true and y_pred must have the same length, got {y_true.size} and {y_pred.size}"
         )
     if y_true.size == 0:
-        raise ValueError("y_true is empty: accuracy needs at least one sample")
+        raise InputValueError("y_true is empty: accuracy needs at least one sample")
     return float(np.count_nonzero(y_true == y_pred) / y_true.size)
 
 

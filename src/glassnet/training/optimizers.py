@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from glassnet._validation import check_positive, check_real, unknown_name_error
+from glassnet.errors import InputTypeError, InputValueError
 from glassnet.fast.parameters import parameter_groups
 
 
@@ -147,9 +148,9 @@ class SGD(Optimizer):
             "momentum", momentum, minimum=0.0, maximum=1.0, include_max=False
         )
         if not isinstance(nesterov, bool):
-            raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
+            raise InputTypeError(f"nesterov must be True or False, got {nesterov!r}")
         if nesterov and self.momentum == 0:
-            raise ValueError("nesterov=True needs momentum > 0, got momentum=0")
+            raise InputValueError("nesterov=True needs momentum > 0, got momentum=0")
         self.nesterov = nesterov
 
     def init_state(self, p):
@@ -276,4 +277,6 @@ def get_optimizer(optimizer, learning_rate=None) -> Optimizer:
         if key not in OPTIMIZERS:
             raise unknown_name_error("optimizer", optimizer, OPTIMIZERS)
         return OPTIMIZERS[key](**kwargs)
-    raise TypeError(f"optimizer must be a name or an Optimizer, got {type(optimizer).__name__}")
+    raise InputTypeError(
+        f"optimizer must be a name or an Optimizer, got {type(optimizer).__name__}"
+    )

@@ -27,6 +27,7 @@ import numpy as np
 
 from glassnet import fast
 from glassnet._validation import all_finite, as_generator, check_bool, check_int, check_real
+from glassnet.errors import InputTypeError, InputValueError
 from glassnet.nn.losses import Loss, get_loss
 from glassnet.training import callbacks as cb
 from glassnet.training.batches import (
@@ -251,13 +252,13 @@ def evaluate(model, X, y, *, loss=None) -> dict[str, float]:
     """
     model.require_built()
     if loss is None and model.loss_ is None:
-        raise ValueError("evaluate needs loss= for a model that was never fitted")
+        raise InputValueError("evaluate needs loss= for a model that was never fitted")
     loss = model.loss_ if loss is None else get_loss(loss)
     X = model.check_inputs(X)
     result = _evaluate(model, X, model.check_targets(y, loss, X.shape[0]), loss=loss)
     if not math.isfinite(result["loss"]):
         model.predict(X)  # says which row's output overflowed
-        raise ValueError(
+        raise InputValueError(
             f"the loss on X is {result['loss']}: the network's outputs are finite but too "
             f"far from y for {model.dtype}; rescale y, or use a model with dtype='float64'"
         )
@@ -296,7 +297,7 @@ def _evaluate_batches(model, X, y, w, loss, batch_size) -> dict[str, float]:
 def _resolve_loss(model, loss) -> Loss:
     if loss is None:
         if model.loss_ is None:
-            raise ValueError(
+            raise InputValueError(
                 "loss is required the first time fit is called, "
                 "e.g. loss='mse' or loss='cross_entropy'"
             )
@@ -342,7 +343,7 @@ def _training_data(model, X, y, sample_weight, validation_data, validation_split
 
 def _validation_data(model, validation_data) -> tuple:
     if not isinstance(validation_data, tuple | list) or len(validation_data) not in (2, 3):
-        raise ValueError(
+        raise InputValueError(
             "validation_data must be a pair (X_val, y_val) or a triple "
             "(X_val, y_val, sample_weight_val)"
         )
@@ -359,7 +360,7 @@ def _check_callbacks(callbacks) -> list[cb.Callback]:
     callbacks = list(callbacks or [])
     for c in callbacks:
         if not isinstance(c, cb.Callback):
-            raise TypeError(f"callbacks must be Callback objects, got {c!r}")
+            raise InputTypeError(f"callbacks must be Callback objects, got {c!r}")
     return callbacks
 
 

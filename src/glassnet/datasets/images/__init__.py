@@ -47,6 +47,7 @@ import numpy as np
 from glassnet.datasets.images.mnist_form import IMAGE_SIZE, mnist_digit
 from glassnet.datasets.images.preprocessing import ImagePreprocessing
 from glassnet.datasets.images.reading import read_grey
+from glassnet.errors import InputValueError
 from glassnet.training.heads import decode, probabilities
 
 __all__ = ["ImagePreprocessing", "load_digit_image", "predict_image"]
@@ -120,13 +121,13 @@ def _image_input(model):
     (the MNIST convention, pixels in [0, 1], when the model stores none)."""
     input_shape = getattr(model, "input_shape", None)
     if input_shape is None:
-        raise ValueError(
+        raise InputValueError(
             "the model is not built (its input shape is unknown): train it on 28x28 images first"
         )
     input_shape = tuple(input_shape)
     if input_shape not in ((1, IMAGE_SIZE, IMAGE_SIZE), (IMAGE_SIZE * IMAGE_SIZE,)):
         shape = f"({input_shape[0]},)" if len(input_shape) == 1 else str(input_shape)
-        raise ValueError(
+        raise InputValueError(
             f"the model expects inputs of shape {shape}, not a 28x28 image; images can be "
             f"given to models with input shape (1, 28, 28) or (784,)"
         )
@@ -134,7 +135,7 @@ def _image_input(model):
     if preprocessing is None:
         return input_shape, ImagePreprocessing(shape=input_shape)  # pixels in [0, 1]
     if not isinstance(preprocessing, ImagePreprocessing):
-        raise ValueError(
+        raise InputValueError(
             f"the model was trained on {preprocessing.kind} data with its own preprocessing, "
             f"not on images; give it a data file instead of an image"
         )

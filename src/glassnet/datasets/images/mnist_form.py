@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from glassnet.errors import InputValueError
+
 IMAGE_SIZE = 28  # the MNIST field
 DIGIT_SIZE = 20  # the longer side of the digit inside it
 CENTRE = 14.0  # where MNIST puts the centre of mass (row and column index)
@@ -50,12 +52,16 @@ def _ink(grey: np.ndarray, path: Path) -> np.ndarray:
     noise = 1.4826 * float(np.median(np.abs(border - paper)))
     contrast = float(grey.max()) - paper
     if contrast < max(MIN_CONTRAST, 8 * noise):
-        raise ValueError(f"{os.fspath(path)!r} is blank: no digit stands out from the background")
+        raise InputValueError(
+            f"{os.fspath(path)!r} is blank: no digit stands out from the background"
+        )
     ink = np.clip((grey - paper) / contrast, 0.0, 1.0)
     ink[ink < max(0.5 * INK, 4 * noise / contrast)] = 0.0  # paper grain, JPEG noise
     ink[_isolated(ink > 0)] = 0.0  # specks of dust or noise
     if not (ink >= INK).any():  # only a speck stood out
-        raise ValueError(f"{os.fspath(path)!r} is blank: no digit stands out from the background")
+        raise InputValueError(
+            f"{os.fspath(path)!r} is blank: no digit stands out from the background"
+        )
     return ink
 
 

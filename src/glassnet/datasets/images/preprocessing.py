@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from glassnet.errors import InputTypeError, InputValueError
 from glassnet.io.preprocessing import Preprocessing
 
 
@@ -35,15 +36,15 @@ class ImagePreprocessing(Preprocessing):
     def __post_init__(self) -> None:
         shape = tuple(self.shape)
         if not shape or not all(isinstance(s, int) and s >= 1 for s in shape):
-            raise ValueError(f"shape must be a list of sizes >= 1, got {self.shape!r}")
+            raise InputValueError(f"shape must be a list of sizes >= 1, got {self.shape!r}")
         if isinstance(self.scale, bool) or not isinstance(self.scale, int | float):
-            raise TypeError(f"scale must be a number, got {self.scale!r}")
+            raise InputTypeError(f"scale must be a number, got {self.scale!r}")
         if not self.scale > 0:
-            raise ValueError(f"scale must be > 0, got {self.scale!r}")
+            raise InputValueError(f"scale must be > 0, got {self.scale!r}")
         object.__setattr__(self, "shape", shape)
         for key in ("colours", "centring"):
             if getattr(self, key) is not None and not isinstance(getattr(self, key), str):
-                raise TypeError(f"{key} must be text or None, got {getattr(self, key)!r:.100}")
+                raise InputTypeError(f"{key} must be text or None, got {getattr(self, key)!r:.100}")
         if self.classes is not None:
             object.__setattr__(self, "classes", _check_classes(self.classes))
 
@@ -59,10 +60,10 @@ class ImagePreprocessing(Preprocessing):
     @classmethod
     def from_dict(cls, d) -> ImagePreprocessing:
         if not isinstance(d, dict) or d.get("kind") != cls.kind:
-            raise ValueError("the model holds no image preprocessing")
+            raise InputValueError("the model holds no image preprocessing")
         unknown = set(d) - {"kind", "shape", "scale", "colours", "centring", "classes"}
         if unknown:
-            raise ValueError(f"the image preprocessing has unknown entries {sorted(unknown)}")
+            raise InputValueError(f"the image preprocessing has unknown entries {sorted(unknown)}")
         return cls(
             shape=tuple(d["shape"]),
             scale=d.get("scale", 255),
@@ -93,10 +94,12 @@ class ImagePreprocessing(Preprocessing):
 def _check_classes(classes) -> tuple:
     """The output units' labels: a non-empty list of distinct whole numbers, or of texts."""
     if not isinstance(classes, list | tuple) or not classes:
-        raise TypeError(f"classes must be a non-empty list of labels, got {classes!r:.100}")
+        raise InputTypeError(f"classes must be a non-empty list of labels, got {classes!r:.100}")
     ints = all(isinstance(c, int) and not isinstance(c, bool) for c in classes)
     if not ints and not all(isinstance(c, str) for c in classes):
-        raise TypeError(f"classes must be all whole numbers or all texts, got {classes!r:.100}")
+        raise InputTypeError(
+            f"classes must be all whole numbers or all texts, got {classes!r:.100}"
+        )
     if len(set(classes)) != len(classes):
-        raise ValueError(f"classes must be distinct, got {classes!r:.100}")
+        raise InputValueError(f"classes must be distinct, got {classes!r:.100}")
     return tuple(classes)

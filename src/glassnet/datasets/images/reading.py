@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from glassnet.errors import InputValueError
+
 MAX_SIDE = 1024  # larger images are first shrunk by averaging blocks of pixels
 
 
@@ -25,20 +27,20 @@ def read_grey(path: Path) -> np.ndarray:
     if not path.exists():
         raise FileNotFoundError(f"no such image file: {os.fspath(path)!r}")
     if path.is_dir():
-        raise ValueError(f"{os.fspath(path)!r} is a folder, not an image file")
+        raise InputValueError(f"{os.fspath(path)!r} is a folder, not an image file")
     try:
         with Image.open(path) as image:
             image.seek(0)  # the first frame of an animated GIF
             image.load()
             grey = _to_grey(ImageOps.exif_transpose(image))  # a phone photo, upright
     except UnidentifiedImageError:
-        raise ValueError(
+        raise InputValueError(
             f"{os.fspath(path)!r} is not an image file that Pillow can read "
             f"(PNG, JPEG, BMP, GIF, ...)"
         ) from None
     except (OSError, SyntaxError, Image.DecompressionBombError) as exc:  # corrupt, huge
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ValueError(f"{os.fspath(path)!r} is not a readable image: {reason}") from None
+        raise InputValueError(f"{os.fspath(path)!r} is not a readable image: {reason}") from None
     return _shrink(grey, MAX_SIDE)
 
 
