@@ -174,3 +174,14 @@ def test_a_softmax_over_one_unit_is_refused_at_build(layers):
     model = gn.Sequential(layers)
     with pytest.raises(ValueError, match="a softmax over one unit is always 1.*'sigmoid'"):
         model.fit(X, y, loss="bce", epochs=1)
+
+
+def test_a_misspelt_monitor_is_an_error_and_val_falls_back_without_validation(tmp_path):
+    X, y = blobs(20, 2, rng=0)
+    model = gn.Sequential([gn.Dense(1, activation="sigmoid")])
+    with pytest.raises(ValueError, match=r"EarlyStopping\(monitor='val_los'\): fit logs no such"):
+        model.fit(X, y, loss="bce", epochs=2, callbacks=[gn.EarlyStopping(monitor="val_los")])
+    # no validation data: val_accuracy falls back to the training accuracy (higher is better)
+    stop = gn.EarlyStopping(monitor="val_accuracy", patience=50, restore_best_weights=False)
+    model.fit(X, y, loss="bce", epochs=3, callbacks=[stop], rng=0)
+    assert stop.best == -max(model.history.accuracy[-3:])

@@ -130,7 +130,7 @@ class EarlyStopping(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        key = self.monitor if self.monitor in logs else "loss"
+        key = monitored_key(self, logs)
         if key not in logs:
             return
         epoch += self.epoch_offset
@@ -166,6 +166,22 @@ class EarlyStopping(Callback):
         as :meth:`state` gave it, and that run's best weights. Epochs the next fit counts from
         0 are then epochs ``epochs_done``, ``epochs_done + 1``, ... of the run."""
         self._resumed = (state, best_weights or None, epochs_done)
+
+
+def monitored_key(callback, logs) -> str:
+    """The logged value ``callback.monitor`` names; without validation data ``"val_loss"``
+    (or any ``"val_..."``) falls back to the training value (``"loss"``). A name that is not
+    logged at all — a typo such as ``"val_los"`` — is a clear error, not a silent fallback."""
+    monitor = callback.monitor
+    if monitor in logs:
+        return monitor
+    validation = any(k.startswith("val_") for k in logs)
+    if monitor.startswith("val_") and not validation and monitor[4:] in logs:
+        return monitor[4:]
+    raise InputValueError(
+        f"{type(callback).__name__}(monitor={monitor!r}): fit logs no such value; it logs "
+        f"{', '.join(repr(k) for k in logs)}"
+    )
 
 
 def _sign(key: str, mode: str) -> float:
@@ -245,7 +261,7 @@ class ModelCheckpoint(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        key = self.monitor if self.monitor in logs else "loss"
+        key = monitored_key(self, logs)
         if key not in logs:
             return
         value = _sign(key, self.mode if key == self.monitor else "auto") * logs[key]
