@@ -214,12 +214,14 @@ class Sequential:
         verbose: int = 0,
         sample_weight=None,
     ) -> cb.History:
-        """Train the network on ``X``, ``y``; return its History (the loop:
-        :mod:`glassnet.training.trainer`).
+        """Train the network on ``X``, ``y``; return its History (the loop, and what ends it
+        early — :class:`TrainingDivergedError` when the loss or the weights stop being finite
+        or the loss runs away — are in :mod:`glassnet.training.trainer`).
 
         Parameters
         ----------
-        X : array of shape (n_samples, n_features) or (n_samples, channels, height, width)
+        X : array of shape (n_samples, n_features) or (n_samples, channels, height, width);
+            a finite value beyond the model's dtype (1e308 in float32) is a ValueError.
         y : values ``(n,)``/``(n, k)`` for regression losses, labels 0/1 for ``"bce"``,
             integer labels ``(n,)`` or one-hot ``(n, k)`` for ``"cross_entropy"``.
         loss : str or Loss
@@ -247,22 +249,7 @@ class Sequential:
         verbose : int
             0 prints nothing; 1 shows a progress bar; 2 prints one line per epoch.
         sample_weight : array of shape (n_samples,), optional
-            Non-negative weights multiplying each sample's loss term (and gradient); the loss
-            is still divided by the batch size.
-
-        Raises
-        ------
-        TrainingDivergedError
-            (a ``FloatingPointError``) when training diverges, with a message that names the
-            learning rate: the loss, the weights (checked once per epoch) or the validation
-            loss became NaN or infinite — the model keeps the weights from the start of that
-            epoch — or a finite loss ran away: an epoch's loss above 1000 times the loss
-            before training (measured on the first 64 training rows), or, after 10 epochs,
-            never below it and 10 times above it — the model keeps the weights it had before
-            this fit. Every step runs under ``np.errstate``: no NumPy warning is printed.
-        ValueError
-            for a value of ``X`` or ``y`` that is finite but beyond the range of the model's
-            dtype (1e308 in float32), naming its index.
+            Non-negative weights multiplying each sample's loss term (and gradient).
         """
         from glassnet.training.trainer import fit
 

@@ -114,31 +114,21 @@ def train(
 ) -> TrainResult:
     """Train a network on the table ``data`` to predict the column ``target``; save it.
 
-    The steps are the module docstring's. Every option is checked before anything is read;
-    a problem with the data or the options raises a one-line ValueError naming the parameter.
+    The steps are the module docstring's. Every option is checked before anything is read; a
+    problem with the data or the options raises a one-line ValueError naming the parameter.
 
-    Parameters
-    ----------
-    data, target : the table (a path, or a shipped table such as "penguins.csv"); its target
-    task : None (detect it from the target), "classification" or "regression"
-    hidden : hidden-layer sizes, a sequence or text such as ``"64,32"`` (see DEFAULT_HIDDEN)
-    activation : the hidden layers' activation
-    epochs : the most passes over the training rows (early stopping usually ends sooner)
-    batch_size : rows per gradient step
-    optimizer, learning_rate : "adam", "sgd" or "rmsprop"; None: its default rate (Adam 0.001)
-    validation_split : the share of rows held out; None: 0.2, or 0 under MIN_ROWS_FOR_VALIDATION
-    patience : epochs without a better validation loss before stopping
-    seed : drives the split, the initial weights and the shuffling
-    ignore : columns that are not features (names, identifiers)
-    impute : None, "mean", "median" or "most_frequent": fill missing feature values
-    drop_missing : leave out rows with a missing value instead
-    out : the model file; None: ``<data name>.safetensors`` beside the data; False: none
-    plot : a PNG path for the training report (loss curves, confusion or predicted vs true)
-    checkpoint : a path: write a training checkpoint there after every epoch (see
-        :func:`resume`), at most once every ``checkpoint_every`` seconds (0: every epoch)
-    verbose : 1 shows a progress bar
-    callbacks : more callbacks for ``fit``
-    log : called with each line worth telling before training starts (e.g. ``print``)
+    data, target: the table (a path, or a shipped one such as "penguins.csv") and its target.
+    task: None (detected), "classification" or "regression". hidden: hidden-layer sizes, a
+    sequence or text such as ``"64,32"``. activation, epochs (the most; early stopping usually
+    ends sooner), batch_size, optimizer ("adam", "sgd", "rmsprop") and learning_rate (None:
+    the optimizer's default). validation_split: the share held out (None: 0.2, or 0 under
+    MIN_ROWS_FOR_VALIDATION). patience: epochs without a better validation loss before
+    stopping. seed: the split, the initial weights, the shuffling. ignore: columns that are
+    not features. impute (None, "mean", "median", "most_frequent") or drop_missing: what to do
+    with missing values. out: the model file (None: beside the data; False: none). plot: a PNG
+    of the training report. checkpoint: a file written after every epoch, at most once every
+    ``checkpoint_every`` seconds (see :func:`resume`). verbose: 1 shows a progress bar.
+    callbacks: more callbacks for ``fit``. log: called with each line told before training.
     """
     options = _check_options(
         task, hidden, impute, drop_missing, validation_split, epochs, batch_size, patience, seed
