@@ -214,9 +214,8 @@ class Sequential:
         verbose: int = 0,
         sample_weight=None,
     ) -> cb.History:
-        """Train the network on ``X``, ``y``; return its History (the loop, and what ends it
-        early — :class:`TrainingDivergedError` when the loss or the weights stop being finite
-        or the loss runs away — are in :mod:`glassnet.training.trainer`).
+        """Train on ``X``, ``y``; return the History. The loop, and the TrainingDivergedError
+        that ends a run whose loss or weights stop being finite: :mod:`glassnet.training.trainer`.
 
         Parameters
         ----------
