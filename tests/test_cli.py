@@ -822,3 +822,15 @@ def test_no_library_message_names_a_flag():
                 ]
                 named = [flag for flag in FLAGS.values() for text in texts if flag in text]
                 assert not named, f"{path.name}:{node.lineno} names {named}"
+
+
+def test_divergence_names_the_learning_rate_flag_once(capsys, in_tmp):
+    err = fails(
+        capsys,
+        in_tmp,
+        ["train", "gender.csv", "--target", "Gender", "--ignore", "Name", "--optimizer", "sgd",
+         "--learning-rate", "1e6", *TRAIN_OUT],
+        "; try a smaller --learning-rate (now 1e+06). The model keeps the weights",
+    )  # fmt: skip
+    assert err.startswith("glassnet: error: training diverged: ")
+    assert err.count("learning") == 1

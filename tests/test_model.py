@@ -196,7 +196,7 @@ def test_divergence_stops_with_a_clear_error_and_keeps_finite_weights():
     X = rng.normal(size=(64, 3)) * 100
     y = rng.normal(size=(64, 1)) * 100
     model = gn.Sequential([gn.Dense(16, activation="relu"), gn.Dense(1)])
-    with pytest.raises(gn.TrainingDivergedError, match="try a lower learning_rate"):
+    with pytest.raises(gn.TrainingDivergedError, match="try a smaller learning_rate"):
         model.fit(X, y, loss="mse", optimizer=gn.SGD(10.0), epochs=50, batch_size=8, rng=0)
     assert all(np.isfinite(p).all() for _, p, _ in model.slots())
 

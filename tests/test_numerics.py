@@ -141,10 +141,11 @@ def test_adam_with_a_huge_learning_rate_stops_naming_it_and_keeps_the_weights_be
     with pytest.raises(TrainingDivergedError) as info:
         model.fit(X, y, loss="mse", optimizer=gn.Adam(learning_rate=100), epochs=20, rng=0)
     message = str(info.value)
-    assert message.startswith("the training loss rose to ")
+    assert message.startswith("training diverged: the training loss rose to ")
     assert " in epoch 1 of this fit, " in message
     assert message.endswith(
-        "; try a lower learning_rate (now 100). The model keeps the weights it had before this fit."
+        "; try a smaller learning_rate (now 100). The model keeps the weights it had before "
+        "this fit."
     )
     for name, value in model.get_weights().items():
         np.testing.assert_array_equal(value, before[name])
@@ -167,7 +168,7 @@ def test_a_loss_that_never_falls_below_its_start_stops_after_ten_epochs(monkeypa
 
 def test_sgd_at_learning_rate_10_raises_without_any_numpy_warning():
     X, y = regression_data(256)
-    with pytest.raises(TrainingDivergedError, match=r"try a lower learning_rate \(now 10\)"):
+    with pytest.raises(TrainingDivergedError, match=r"try a smaller learning_rate \(now 10\)"):
         small_model().fit(X, y, loss="mse", optimizer=gn.SGD(learning_rate=10), epochs=5, rng=0)
 
 
@@ -187,8 +188,9 @@ def test_weights_made_infinite_by_an_epochs_last_step_are_restored(tmp_path):
         model.fit(X, y, optimizer=LastStepBlowsUp(learning_rate=0.01), batch_size=None)
     model.optimizer_ = gn.SGD(learning_rate=0.01)  # a model file names glassnet's own
     assert str(info.value) == (
-        "the weights became infinite or NaN in epoch 1 of this fit; try a lower learning_rate "
-        "(now 0.01). The model keeps the weights from the start of that epoch."
+        "training diverged: the weights became infinite or NaN in epoch 1 of this fit; try a "
+        "smaller learning_rate (now 0.01). The model keeps the weights from the start of that "
+        "epoch."
     )
     for name, value in model.get_weights().items():
         np.testing.assert_array_equal(value, start[name])

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from conftest import Interrupt
-from glassnet import Callback, load, tabular
+from glassnet import Callback, TrainingDivergedError, load, tabular
 from glassnet.datasets import tabular as tables
 from glassnet.tabular.preprocessing import TablePreprocessor
 
@@ -259,7 +259,10 @@ def test_ctrl_c_before_the_first_epoch_writes_nothing(tmp_path):
 
 
 def test_divergence_is_a_one_line_error(tmp_path):
-    with pytest.raises(ValueError, match="training diverged .* smaller learning_rate$"):
+    with pytest.raises(
+        TrainingDivergedError,
+        match=r"^training diverged: .*; try a smaller learning_rate \(now 1e\+06\)\. The model",
+    ):
         tabular.train(
             "penguins.csv",
             "body_mass_g",

@@ -61,7 +61,6 @@ from glassnet.tabular.report import TrainResult, plan_lines
 from glassnet.tabular.table import TrainingTable, prepare_table
 from glassnet.training.callbacks import CheckpointError, EarlyStopping
 from glassnet.training.optimizers import get_optimizer
-from glassnet.training.trainer import TrainingDivergedError
 
 #: The default hidden layers: small enough to train in seconds on two cores, large enough for
 #: the tables this is for (up to some tens of features, thousands of rows). Two ReLU layers
@@ -336,12 +335,6 @@ def _fit(model, table, opt, options, verbose, callbacks, session):
                 f"{stopped} before the first epoch finished: no model was written", stopped
             ) from None
         return keep_best, stopped
-    except TrainingDivergedError as exc:
-        raise InputValueError(
-            "training diverged ({reason}); try a smaller {rate}",
-            reason=str(exc),
-            rate=Param("learning_rate"),
-        ) from None
     except CheckpointError as exc:
         raise checkpoint_failed(exc) from None
     return keep_best, "early stopping" if keep_best.stopped_epoch is not None else "epochs"

@@ -27,7 +27,7 @@ import numpy as np
 
 from glassnet import fast
 from glassnet._validation import all_finite, as_generator, check_bool, check_int, check_real
-from glassnet.errors import InputTypeError, InputValueError
+from glassnet.errors import InputError, InputTypeError, InputValueError, Param
 from glassnet.nn.losses import Loss, get_loss
 from glassnet.training import callbacks as cb
 from glassnet.training.batches import (
@@ -50,10 +50,10 @@ STALLED_RATIO = 10.0
 REFERENCE_ROWS = 64
 
 
-class TrainingDivergedError(FloatingPointError):
+class TrainingDivergedError(InputError, FloatingPointError):
     """Training diverged: the loss or the weights became NaN or infinite, or the loss became
-    absurd (:class:`LossWatch`). The message names the learning rate; the model keeps its
-    last finite weights."""
+    absurd (:class:`LossWatch`). The message names the learning rate (as a parameter, so the
+    command line spells it as its flag); the model keeps its last finite weights."""
 
 
 class LossWatch:
@@ -168,10 +168,7 @@ def fit(
             reason = watch.verdict(logs["loss"], epoch)
             if reason is not None:
                 _restore(slots, before)
-                raise TrainingDivergedError(
-                    f"{reason}; {_advice(model)}. The model keeps the weights it had before "
-                    f"this fit."
-                )
+                raise _diverged_error(model, reason, "the weights it had before this fit")
             callbacks.on_epoch_end(epoch, logs)
             if model.stop_training:
                 break
@@ -220,9 +217,7 @@ def _run_epoch(model, batches, shuffle, callbacks, epoch) -> dict[str, float]:
 def _diverged(model, snapshot, what: str):
     """Put back the weights from the start of the epoch and say what happened."""
     _restore(model.slots(), snapshot)
-    raise TrainingDivergedError(
-        f"{what}; {_advice(model)}. The model keeps the weights from the start of that epoch."
-    ) from None
+    raise _diverged_error(model, what, "the weights from the start of that epoch") from None
 
 
 def _restore(slots, saved) -> None:
@@ -230,8 +225,14 @@ def _restore(slots, saved) -> None:
         p[...] = value
 
 
-def _advice(model) -> str:
-    return f"try a lower learning_rate (now {model.optimizer_.learning_rate:g})"
+def _diverged_error(model, what: str, kept: str) -> TrainingDivergedError:
+    return TrainingDivergedError(
+        "training diverged: {what}; try a smaller {rate} (now {value:g}). The model keeps {kept}.",
+        what=what,
+        rate=Param("learning_rate"),
+        value=model.optimizer_.learning_rate,
+        kept=kept,
+    )
 
 
 def _loss_before(model, data) -> float:
