@@ -313,3 +313,15 @@ def test_two_threads_writing_one_path(tmp_path):
     assert errors == []
     assert path.read_bytes() in (b"a" * 100_000, b"b" * 100_000)
     assert names(tmp_path) == ["m.csv"]
+
+
+def test_export_and_plot_refusals_name_their_own_flags(tmp_path, monkeypatch, capsys):
+    from glassnet.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "xor.csv", "--target", "y", "--out", "m.safetensors", "-q"]) == 0
+    capsys.readouterr()
+    assert main(["export", "m.safetensors", "--onnx", str(tmp_path)]) == 2
+    assert f"--onnx {tmp_path}: it is a folder" in capsys.readouterr().err
+    assert main(["train", "xor.csv", "--target", "y", "--plot", str(tmp_path), "-q"]) == 2
+    assert f"--plot {tmp_path}: it is a folder" in capsys.readouterr().err

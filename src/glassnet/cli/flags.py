@@ -37,6 +37,7 @@ FLAGS = {
     "checkpoint": "--checkpoint",
     "checkpoint_every": "--checkpoint-every",
     "resume": "--resume",
+    "onnx": "--onnx",
 }
 
 

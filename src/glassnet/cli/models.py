@@ -156,7 +156,7 @@ def run_export(args) -> int:
     from glassnet.io.model_file import load
 
     out = Path(args.onnx)
-    check_output(out, "ONNX graph", inputs=[args.model])
+    check_output(out, "ONNX graph", inputs=[args.model], param="onnx")
     model = load(args.model)
     try:
         from glassnet.io.onnx import export_onnx
