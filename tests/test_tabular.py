@@ -475,3 +475,16 @@ def test_duplicate_column_names_are_an_error_naming_them(tmp_path):
 def test_a_column_really_named_like_a_renamed_duplicate_is_kept(tmp_path):
     path = write(tmp_path / "d.csv", "x1,x1.1,y\n1,2,0\n")
     assert list(tables.read_csv(path).columns) == ["x1", "x1.1", "y"]
+
+
+def test_an_undefined_r2_prints_n_a_with_its_reason(tmp_path):
+    """A constant target has no variance: R² is n/a, and the report says why."""
+    table = tmp_path / "const.csv"
+    rows = "\n".join(f"{i % 5},{(i * 7) % 3},3" for i in range(40))
+    table.write_text("x1,x2,y\n" + rows + "\n")
+    result = tabular.train(table, "y", task="regression", out=False, epochs=3)
+    report = tabular.format_train_report(result)
+    assert "R²: n/a (every true value is 3: there is no variance for R² to explain)" in report
+    model = tabular.train(table, "y", task="regression", out=tmp_path / "m.safetensors", epochs=3)
+    evaluation = tabular.format_evaluation(tabular.evaluate(model.model_path, table, target="y"))
+    assert "R²        n/a (every true value is 3: there is no variance" in evaluation

@@ -17,7 +17,7 @@ import numpy as np
 
 from glassnet.tabular.columns import name_of
 from glassnet.training.heads import decode
-from glassnet.training.metrics import confusion_matrix
+from glassnet.training.metrics import Undefined, confusion_matrix
 
 METRIC_NAMES = {
     "loss": "loss",
@@ -163,7 +163,18 @@ def format_metrics_table(metrics: dict[str, dict[str, float]], task: str) -> str
     rows = [" " * width + "".join(f"{METRIC_NAMES[k]:>11}" for k in keys)]
     for split, values in metrics.items():
         rows.append(f"{split:<{width}}" + "".join(f"{format_value(values[k]):>11}" for k in keys))
-    return "\n".join(rows)
+    return "\n".join(rows + _undefined_reasons(metrics.values()))
+
+
+def _undefined_reasons(metric_dicts) -> list[str]:
+    """``R²: n/a (the true values are all 3: …)`` once for each undefined metric's reason."""
+    reasons = {
+        f"{METRIC_NAMES[key]}: n/a ({value.reason})": None
+        for values in metric_dicts
+        for key, value in values.items()
+        if isinstance(value, Undefined)
+    }
+    return list(reasons)
 
 
 def format_value(value: float) -> str:
@@ -193,7 +204,11 @@ def format_evaluation(result: EvaluateResult) -> str:
         f"evaluated on {result.data!r}: {result.n_rows} rows, target {result.target!r} "
         f"({result.task})"
     ]
-    lines += [f"  {METRIC_NAMES[k]:<9} {format_value(v)}" for k, v in result.metrics.items()]
+    lines += [
+        f"  {METRIC_NAMES[k]:<9} {format_value(v)}"
+        + (f" ({v.reason})" if isinstance(v, Undefined) else "")
+        for k, v in result.metrics.items()
+    ]
     if result.confusion is not None:
         lines += [
             "",
