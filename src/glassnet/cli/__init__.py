@@ -76,15 +76,8 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("glassnet: interrupted", file=sys.stderr)
         return 130
-    except (UsageError, InputError, ValueError, OSError) as exc:
-        if not _ours(exc):
-            raise  # a bug: its traceback is what a report needs
+    except (UsageError, InputError, OSError) as exc:
+        # glassnet's own errors about the input, and files the system could not read or write;
+        # anything else (a plain ValueError from NumPy, say) is a bug and keeps its traceback
         print(f"glassnet: error: {error_message(exc)}", file=sys.stderr)
         return 2
-
-
-def _ours(exc: BaseException) -> bool:
-    """Whether ``exc`` is one of glassnet's own errors about the input — raised on purpose,
-    with a message for the user — or a file the system could not read or write (OSError).
-    A plain ``ValueError`` from NumPy or another library that reaches here is a bug."""
-    return isinstance(exc, OSError) or type(exc).__module__.startswith("glassnet.")

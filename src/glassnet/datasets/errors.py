@@ -8,6 +8,8 @@ expected and found. The download and not-found errors are also ``OSError`` and
 
 from __future__ import annotations
 
+from glassnet.errors import InputValueError
+
 __all__ = [
     "DatasetError",
     "IDXFormatError",
@@ -17,7 +19,7 @@ __all__ = [
 ]
 
 
-class DatasetError(ValueError):
+class DatasetError(InputValueError):
     """A data file is malformed, fails its checksum, is missing or cannot be downloaded."""
 
 

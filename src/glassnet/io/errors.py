@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from glassnet.errors import InputValueError
+
 SHOWN_CHARACTERS = 100  # the most of any value from a file an error message echoes
 
 
-class ModelFileError(ValueError):
+class ModelFileError(InputValueError):
     """The file is not a readable glassnet model (missing, truncated, corrupted, foreign, or
     naming a class the caller did not hand over)."""
 

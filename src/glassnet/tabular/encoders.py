@@ -154,7 +154,7 @@ class LabelEncoder:
         return e
 
 
-class UnknownLabelError(ValueError):
+class UnknownLabelError(InputValueError):
     """A label that the encoder was not fitted on (``.label``, ``.position``, ``.classes``)."""
 
     def __init__(self, label, position, classes):
@@ -193,7 +193,7 @@ class Imputer:
         return self
 
 
-class MissingValueError(ValueError):
+class MissingValueError(InputValueError):
     """A missing value with no way to fill it (``.column``, ``.row`` from 1, ``.count``)."""
 
     def __init__(self, column, row, count):
@@ -204,7 +204,7 @@ class MissingValueError(ValueError):
         )
 
 
-class OutOfRangeError(ValueError):
+class OutOfRangeError(InputValueError):
     """A value beyond what the network's dtype holds (``.column``, ``.row`` from 1, ``.value``),
     either as read or once standardised (``.standardised``, or None)."""
 
