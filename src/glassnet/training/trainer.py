@@ -187,24 +187,18 @@ def _run_epoch(model, batches, shuffle, callbacks, epoch) -> dict[str, float]:
     loss, optimizer = model.loss_, model.optimizer_
     slots = model.slots()
     snapshot = [p.copy() for _, p, _ in slots]
-    averaged = loss.reduction == "mean"
-    total, correct = 0.0, 0
+    totals = Totals(loss)
     epoch_name = f"epoch {epoch + 1} of this fit"
     for b, (xb, yb, wb) in enumerate(batches.epoch(batches.order(shuffle, model.rng_))):
         try:
             value, output = train_step(model, loss, optimizer, slots, xb, yb, wb)
         except TrainingDivergedError as exc:
             _diverged(model, snapshot, f"{exc} in {epoch_name}, batch {b + 1}")
-        total += value * len(yb) if averaged else value  # the epoch's mean (or sum)
-        if loss.is_classification:
-            correct += count_correct(output, yb, loss.threshold)
+        totals.add(value, output, yb)
         callbacks.on_batch_end(b, {"loss": value})
     if not all(all_finite(p) for _, p, _ in slots):
         _diverged(model, snapshot, f"the weights became infinite or NaN in {epoch_name}")
-    n = batches.data.n_train
-    logs = {"loss": total / n if averaged else total}
-    if loss.is_classification:
-        logs["accuracy"] = correct / n
+    logs = totals.logs()
     if batches.data.validation is not None:
         logs.update({f"val_{k}": v for k, v in _evaluate(model, *batches.data.validation).items()})
         if not math.isfinite(logs["val_loss"]):
@@ -276,8 +270,8 @@ def _evaluate(model, X, y, w=None, *, loss=None, batch_size=8192) -> dict[str, f
 def _evaluate_batches(model, X, y, w, loss, batch_size) -> dict[str, float]:
     loss.check_output(model.output_activation)
     fused = loss.fuses_with_output(model.output_activation)
-    total, correct, n = 0.0, 0, X.shape[0]
-    for i in range(0, n, batch_size):
+    totals = Totals(loss)
+    for i in range(0, X.shape[0], batch_size):
         xb, yb = X[i : i + batch_size], y[i : i + batch_size]
         wb = None if w is None else w[i : i + batch_size]
         out = model.forward(xb)
@@ -285,13 +279,31 @@ def _evaluate_batches(model, X, y, w, loss, batch_size) -> dict[str, float]:
             value = loss.loss_from_logits(model.logits(), yb, wb)[0]
         else:
             value = loss.forward(out, yb, wb)
-        total += value * len(yb) if loss.reduction == "mean" else value
-        if loss.is_classification:
-            correct += count_correct(out, yb, loss.threshold)
-    result = {"loss": total / n if loss.reduction == "mean" else total}
-    if loss.is_classification:
-        result["accuracy"] = correct / n
-    return result
+        totals.add(value, out, yb)
+    return totals.logs()
+
+
+class Totals:
+    """A pass's loss and accuracy, batch by batch: the loss of every batch weighted by its
+    size when the loss averages (so the result is the mean over all samples), added up when it
+    sums; the samples classified right, for a classification loss."""
+
+    def __init__(self, loss: Loss) -> None:
+        self.loss = loss
+        self.averaged = loss.reduction == "mean"
+        self.total, self.correct, self.n = 0.0, 0, 0
+
+    def add(self, value: float, output, y) -> None:
+        self.total += value * len(y) if self.averaged else value
+        self.n += len(y)
+        if self.loss.is_classification:
+            self.correct += count_correct(output, y, self.loss.threshold)
+
+    def logs(self) -> dict[str, float]:
+        logs = {"loss": self.total / self.n if self.averaged else self.total}
+        if self.loss.is_classification:
+            logs["accuracy"] = self.correct / self.n
+        return logs
 
 
 # -- setting up a fit ---------------------------------------------------------------------------
