@@ -162,7 +162,7 @@ def as_generator(rng) -> np.random.Generator:
     )
 
 
-def check_array(name, X, *, dtype=None, ndim=None, allow_nd=False, fits=None) -> np.ndarray:
+def check_array(name, X, *, dtype=None, ndim=None, fits=None) -> np.ndarray:
     """A finite numeric array (no NaN, no infinity), converted to ``dtype`` if given.
 
     A value that is finite but beyond the range of ``dtype`` (1e308 into float32) is refused
