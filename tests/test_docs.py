@@ -215,6 +215,28 @@ def test_tutorial_excerpt_is_what_its_code_prints(tutorial):
     assert_all(checks, "excerpt")
 
 
+# -- the pages of docs/, one per theme ---------------------------------------------------------
+
+#: pages checked elsewhere: the tutorial above; the ecosystem recipes by the tests of each tool
+SEPARATELY_CHECKED = {"tutorial.md", "ecosystem.md"}
+THEME_PAGES = sorted(
+    p.name for p in (ROOT / "docs").glob("*.md") if p.name not in SEPARATELY_CHECKED
+)
+
+
+@pytest.mark.parametrize("page", THEME_PAGES)
+def test_theme_page_runs_and_prints_what_it_shows(page, tmp_path, monkeypatch):
+    """Each theme page is one story: its python blocks run in order in one namespace, in a
+    temporary folder, and every excerpt and transcript on it is what the code printed."""
+    monkeypatch.chdir(tmp_path)
+    checks, namespaces = run_page(ROOT / "docs" / page, shared_namespace=True)
+    assert namespaces, f"{page} has no runnable example"
+    assert not [c for c in checks if c.kind == "block"], [c.where for c in checks]
+    for kind in ("excerpt", "transcript", "bash"):
+        if any(c.kind == kind for c in checks):
+            assert_all(checks, kind)
+
+
 # -- the README ----------------------------------------------------------------------------
 
 

@@ -62,6 +62,11 @@ class Optimizer:
             if self.iterations % 100 == 0:
                 _flush_tiny(state)
 
+    @property
+    def current_learning_rate(self) -> float:
+        """The learning rate the next step will use (what ``History`` records each epoch)."""
+        return float(self.learning_rate)
+
     def state_for(self, name, p) -> dict[str, np.ndarray]:
         """The state kept for parameter ``name``, made on first use (zeros, ``p``'s shape)."""
         state = self.state.get(name)
