@@ -18,6 +18,7 @@ from glassnet.nn.layers import Dense, Dropout, Flatten, Layer
 from glassnet.nn.losses import BinaryCrossEntropy, CrossEntropy, MeanSquaredError, SumSquaredError
 from glassnet.nn.model import Sequential
 from glassnet.nn.neuron import Neuron
+from glassnet.nn.normalization import BatchNormalization, LayerNormalization
 from glassnet.nn.pooling import MaxPool2D
 from glassnet.training.callbacks import (
     Callback,
@@ -32,6 +33,7 @@ from glassnet.training.trainer import TrainingDivergedError
 __all__ = [
     "Activation",
     "Adam",
+    "BatchNormalization",
     "BinaryCrossEntropy",
     "Callback",
     "Conv2D",
@@ -43,6 +45,7 @@ __all__ = [
     "History",
     "Identity",
     "Layer",
+    "LayerNormalization",
     "LeakyReLU",
     "MaxPool2D",
     "MeanSquaredError",

@@ -48,6 +48,10 @@ class LayerEntry:
     dL_da: np.ndarray | None
     delta: np.ndarray | None
     grads: dict[str, np.ndarray] = field(default_factory=dict)
+    #: the layer's own intermediate values, ``(symbol, formula, value)``: e.g. BatchNormalization's
+    #: ``μ``, ``σ²``, ``x̂`` (:meth:`Layer.explained_forward`) and ``∂L/∂x̂`` (``explained_backward``)
+    values: list = field(default_factory=list)
+    backward_values: list = field(default_factory=list)
 
 
 @dataclass
@@ -82,7 +86,9 @@ class Ledger:
         return format_ledger(self)
 
 
-def explain(model, X, y, loss="mse", *, parameter: str | None = "auto", sample: int = 0) -> Ledger:
+def explain(
+    model, X, y, loss="mse", *, parameter: str | None = "auto", sample: int = 0, training=True
+) -> Ledger:
     """Run one forward and backward pass on ``X``, ``y`` and record every step.
 
     Parameters
@@ -96,6 +102,9 @@ def explain(model, X, y, loss="mse", *, parameter: str | None = "auto", sample: 
         Dense layer (seed 002's ``w1``); None writes out no chain.
     sample : int
         Which sample's chain rule is written out (the gradient itself sums over all).
+    training : bool, default True
+        The mode of ``fit``'s steps: BatchNormalization uses the batch's statistics (and
+        Dropout draws a mask); False shows the prediction-time pass.
     """
     loss_fn = get_loss(loss)
     with fast.reference_only():
@@ -106,7 +115,7 @@ def explain(model, X, y, loss="mse", *, parameter: str | None = "auto", sample: 
         if not 0 <= sample < X.shape[0]:
             raise InputValueError(f"sample must be between 0 and {X.shape[0] - 1}, got {sample}")
         arriving: dict[int, np.ndarray] = {}
-        value, y_hat = loss_and_gradients(m, X, y, loss_fn, training=False, record=arriving)
+        value, y_hat = loss_and_gradients(m, X, y, loss_fn, training=training, record=arriving)
         y_hat = y_hat.copy()
         loss_fn.forward(y_hat, y)
         dL_dyhat = loss_fn.backward()  # dL/dy_hat, even where training used the logits
@@ -132,6 +141,8 @@ def _entry(i, layer, arriving) -> LayerEntry:
         dL_da=arriving.get(i),
         delta=getattr(layer, "delta", None),
         grads={k: g.copy() for k, g in layer.grads.items()},
+        values=[(sym, f, np.copy(v)) for sym, f, v in layer.explained_forward()],
+        backward_values=[(sym, f, np.copy(v)) for sym, f, v in layer.explained_backward()],
     )
 
 
@@ -195,6 +206,14 @@ def _fmt(v) -> str:
     )
 
 
+def _values(values, i: int) -> list[str]:
+    """A layer's own ``(symbol, formula, value)`` lines, the formula's ``{x}`` its input."""
+    below = "x" if i == 0 else f"a[{i - 1}]"
+    return [
+        f"  {sym}[{i}] = {formula.format(x=below, i=i)} = {_fmt(v)}" for sym, formula, v in values
+    ]
+
+
 def format_ledger(ledger: Ledger) -> str:
     """The ledger as text: the forward pass layer by layer, the loss, then the backward pass
     from the top, then the chain rule of the chosen weight."""
@@ -207,7 +226,9 @@ def format_ledger(ledger: Ledger) -> str:
             below = "x" if i == 0 else f"a[{i - 1}]"
             bias = f" + b[{i}]" if "b" in e.grads else ""
             lines.append(f"  z[{i}] = {below} {op} W[{i}]{bias} = {_fmt(e.z)}")
-        lines.append(f"  a[{i}] = {_fmt(e.a)}")
+        lines += _values(e.values, i)
+        if all(sym != "a" for sym, _, _ in e.values):
+            lines.append(f"  a[{i}] = {_fmt(e.a)}")
     lines.append(f"output ŷ = {_fmt(ledger.y_hat)}")
     lines.append(f"loss ({ledger.loss_name}) L = {ledger.loss:.6g}")
     lines.append(f"∂L/∂ŷ = {_fmt(ledger.dL_dyhat)}")
@@ -219,6 +240,7 @@ def format_ledger(ledger: Ledger) -> str:
             lines.append(f"  ∂L/∂a[{e.index}] = {_fmt(e.dL_da)}")
         if e.delta is not None:
             lines.append(f"  δ[{e.index}] = ∂L/∂z[{e.index}] = {_fmt(e.delta)}")
+        lines += _values(e.backward_values, e.index)
         for key, g in e.grads.items():
             lines.append(f"  ∂L/∂{key}[{e.index}] = {_fmt(g)}")
     c = ledger.chain

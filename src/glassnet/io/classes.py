@@ -30,7 +30,7 @@ import json
 
 from glassnet.errors import InputTypeError, InputValueError
 from glassnet.io.errors import ModelFileError, one_line, shown
-from glassnet.nn import activations, conv, layers, pooling
+from glassnet.nn import activations, conv, layers, normalization, pooling
 
 
 def builtin_layers() -> dict[str, type]:
@@ -41,6 +41,8 @@ def builtin_layers() -> dict[str, type]:
         layers.Dropout,
         conv.Conv2D,
         pooling.MaxPool2D,
+        normalization.BatchNormalization,
+        normalization.LayerNormalization,
         *activations.ACTIVATIONS.values(),
     ]
     return {cls.__name__: cls for cls in classes}

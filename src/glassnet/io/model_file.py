@@ -3,6 +3,7 @@
 Layout::
 
     tensors   "layers.0.W", "layers.0.b", ...            the parameters (the model's slots)
+              "layers.1.moving_mean", ...                the buffers (model.buffers())
               "optimizer/layers.0.W/m", ...              the optimizer's state, per parameter
                                                          (see glassnet.io.optimizer_state)
     metadata  {"glassnet": "<JSON>",                     the document below
@@ -89,9 +90,9 @@ def model_document(model) -> dict:
 
 
 def model_tensors(model) -> dict[str, np.ndarray]:
-    """Copies of the parameters and the optimizer's state, by tensor name (a snapshot that
-    later training steps do not change)."""
-    tensors = {name: np.array(p, order="C") for name, p, _ in model.slots()}
+    """Copies of the parameters, the buffers and the optimizer's state, by tensor name (a
+    snapshot that later training steps do not change)."""
+    tensors = {name: np.array(p, order="C") for name, p in model.get_weights().items()}
     if model.optimizer_ is not None:
         state = optimizer_state.state_tensors(model.optimizer_)
         tensors.update({name: np.array(t, order="C") for name, t in state.items()})
@@ -257,8 +258,9 @@ def _preprocessing(description, where: str):
 
 
 def _copy_parameters(model, tensors: dict, where: str) -> None:
-    """Copy the parameter tensors into the rebuilt model, each checked by name, shape, dtype."""
-    expected = {name: p for name, p, _ in model.slots()}
+    """Copy the parameter and buffer tensors into the rebuilt model, each checked by name,
+    shape, dtype (and a buffer by its layer: :meth:`Layer.buffer_problem`)."""
+    expected = dict(model.named_weights())
     stored = {k for k in tensors if not k.startswith(optimizer_state.PREFIX)}
     if set(expected) != stored:
         missing = sorted(set(expected) - stored)
@@ -275,6 +277,11 @@ def _copy_parameters(model, tensors: dict, where: str) -> None:
                 f"{value.dtype}, expected {p.shape} {p.dtype}"
             )
         p[...] = value
+    for name, value in model.buffers():
+        _, index, key = name.split(".", 2)
+        problem = model.layers[int(index)].buffer_problem(key, value)
+        if problem is not None:
+            raise ModelFileError(f"{where}: tensor {name!r} {problem}")
 
 
 def _restore_training(model, training: dict, tensors: dict, version: int, where: str) -> None:
@@ -327,7 +334,7 @@ def load_checkpoint(path, *, max_bytes: int = MAX_FILE_BYTES):
     plain = {k: v for k, v in tensors.items() if not k.startswith(BEST)}
     model = model_from_document(document, plain, where)
     best = {k[len(BEST) :]: np.array(v) for k, v in tensors.items() if k.startswith(BEST)}
-    expected = {name: p for name, p, _ in model.slots()}
+    expected = dict(model.named_weights())
     if best and set(best) != set(expected):
         raise ModelFileError(f"{where}: its best weights do not name the model's parameters")
     for name, value in best.items():

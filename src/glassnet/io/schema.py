@@ -88,6 +88,11 @@ _INIT = {
 _AFFINE = {"activation": _ACTIVATION, "use_bias": {"type": "boolean"}}
 _AFFINE |= {"weight_init": _INIT, "bias_init": _INIT}
 _SHAPE = {"type": "array", "items": _COUNT, "minItems": 1, "maxItems": 8}
+_AXIS = {"type": ["integer", "null"], "minimum": -8, "maximum": 8}  # a sample axis, or None
+_AXES = {"type": "array", "items": {"type": "integer", "minimum": -8, "maximum": 8}}
+_AXES |= {"maxItems": 8}
+_NORMALIZATION = {"epsilon": {"type": "number", "exclusiveMinimum": 0}}
+_NORMALIZATION |= {"center": {"type": "boolean"}, "scale": {"type": "boolean"}}
 
 
 def _config(properties: dict, required: list[str]) -> dict:
@@ -119,6 +124,14 @@ BUILTIN_CONFIGS = {
     "MaxPool2D": _config({"pool_size": _PAIR, "stride": {"anyOf": [_PAIR, {"type": "null"}]}}, []),
     "Flatten": _config({}, []),
     "Dropout": _config({"rate": {"type": "number", "minimum": 0, "exclusiveMaximum": 1}}, []),
+    "BatchNormalization": _config(
+        {"axis": _AXIS, "momentum": {"type": "number", "minimum": 0, "exclusiveMaximum": 1}}
+        | _NORMALIZATION,
+        [],
+    ),
+    "LayerNormalization": _config(
+        {"axis": {"anyOf": [_AXIS, {**_AXES, "minItems": 1}]}} | _NORMALIZATION, []
+    ),
 }
 ACTIVATION_CONFIG = _NUMBERS
 

@@ -15,6 +15,9 @@ Dense      ``(n_in, units)``                    ``(units,)``
 Conv2D     ``(filters, channels, kh, kw)``      ``(filters,)``
 =========  ===================================  ===============
 
+and a normalisation layer's ``gamma``/``beta`` (and BatchNormalization's buffers
+``moving_mean``/``moving_variance``) have the shape of the axes it normalises along.
+
 Every tensor lies inside the file (see :mod:`glassnet.io.container`), so once these agree,
 building allocates no more than the file holds (twice: parameters and gradients). A user's
 layer from ``custom_objects`` is the caller's own code: only its ``build`` knows its
@@ -27,7 +30,7 @@ import math
 
 from glassnet.io import classes
 from glassnet.io.errors import ModelFileError, one_line
-from glassnet.nn import conv, layers
+from glassnet.nn import conv, layers, normalization
 
 MAX_FEATURES = 2**31  # values per sample entering or leaving any layer
 
@@ -37,6 +40,8 @@ def declared_parameters(layer, input_shape: tuple[int, ...]) -> dict[str, tuple]
     (see the module docstring); None for a user's layer."""
     if not classes.is_builtin(type(layer)):
         return None
+    if isinstance(layer, normalization.BatchNormalization | normalization.LayerNormalization):
+        return layer.param_shapes(input_shape)
     if isinstance(layer, layers.Dense):
         shapes = {"W": (input_shape[0], layer.units)}
         n_out = layer.units

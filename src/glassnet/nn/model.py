@@ -99,12 +99,27 @@ class Sequential:
             for key, p in layer.params.items()
         ]
 
+    def buffers(self) -> list[tuple[str, np.ndarray]]:
+        """``(name, buffer)`` for every layer's non-trainable state, named like the slots:
+        ``("layers.1.moving_mean", ...)``. No gradients; optimizers never see them."""
+        return [
+            (f"layers.{i}.{key}", b)
+            for i, layer in enumerate(self.layers)
+            for key, b in layer.buffers.items()
+        ]
+
+    def named_weights(self) -> list[tuple[str, np.ndarray]]:
+        """``(name, array)`` of every parameter, then every buffer: what the model file saves."""
+        return [(name, p) for name, p, _ in self.slots()] + self.buffers()
+
     def get_weights(self) -> dict[str, np.ndarray]:
-        return {name: p.copy() for name, p, _ in self.slots()}
+        """Copies of the parameters and the buffers (running statistics), by name."""
+        return {name: p.copy() for name, p in self.named_weights()}
 
     def set_weights(self, weights: dict[str, np.ndarray]) -> None:
-        """Copy ``weights`` (as returned by ``get_weights``) into the parameters, in place."""
-        for name, p, _ in self.slots():
+        """Copy ``weights`` (as returned by ``get_weights``) into the parameters and
+        buffers, in place."""
+        for name, p in self.named_weights():
             if name not in weights:
                 raise InputValueError(f"weights has no entry for {name!r}")
             value = np.asarray(weights[name])
@@ -309,7 +324,11 @@ class Sequential:
         text = [line, f"{rows[0][0]:<{w[0]}}  {rows[0][1]:<{w[1]}}  {rows[0][2]:>{w[2]}}", line]
         text += [f"{a:<{w[0]}}  {b:<{w[1]}}  {c:>{w[2]}}" for a, b, c in rows[1:]]
         total = f"{model.n_params:,}" if model.built else "? (input shape unknown)"
-        text += [line, f"total parameters: {total}", f"dtype: {self.dtype}"]
+        text += [line, f"total parameters: {total}"]
+        if model.buffers():
+            held = sum(b.size for _, b in model.buffers())
+            text.append(f"non-trainable values (running statistics): {held:,}")
+        text.append(f"dtype: {self.dtype}")
         if self.history.epochs:
             last = {k: round(v[-1], 4) for k, v in self.history.history.items() if v}
             text.append(f"trained: {self.history.epochs} epochs; last {last}")
