@@ -346,3 +346,45 @@ def test_an_image_model_exports_with_its_labels(tmp_path):
     props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
     assert json.loads(props["labels"]) == [0, 1, 2]
     assert props["inputs"] == "images of shape (n, 1, 8, 8), pixel values divided by 255"
+
+
+# -- ELU, GELU, SiLU, Softplus ----------------------------------------------------------------
+
+
+def smooth_mlp(dtype="float32"):
+    """The four activations (GELU in both forms), in Dense layers and as layers of their own."""
+    return gn.Sequential(
+        [
+            gn.Dense(12, activation=gn.ELU(alpha=0.7)),
+            gn.Dense(12, activation="gelu"),
+            gn.Dense(12, activation=gn.GELU(approximate=True)),
+            gn.Dense(12),
+            gn.SiLU(),
+            gn.Dense(12, activation="softplus"),
+            gn.Dense(3),
+            gn.GELU(),
+        ],
+        dtype=dtype,
+    )
+
+
+@pytest.mark.parametrize("opset", [13, 17, 19, 20])  # Gelu is an operator from opset 20
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_new_activations_match_glassnet_in_onnx_runtime(tmp_path, opset, dtype):
+    rng = np.random.default_rng(opset)
+    model = smooth_mlp(dtype).build((5,), rng=1)
+    X = rng.normal(scale=4.0, size=(200, 5))
+    X[:4] = [[60.0] * 5, [-60.0] * 5, [1e4] * 5, [-1e4] * 5]  # far out on both sides
+    # ONNX Runtime's CPU provider has no float64 Elu, Softplus or Erf: a float64 model is
+    # checked as a float64 graph (onnx.checker) and run as a float32 one
+    onnx.checker.check_model(make_onnx_model(model, opset=opset), full_check=True)
+    path = model.to_onnx(tmp_path / "smooth.onnx", opset=opset, dtype="float32")
+    out = run_onnx(path, X.astype(np.float32))
+    expected = model.predict(X)
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5 * np.abs(expected).max())
+    ops = [n.op_type for n in onnx.load(str(path)).graph.node]
+    assert ops.count("Elu") == 1 and ops.count("Softplus") == 1 and ops.count("Sigmoid") == 1
+    if opset >= 20:
+        assert ops.count("Gelu") == 3 and "Erf" not in ops
+    else:  # written out: 0.5 z (1 + Erf(z / sqrt 2)) twice, the tanh form once
+        assert "Gelu" not in ops and ops.count("Erf") == 2 and ops.count("Tanh") == 1

@@ -92,7 +92,7 @@ def test_weights_are_rescaled_so_their_units_do_not_matter():
         ({"epochs": 2.5}, r"^epochs must be an integer, got 2\.5$"),
         ({"hidden_layer_sizes": (10, 0)}, r"^hidden_layer_sizes must be >= 1, got 0$"),
         ({"hidden_layer_sizes": "10"}, r"^hidden_layer_sizes must be an integer or a sequence"),
-        ({"activation": "swish"}, r"^unknown activation 'swish'; valid names are: identity, "),
+        ({"activation": "swish"}, r"^unknown activation 'swish'; valid names are: elu, gelu, "),
         (
             {"activation": ["relu", "tanh", "relu"], "hidden_layer_sizes": (4, 4)},
             r"^activation has 3 entries but hidden_layer_sizes has 2 layers",

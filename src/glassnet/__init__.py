@@ -12,7 +12,19 @@ __version__ = "0.1.0"
 from glassnet.glassbox.explain import explain
 from glassnet.glassbox.gradcheck import gradcheck
 from glassnet.io.model_file import ModelFileError, load
-from glassnet.nn.activations import Activation, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from glassnet.nn.activations import (
+    ELU,
+    GELU,
+    Activation,
+    Identity,
+    LeakyReLU,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
 from glassnet.nn.conv import Conv2D
 from glassnet.nn.layers import Dense, Dropout, Flatten, Layer
 from glassnet.nn.losses import BinaryCrossEntropy, CrossEntropy, MeanSquaredError, SumSquaredError
@@ -40,8 +52,10 @@ __all__ = [
     "CrossEntropy",
     "Dense",
     "Dropout",
+    "ELU",
     "EarlyStopping",
     "Flatten",
+    "GELU",
     "History",
     "Identity",
     "Layer",
@@ -58,8 +72,10 @@ __all__ = [
     "ReLU",
     "SGD",
     "Sequential",
+    "SiLU",
     "Sigmoid",
     "Softmax",
+    "Softplus",
     "SumSquaredError",
     "Tanh",
     "TrainingDivergedError",

@@ -21,6 +21,10 @@ Dropout        nothing: at prediction time dropout is the identity
 Sigmoid, Tanh  ``Sigmoid``, ``Tanh``
 ReLU           ``Relu``
 LeakyReLU      ``LeakyRelu(alpha)``
+ELU, Softplus  ``Elu(alpha)``, ``Softplus``
+SiLU           ``Mul(z, Sigmoid(z))``
+GELU           ``Gelu`` (opset >= 20); before it ``0.5 z (1 + Erf(z / sqrt 2))``, or
+               the same with ``Tanh`` for ``approximate=True``
 Softmax        ``Softmax(axis=-1)`` (the last axis, as glassnet; opset >= 13 semantics)
 Identity       nothing
 =============  ===================================================================
@@ -63,6 +67,8 @@ import numpy as np
 from glassnet._validation import check_bool, check_float_dtype, check_int
 from glassnet.errors import InputTypeError, InputValueError, OnnxExportError
 from glassnet.io.files import write_bytes
+from glassnet.io.onnx_activations import ACTIVATION_OPS as _ACTIVATION_OPS
+from glassnet.io.onnx_activations import convert_activation as _convert_activation
 
 #: the opset written by default: supported by every ONNX Runtime since 1.12 (2022)
 DEFAULT_OPSET = 17
@@ -92,7 +98,8 @@ def export_onnx(
         network alone (see the module's docstring).
     dtype : None, "float32" or "float64"
         The graph's tensor type; None keeps the model's. (ONNX Runtime's CPU provider has no
-        float64 ``Conv``: export a float64 CNN with ``dtype="float32"`` to run it there.)
+        float64 ``Conv``, ``Elu``, ``Softplus`` or ``Erf``: export a float64 model that has
+        them with ``dtype="float32"`` to run it there.)
 
     Raises
     ------
@@ -122,7 +129,7 @@ def make_onnx_model(model, *, opset: int = DEFAULT_OPSET, preprocessing: bool = 
 
     if dtype is not None:
         dtype = check_float_dtype("dtype", dtype, none_allowed=True)
-    graph = _Graph(model.dtype if dtype is None else dtype)
+    graph = _Graph(model.dtype if dtype is None else dtype, opset)
     steps = model.preprocessing if preprocessing else None
     if steps is not None:
         x = graph.input(INPUT_NAME, steps.onnx_input_shape(model))
@@ -151,12 +158,14 @@ def make_onnx_model(model, *, opset: int = DEFAULT_OPSET, preprocessing: bool = 
 
 # -- the graph under construction -----------------------------------------------------------------
 class _Graph:
-    """Nodes, weights (initializers), inputs and outputs, with unique tensor names."""
+    """Nodes, weights (initializers), inputs and outputs, with unique tensor names; ``opset``
+    is the operator set the graph is written for (some layers' nodes depend on it)."""
 
-    def __init__(self, dtype) -> None:
+    def __init__(self, dtype, opset: int = DEFAULT_OPSET) -> None:
         from onnx import TensorProto
 
         self.dtype = np.dtype(dtype)
+        self.opset = opset
         self.elem_type = {np.float32: TensorProto.FLOAT, np.float64: TensorProto.DOUBLE}[
             self.dtype.type
         ]
@@ -269,34 +278,6 @@ def _convert_layer(graph: _Graph, layer, index: int, x: str) -> str:
         f"Conv2D, MaxPool2D, Flatten, Dropout and the activations "
         f"({', '.join(_ACTIVATION_OPS)}), not {type(layer).__name__}",
     )
-
-
-#: activation name -> (ONNX operator, its attributes from the activation) or None (identity)
-_ACTIVATION_OPS = {
-    "identity": None,
-    "sigmoid": ("Sigmoid", lambda act: {}),
-    "tanh": ("Tanh", lambda act: {}),
-    "relu": ("Relu", lambda act: {}),
-    "leaky_relu": ("LeakyRelu", lambda act: {"alpha": float(act.alpha)}),
-    "softmax": ("Softmax", lambda act: {"axis": -1}),
-}
-
-
-def _convert_activation(graph: _Graph, activation, prefix: str, z: str, layer) -> str:
-    from glassnet.nn.activations import ACTIVATIONS
-
-    known = ACTIVATIONS.get(activation.name)
-    if known is None or type(activation) is not known or activation.name not in _ACTIVATION_OPS:
-        raise OnnxExportError(
-            "{reason}",
-            reason=f"cannot export the activation {type(activation).__name__} of "
-            f"{layer.describe()} to ONNX: the export knows {', '.join(_ACTIVATION_OPS)}",
-        )
-    spec = _ACTIVATION_OPS[activation.name]
-    if spec is None:
-        return z
-    op, attributes = spec
-    return graph.node(op, [z], f"{prefix}.a", **attributes(activation))
 
 
 # -- what the file says about itself -------------------------------------------------------------

@@ -9,10 +9,13 @@ reads as the logits.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from glassnet._validation import check_real, unknown_name_error
+from glassnet._validation import check_bool, check_real, unknown_name_error
 from glassnet.errors import InputTypeError, InputValueError
+from glassnet.nn.erf import normal_cdf, normal_pdf
 from glassnet.nn.layer import Layer
 
 
@@ -163,6 +166,134 @@ class LeakyReLU(Activation):
         return {"alpha": self.alpha}
 
 
+class ELU(Activation):
+    """Exponential linear unit: ``a = z`` for ``z > 0``, ``alpha (e^z - 1)`` otherwise;
+    ``da/dz = 1`` for ``z > 0``, ``alpha e^z`` otherwise (from the input).
+
+    Keras ``ELU(alpha)`` and PyTorch ``nn.ELU(alpha)`` (Clevert et al., 2016). Smooth for
+    ``alpha = 1``, and its negative side saturates at ``-alpha`` instead of ReLU's dead 0.
+    ``e^z - 1`` is computed as ``expm1(min(z, 0))``: exact near 0, and no ``e^z`` of a large
+    positive ``z`` is ever taken. At exactly ``z = 0`` the derivative is the left-hand
+    ``alpha`` (as PyTorch; with the default ``alpha = 1`` both sides agree).
+    """
+
+    name = "elu"
+    uses = "input"
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        super().__init__()
+        self.alpha = check_real("alpha", alpha, minimum=0.0)
+
+    def function(self, z):
+        negative = np.expm1(np.minimum(z, 0))
+        negative *= self.alpha
+        return np.where(z > 0, z, negative)
+
+    def derivative(self):
+        slope = np.exp(np.minimum(self.z, 0))
+        slope *= self.alpha
+        return np.where(self.z > 0, 1, slope).astype(self.z.dtype, copy=False)
+
+    def get_config(self):
+        return {"alpha": self.alpha}
+
+
+class GELU(Activation):
+    """Gaussian error linear unit (Hendrycks & Gimpel, 2016): ``a = z Phi(z)``, with ``Phi``
+    the standard normal CDF; ``da/dz = Phi(z) + z phi(z)``, ``phi`` its density (from the
+    input).
+
+    ``Phi(z) = (1 + erf(z / sqrt 2)) / 2`` is computed without SciPy by
+    :func:`glassnet.nn.erf.normal_cdf`, accurate to about 1e-14 in float64 (why, and how:
+    :mod:`glassnet.nn.erf`), so the exact form matches PyTorch's default
+    ``nn.GELU(approximate="none")`` and Keras' ``gelu(approximate=False)``.
+
+    ``approximate=True`` (Keras' name; PyTorch's ``approximate="tanh"``) is the tanh form
+    ``a = z/2 (1 + tanh(u))``, ``u = sqrt(2/pi) (z + 0.044715 z^3)``. Since
+    ``(1 + tanh u)/2 = sigmoid(2u)``, it is computed as ``a = z sigmoid(2u)``, with
+    ``da/dz = s + 2 z s (1 - s) du/dz``, ``s = sigmoid(2u)``,
+    ``du/dz = sqrt(2/pi) (1 + 3 * 0.044715 z^2)``: the same numbers, but ``1 - tanh^2 u``
+    never cancels to a rounding error (float32 ``tanh(-9.9)`` is ``-1 + 6e-8``, not
+    ``-1 + 4.5e-9``). In ``u`` the input is held within +-1e6, where ``sigmoid(2u)`` is
+    already 0 or 1, so ``z^3`` cannot overflow.
+    """
+
+    name = "gelu"
+    uses = "input"
+
+    def __init__(self, approximate: bool = False) -> None:
+        super().__init__()
+        self.approximate = check_bool("approximate", approximate)
+
+    @staticmethod
+    def _tanh_form(z):
+        """``(sigmoid(2u), 2 du/dz)`` of the tanh form."""
+        zc = np.clip(z, -1e6, 1e6)
+        c = math.sqrt(2.0 / math.pi)
+        u2 = (2 * c) * (zc + 0.044715 * zc * zc * zc)
+        return sigmoid(u2), (2 * c) * (1 + 3 * 0.044715 * zc * zc)
+
+    def function(self, z):
+        if self.approximate:
+            return z * self._tanh_form(z)[0]
+        return z * normal_cdf(z)
+
+    def derivative(self):
+        z = self.z
+        if self.approximate:
+            s, du2 = self._tanh_form(z)
+            return s + z * s * (1 - s) * du2
+        return normal_cdf(z) + z * normal_pdf(z)
+
+    def get_config(self):
+        return {"approximate": True} if self.approximate else {}
+
+
+class SiLU(Activation):
+    """Sigmoid linear unit, also called swish: ``a = z sigmoid(z)``;
+    ``da/dz = s (1 + z (1 - s))`` with ``s = sigmoid(z)`` (from the input).
+
+    Keras ``silu`` (which Keras also calls ``swish``; glassnet knows it as ``"silu"`` only),
+    PyTorch ``nn.SiLU`` (Elfwing et al., 2018; Ramachandran et al., 2017). Stable:
+    :func:`sigmoid` never overflows, so neither does ``z s``.
+    """
+
+    name = "silu"
+    uses = "input"
+
+    def function(self, z):
+        s = sigmoid(z)
+        s *= z
+        return s
+
+    def derivative(self):
+        s = sigmoid(self.z)
+        return s * (1 + self.z * (1 - s))
+
+
+class Softplus(Activation):
+    """``a = log(1 + e^z)``, a smooth ReLU; ``da/dz = sigmoid(z)`` (from the input).
+
+    Computed as ``log1p(e^{-|z|}) + max(z, 0)`` — the same number, written so that no
+    exponent is positive (no overflow for large ``z``, no ``log(1)`` rounding away a small
+    ``e^z``). Keras ``softplus``; PyTorch ``nn.Softplus()`` with its default ``beta = 1``
+    (PyTorch returns ``z`` itself above ``threshold = 20``, which differs from the exact value
+    by less than ``e^{-20} = 2e-9``).
+    """
+
+    name = "softplus"
+    uses = "input"
+
+    def function(self, z):
+        a = np.exp(-np.abs(z))
+        np.log1p(a, out=a)
+        a += np.maximum(z, 0)
+        return a
+
+    def derivative(self):
+        return sigmoid(self.z)
+
+
 class Softmax(Activation):
     """``a_k = e^{z_k} / sum_j e^{z_j}`` over the last axis (from the output).
 
@@ -196,7 +327,8 @@ class Softmax(Activation):
 
 
 ACTIVATIONS: dict[str, type[Activation]] = {
-    cls.name: cls for cls in (Identity, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax)
+    cls.name: cls
+    for cls in (Identity, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, GELU, SiLU, Softplus, Softmax)
 }
 ALIASES = {"linear": "identity", "none": "identity", "leakyrelu": "leaky_relu"}
 
