@@ -6,7 +6,9 @@ The command line over it is tested in test_cli.py.
 
 from __future__ import annotations
 
+import functools
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -210,11 +212,37 @@ def test_task_detection(values, task):
     )
 
 
-def test_numeric_class_labels_written_canonically(tmp_path):
-    rows = "\n".join(f"{x},{1.0 if x > 4 else 0.0}" for x in range(10))
-    write(tmp_path / "t.csv", "x,label\n" + rows + "\n")
-    result = tabular.train(tmp_path / "t.csv", "label", out=False, epochs=5)
-    assert result.preprocessor.classes == ["0", "1"]
+@pytest.mark.parametrize(
+    "spellings",
+    [["0.0", "1.0"], ["01", "02"], ["1", "2"], ['" Yes"', "No"], ["1e0", "2e0"]],
+)
+def test_class_labels_keep_the_csv_spelling(tmp_path, spellings):
+    """A class comes back from predict spelled as the CSV spells it: "1.0" is not "1", "01"
+    not "1", a quoted " Yes" keeps its space (an unquoted one is separator padding)."""
+    rows = "\n".join(f"{x},{spellings[x > 4]}" for x in range(10))
+    path = write(tmp_path / "t.csv", "x,label\n" + rows + "\n")
+    result = tabular.train(path, "label", out=False, epochs=5, validation_split=0)
+    labels = [label.strip('"') for label in spellings]
+    assert result.preprocessor.classes == labels
+    frame, _ = tabular.predict(result.model, path)
+    assert set(frame["predicted_label"]) <= set(labels)
+    out = tabular.write_csv(frame, tmp_path / "p.csv").read_text(encoding="utf-8")
+    assert {line.rsplit(",", 1)[1] for line in out.splitlines()[1:]} <= set(labels)
+
+
+def test_numbers_spelled_two_ways_are_one_class_spelled_the_first_way(tmp_path):
+    rows = "\n".join(f"{x},{['1.0', '1', '01', '2'][x % 4]}" for x in range(12))
+    path = write(tmp_path / "t.csv", "x,label\n" + rows + "\n")
+    result = tabular.train(path, "label", out=False, epochs=2)
+    assert result.preprocessor.classes == ["1.0", "2"]
+    # a table measured later may spell a class another way: it is the same number
+    other = write(tmp_path / "o.csv", "x,label\n0,1\n3,2.0\n5,1e0\n")
+    assert tabular.evaluate(result.model, other).n_rows == 3
+    from glassnet.tabular.columns import class_labels, spelled_as
+
+    assert class_labels(["b", "a", "b"]).tolist() == ["b", "a", "b"]  # text: as it is
+    assert spelled_as(["1", "x"], ["1.0", "2"]).tolist() == ["1.0", "x"]
+    assert spelled_as(["1"], ["1.0", "two"]).tolist() == ["1"]  # not all numbers: as it is
 
 
 def test_task_override_and_its_checks(tmp_path):
@@ -488,3 +516,183 @@ def test_an_undefined_r2_prints_n_a_with_its_reason(tmp_path):
     model = tabular.train(table, "y", task="regression", out=tmp_path / "m.safetensors", epochs=3)
     evaluation = tabular.format_evaluation(tabular.evaluate(model.model_path, table, target="y"))
     assert "R²        n/a (every true value is 3: there is no variance" in evaluation
+
+
+# --------------------------------------------------------------------------- a DataFrame
+
+
+def penguins_frame():
+    """penguins.csv with the dtypes a pandas user has: floats with NaN, Int64 with NA,
+    a category, a string column, an object column with None, booleans."""
+    frame = pd.read_csv(tables.table_path("penguins.csv"))
+    frame["year"] = frame["year"].astype("Int64")
+    frame.loc[[5, 17], "year"] = pd.NA
+    frame["island"] = frame["island"].astype("category")
+    frame["sex"] = frame["sex"].astype(object).where(frame["sex"].notna(), None)
+    frame["species"] = frame["species"].astype("string")
+    frame["heavy"] = frame["body_mass_g"] > 4000
+    return frame
+
+
+def weights(model):
+    return [(name, value) for layer in model.layers for name, value in layer.params.items()]
+
+
+def test_a_dataframe_and_the_csv_written_from_it_give_the_same_model(tmp_path):
+    frame = penguins_frame()
+    assert frame.dtypes.astype(str).tolist() == [
+        "string", "category", "float64", "float64", "float64", "float64", "object", "Int64",
+        "bool",
+    ]  # fmt: skip
+    frame.to_csv(tmp_path / "p.csv", index=False)
+    options = {"impute": "mean", "epochs": 8, "seed": 3, "out": False}
+    from_frame = tabular.train(frame, "species", **options)
+    from_csv = tabular.train(tmp_path / "p.csv", "species", **options)
+    for (name, a), (_, b) in zip(weights(from_frame.model), weights(from_csv.model), strict=True):
+        assert a.tobytes() == b.tobytes(), name  # bit for bit
+    stored_frame = from_frame.preprocessor.to_dict()
+    stored_csv = from_csv.preprocessor.to_dict()
+    assert stored_frame.pop("training")["data"] == "the DataFrame"
+    assert stored_csv.pop("training")["data"] == str(tmp_path / "p.csv")
+    assert stored_frame == stored_csv
+    assert "heavy=True" in stored_frame["inputs"]  # booleans: a category, as in a CSV
+    year = stored_frame["columns"][-2]  # Int64 with NA: numbers, filled with their mean
+    assert year["kind"] == "numeric" and 2008 < year["fill"] < 2009
+    assert from_frame.metrics == from_csv.metrics
+
+
+def test_a_dataframe_writes_no_model_file_unless_given_a_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    frame = penguins_frame()
+    lines = []
+    result = tabular.train(frame, "species", impute="mean", epochs=2, log=lines.append)
+    assert result.model_path is None and list(tmp_path.iterdir()) == []
+    assert lines[0] == "data: the DataFrame, 344 rows; 8 feature columns -> 12 inputs"
+    result = tabular.train(frame, "species", impute="mean", epochs=2, out="m.safetensors")
+    assert result.model_path == Path("m.safetensors") and (tmp_path / "m.safetensors").exists()
+    assert load("m.safetensors").preprocessing.training["data"] == "the DataFrame"
+
+
+def test_predict_and_evaluate_a_dataframe(tmp_path):
+    frame = penguins_frame()
+    model = tabular.train(frame, "species", impute="mean", out=False, **FAST).model
+    new = frame.drop(columns="species").iloc[[10, 200, 300]].set_axis(["a", "b", "c"])
+    out, notes = tabular.predict(model, new, proba=True)
+    assert list(out.index) == ["a", "b", "c"] and notes == []  # the frame's own index
+    assert out["year"].dtype == "Int64" and out["island"].dtype == "category"  # as given
+    assert out["predicted_species"].tolist() == frame["species"].iloc[[10, 200, 300]].tolist()
+    assert list(out.columns[-4:]) == ["predicted_species", "P(Adelie)", "P(Chinstrap)", "P(Gentoo)"]
+    ids, _ = tabular.predict(model, new.assign(tag=["x", "y", "z"]), id="tag")
+    assert list(ids.columns) == ["tag", "predicted_species"] and ids["tag"].tolist() == list("xyz")
+    frame.loc[[0, 1, 2], "species"] = pd.NA
+    result = tabular.evaluate(model, frame)
+    assert result.n_rows == 341 and result.data == "the DataFrame"
+    assert result.notes == ["left out 3 rows whose target is missing"]
+    assert tabular.format_evaluation(result).startswith("evaluated on the DataFrame: 341 rows")
+
+
+def test_rows_whose_target_is_missing_are_left_out_and_counted(tmp_path):
+    frame = penguins_frame()
+    frame.loc[[3, 50, 60], "species"] = None
+    lines = []
+    result = tabular.train(frame, "species", impute="mean", out=False, epochs=2, log=lines.append)
+    assert "note: left out 3 rows whose target is missing" in lines
+    assert result.n_train + result.n_validation == 341
+    assert 3 not in result.train_rows and 3 not in result.validation_rows
+    dropped = tabular.train(frame, "species", drop_missing=True, out=False, epochs=2)
+    gaps = frame[frame["species"].notna()].isna().any(axis=1).sum()
+    assert gaps == 12
+    assert dropped.notes == [
+        "left out 3 rows whose target is missing",
+        "dropped 12 of 344 rows with missing feature values",
+    ]
+    frame["species"] = None
+    with pytest.raises(ValueError, match="^the target column 'species' of the DataFrame is empty"):
+        tabular.train(frame, "species", out=False)
+
+
+def test_bad_data_is_one_line_naming_the_parameter():
+    with pytest.raises(
+        TypeError, match="^data must be a pandas DataFrame or the path of a CSV file, got list$"
+    ):
+        tabular.train([[1, 2]], "y", out=False)
+    with pytest.raises(TypeError, match="^data must be a pandas DataFrame .* got Series$"):
+        tabular.predict(load_penguins_model(), penguins_frame()["island"])
+    frame = penguins_frame()
+    with pytest.raises(
+        ValueError,
+        match=r"^the DataFrame has no column 'Species' \(given as target\); its columns are: "
+        r"'species', 'island', ",
+    ):
+        tabular.train(frame, "Species", out=False)
+    with pytest.raises(TypeError, match=r"^target must be a column name \(a string\), got 0$"):
+        tabular.train(frame, 0, out=False)
+    with pytest.raises(
+        ValueError,
+        match=r"^data is empty \(0 rows, 9 columns\): there is nothing to learn from$",
+    ):
+        tabular.train(frame.iloc[:0], "species", out=False)
+    with pytest.raises(ValueError, match=r"^data is empty \(344 rows, 0 columns\)"):
+        tabular.evaluate(load_penguins_model(), frame[[]])
+    twice = pd.concat([frame[["island", "year"]], frame[["year", "species"]]], axis=1)
+    with pytest.raises(
+        ValueError,
+        match=r"^data \(a DataFrame\) has duplicate column names: 'year' \(columns 2 and 3\); ",
+    ):
+        tabular.train(twice, "species", out=False)
+    levels = frame.set_axis(pd.MultiIndex.from_product([["a"], frame.columns]), axis=1)
+    with pytest.raises(ValueError, match=r"^data has columns in levels \(a MultiIndex\)"):
+        tabular.train(levels, "species", out=False)
+    with pytest.raises(ValueError, match=r"^the DataFrame has no column 'tag' \(given as id\)"):
+        tabular.predict(load_penguins_model(), frame, id="tag")
+
+
+@functools.cache
+def load_penguins_model():
+    return tabular.train("penguins.csv", "species", impute="mean", out=False, epochs=2).model
+
+
+def test_one_name_to_ignore_may_be_given_alone():
+    result = tabular.train("gender.csv", "Gender", ignore="Name", out=False, epochs=2)
+    assert [name for name, _ in result.preprocessor.columns] == ["Weight", "Height"]
+
+
+def test_a_run_on_a_dataframe_resumes_when_given_it_again(tmp_path):
+    frame = penguins_frame()
+    options = {"impute": "mean", "epochs": 6, "out": False, "seed": 1}
+    whole = tabular.train(frame, "species", **options)
+    tabular.train(frame, "species", **{**options, "epochs": 6}, checkpoint=tmp_path / "c",
+                  callbacks=[Interrupt(at=3)])  # fmt: skip
+    with pytest.raises(ValueError, match=r"was trained on a DataFrame: pass it again as data$"):
+        tabular.pipeline.resume(tmp_path / "c")
+    resumed = tabular.pipeline.resume(tmp_path / "c", frame)
+    for (name, a), (_, b) in zip(weights(whole.model), weights(resumed.model), strict=True):
+        assert a.tobytes() == b.tobytes(), name
+
+
+# --------------------------------------------------------------------------- many categories
+
+
+def names_table(path, n_rows, n_names):
+    rows = [f"name{i % n_names},{i % 7},{'ab'[i % 2]}" for i in range(n_rows)]
+    return write(path, "name,x,y\n" + "\n".join(rows) + "\n")
+
+
+def test_a_text_column_with_many_values_gets_a_note(tmp_path):
+    path = names_table(tmp_path / "t.csv", 325, 257)
+    result = tabular.train(path, "y", out=False, epochs=1)
+    assert result.notes == [
+        "column 'name' has 220 distinct values in 260 training rows: one-hot encoding makes an "
+        "input of each, which a network learns by heart; if it names or identifies rows, leave "
+        "it out with ignore='name'"
+    ]
+    # the threshold: more than 20 values, more than half of the training rows
+    every_row = {"out": False, "epochs": 1, "validation_split": 0}
+    for n_rows, n_names, noted in (
+        (40, 21, True),
+        (40, 20, False),
+        (60, 31, True),
+        (60, 30, False),
+    ):
+        table = names_table(tmp_path / f"{n_rows}-{n_names}.csv", n_rows, n_names)
+        assert bool(tabular.train(table, "y", **every_row).notes) is noted, (n_rows, n_names)

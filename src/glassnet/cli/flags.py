@@ -38,6 +38,7 @@ FLAGS = {
     "checkpoint_every": "--checkpoint-every",
     "resume": "--resume",
     "onnx": "--onnx",
+    "id": "--id",
 }
 
 
@@ -57,6 +58,14 @@ def flag_spelling(param: Param) -> str:
     if isinstance(param.value, bool) or param.python() == param.name:
         return flag
     return f"{flag} {param.value}"
+
+
+def tell(line, *, prefix: str = "", file=None) -> None:
+    """Print a line the library tells (a plan line, a note) with its parameter mentions
+    spelled as flags: ``ignore='Name'`` becomes ``--ignore Name``."""
+    from glassnet.tabular.columns import spelled
+
+    print(prefix + spelled(line, flag_spelling), file=file)
 
 
 def error_message(exc: BaseException) -> str:

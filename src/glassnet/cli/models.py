@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from glassnet.cli.flags import UsageError
+from glassnet.cli.flags import UsageError, tell
 
 
 def add_predict(sub):
@@ -22,6 +22,11 @@ def add_predict(sub):
     )
     p.add_argument("--out", metavar="FILE", help="write the CSV here instead of stdout")
     p.add_argument("--proba", action="store_true", help="add a probability column per class")
+    p.add_argument(
+        "--id",
+        metavar="COLUMN",
+        help="write only this column of DATA (first) with the predictions, e.g. an identifier",
+    )
     p.add_argument(
         "--drop-missing",
         action="store_true",
@@ -43,10 +48,10 @@ def run_predict(args) -> int:
     if args.out:
         tabular.check_output(Path(args.out), "predictions", inputs=[args.data, args.model])
     frame, notes = tabular.predict(
-        args.model, args.data, proba=args.proba, drop_missing=args.drop_missing
+        args.model, args.data, proba=args.proba, drop_missing=args.drop_missing, id=args.id
     )
     for note in notes:
-        print(f"glassnet: note: {note}", file=sys.stderr)
+        tell(note, prefix="glassnet: note: ", file=sys.stderr)
     if args.out:
         tabular.write_csv(frame, args.out)
         print(f"{len(frame)} predictions written to {args.out}", file=sys.stderr)
@@ -61,8 +66,8 @@ def _predict_image(args) -> int:
 
     from glassnet.io.model_file import load
 
-    if args.out or args.proba or args.drop_missing:
-        raise UsageError("--out, --proba and --drop-missing apply to CSV files, not images")
+    if args.out or args.proba or args.drop_missing or args.id:
+        raise UsageError("--out, --proba, --id and --drop-missing apply to CSV files, not images")
     if not Path(args.data).is_file():
         raise UsageError(f"image not found: {args.data!r}")
     model = load(args.model)
@@ -107,7 +112,7 @@ def run_evaluate(args) -> int:
         args.model, args.data, target=args.target, drop_missing=args.drop_missing, plot=args.plot
     )
     for note in result.notes:
-        print(f"glassnet: note: {note}", file=sys.stderr)
+        tell(note, prefix="glassnet: note: ", file=sys.stderr)
     print(tabular.format_evaluation(result))
     return 0
 

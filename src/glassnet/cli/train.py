@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from glassnet.cli.flags import UsageError
+from glassnet.cli.flags import UsageError, tell
 from glassnet.training.optimizers import OPTIMIZERS
 
 #: what a run given these options stores in its checkpoint: --resume takes them from there
@@ -70,7 +70,10 @@ def _add_data(p):
         "training rows (text columns: the most frequent)",
     )
     missing.add_argument(
-        "--drop-missing", action="store_true", help="leave out rows with a missing value"
+        "--drop-missing",
+        action="store_true",
+        help="leave out rows with a missing feature value (a row whose target is missing "
+        "is always left out, and counted)",
     )
 
 
@@ -213,7 +216,7 @@ def _train(args):
         checkpoint=args.checkpoint,
         checkpoint_every=args.checkpoint_every,
         verbose=0 if args.quiet else 1,
-        log=print,
+        log=tell,
     )
 
 
@@ -236,5 +239,5 @@ def _resume(args):
         checkpoint=args.checkpoint,
         checkpoint_every=args.checkpoint_every,
         verbose=0 if args.quiet else 1,
-        log=print,
+        log=tell,
     )

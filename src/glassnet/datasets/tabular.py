@@ -11,17 +11,26 @@ Missing values are what pandas reads as missing by default: an empty cell, ``NA`
 
 The shipped tables (see ``data/TABLES-ATTRIBUTION.md`` for sources and licences) are
 reachable by name wherever a path is accepted: ``load_table("penguins.csv")``.
+
+A pandas DataFrame is accepted wherever a CSV file is (:func:`read_table`): its cells are
+written as the text ``DataFrame.to_csv`` writes for them (``1.0``, ``39``, ``True``,
+``Adelie``) and typed from there, so a DataFrame and the CSV file written from it are the
+same table to glassnet. Missing is what pandas calls missing (NaN, None, ``pd.NA``, NaT);
+a string is kept as it is (a CSV reader would take ``"NA"`` or ``""`` for missing, and drop
+the spaces that start an unquoted value).
 """
 
 from __future__ import annotations
 
+import io
 import math
+import os
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from glassnet.errors import InputValueError
+from glassnet.errors import InputTypeError, InputValueError, Param
 
 # name -> (description, a suggested command)
 TABLES = {
@@ -72,6 +81,78 @@ def resolve(path_or_name) -> Path:
     raise InputValueError(
         f"file not found: {name!r} (tables shipped with glassnet: {', '.join(TABLES)})"
     )
+
+
+def is_frame(data) -> bool:
+    """Whether ``data`` is a pandas DataFrame (rather than a path or a shipped table's name)."""
+    import pandas as pd
+
+    return isinstance(data, pd.DataFrame)
+
+
+def source_path(data, param: str = "data") -> Path | None:
+    """The file ``data`` names (see :func:`resolve`), or None for a DataFrame; anything else
+    is an error naming ``param``."""
+    if is_frame(data):
+        return None
+    if not isinstance(data, str | os.PathLike):
+        raise InputTypeError(
+            "{data} must be a pandas DataFrame or the path of a CSV file, got {type}",
+            data=Param(param),
+            type=type(data).__name__,
+        )
+    return resolve(data)
+
+
+def source_name(data) -> str:
+    """How a message names a table: ``'penguins.csv'``, or ``the DataFrame``."""
+    return "the DataFrame" if is_frame(data) else repr(str(data))
+
+
+def read_table(data, param: str = "data"):
+    """A CSV file, a shipped table or a DataFrame as a table of text (:func:`read_csv`'s
+    form: every present cell a string, NaN where one is missing, rows indexed from 0)."""
+    if source_path(data, param) is None:
+        return frame_as_text(data, param)
+    return read_csv(data)
+
+
+def frame_as_text(frame, param: str = "data"):
+    """A DataFrame's cells as the text ``to_csv`` writes for them; missing ones NaN.
+
+    Raises a one-line error naming ``param`` for a frame without rows or columns, with
+    columns in levels (a MultiIndex) or with two columns of the same name.
+    """
+    import pandas as pd
+
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise InputValueError(
+            "{data} is empty ({rows} rows, {columns} columns): there is nothing to learn from",
+            data=Param(param),
+            rows=frame.shape[0],
+            columns=frame.shape[1],
+        )
+    if isinstance(frame.columns, pd.MultiIndex):
+        raise InputValueError(
+            "{data} has columns in levels (a MultiIndex): give every column one name",
+            data=Param(param),
+        )
+    names = [str(c) for c in frame.columns]
+    _refuse_repeated(names, f"{param} (a DataFrame)")
+    # pandas writes each dtype's text (floats as repr, float32 as its shortest digits, dates
+    # as ISO); it is read back verbatim: no cell is taken for missing, no space is dropped
+    written = frame.to_csv(index=False, header=False, lineterminator="\n")
+    text = pd.read_csv(
+        io.StringIO(written),
+        header=None,
+        names=range(len(names)),
+        dtype=str,
+        keep_default_na=False,
+        skip_blank_lines=False,
+    ).astype(object)
+    text = text.mask(frame.isna().to_numpy(), np.nan)
+    text.columns, text.index = names, np.arange(len(frame))
+    return text
 
 
 def read_csv(path_or_name):
@@ -134,8 +215,13 @@ def _refuse_duplicate_names(path: Path, where: str) -> None:
     header = pd.read_csv(
         path, header=None, nrows=1, dtype=str, skipinitialspace=True, keep_default_na=False
     ).iloc[0]
+    _refuse_repeated(list(header), where)
+
+
+def _refuse_repeated(names, where: str) -> None:
+    """Raise ValueError naming every name of ``names`` (a header) given twice or more."""
     positions: dict[str, list[int]] = {}
-    for number, name in enumerate(header, start=1):
+    for number, name in enumerate(names, start=1):
         if name != "":
             positions.setdefault(name, []).append(number)
     repeated = [

@@ -24,10 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
+from glassnet.datasets import tabular as tables
 from glassnet.errors import InputValueError, Param
 from glassnet.io.model_file import load_checkpoint
 from glassnet.tabular.columns import name_of
 from glassnet.tabular.report import plot_report
+from glassnet.tabular.table import check_ignore
 from glassnet.training.callbacks import TrainingCheckpoint
 
 
@@ -78,11 +80,15 @@ class Session:
 
 
 def run_fields(data, target, options, activation, optimizer, ignore, impute, table, out) -> dict:
-    """What a checkpoint stores to continue: the options, the data and the model's paths,
-    the digests of the split and of the table."""
-    shipped = not Path(data).exists()  # a shipped table is found by its name again
+    """What a checkpoint stores to continue: the options, the data's path (None for a
+    DataFrame, which resuming is given again) and the model's, the digests of the split and
+    of the table."""
+    if tables.is_frame(data):
+        where = None
+    else:  # a shipped table is found by its name again
+        where = str(Path(data).resolve()) if Path(data).exists() else str(data)
     return {
-        "data": str(data) if shipped else str(Path(data).resolve()),
+        "data": where,
         "out": None if out is None else str(Path(out).resolve()),
         "target": target,
         "task": options.task,
@@ -95,12 +101,25 @@ def run_fields(data, target, options, activation, optimizer, ignore, impute, tab
         "validation_split": options.split,
         "patience": options.patience,
         "seed": options.seed,
-        "ignore": list(ignore),
+        "ignore": check_ignore(ignore),
         "impute": impute,
         "drop_missing": options.drop_missing,
         **split_fields(table),
         "table_sha256": table_digest(table),
     }
+
+
+def run_data(run: dict, data, path):
+    """The data a resumed run reads: ``data`` if given, else the path the checkpoint stores
+    (a run on a DataFrame stores none: it must be given again)."""
+    data = run["data"] if data is None else data
+    if data is None:
+        raise InputValueError(
+            "the checkpoint {path!r} was trained on a DataFrame: pass it again as {data}",
+            path=str(path),
+            data=Param("data"),
+        )
+    return data
 
 
 def split_fields(table) -> dict:

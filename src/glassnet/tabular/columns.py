@@ -1,8 +1,14 @@
 """What the tabular pipeline says about a table's columns and rows, in one place.
 
-Task detection, label strings, and the wording of row counts and missing values: used by
-training (:mod:`glassnet.tabular.pipeline`) and by prediction and evaluation
+Task detection, class labels, and the wording of row counts, missing values and notes: used
+by training (:mod:`glassnet.tabular.pipeline`) and by prediction and evaluation
 (:mod:`glassnet.tabular.predict`) alike, so the two never describe a table differently.
+
+Class labels keep the table's spelling: a class written ``01``, ``1.0`` or ``" Yes"`` (quoted,
+so that its space is part of the value) comes back from ``predict`` spelled so. When every
+label reads as a number, the labels are numbers: ``1`` and ``1.0`` are one class, spelled as
+the table first spells it (:func:`class_labels`), and a table evaluated later may spell it
+either way (:func:`spelled_as`).
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.datasets import tabular as tables
-from glassnet.errors import InputValueError
+from glassnet.errors import InputError, InputValueError, Param
 
 #: a target of whole numbers with at most this many distinct values is a classification
 MAX_INTEGER_CLASSES = 10
@@ -27,21 +33,84 @@ def detect_task(y) -> str:
     return "regression"
 
 
-def labels_of(y) -> np.ndarray:
-    """Class labels as strings; numbers written canonically (``1.0`` -> ``"1"``)."""
-    if y.dtype.kind == "f":
-        return np.array([tables.canonical_number(v) for v in y.to_numpy(dtype=float)], dtype=object)
-    return y.to_numpy(dtype=object).astype(str).astype(object)
+def class_labels(text) -> np.ndarray:
+    """The class labels of a target column of text (no cell missing), as it spells them;
+    numbers spelled two ways (``1``, ``1.0``) are one class, spelled the first way."""
+    labels = np.asarray(text, dtype=object).astype(str).astype(object)
+    return spelled_as(labels, labels)
 
 
-def check_columns(frame, names, data, *, what) -> None:
-    """ValueError naming the first of ``names`` that ``frame`` lacks, and its columns."""
+def spelled_as(labels, spellings) -> np.ndarray:
+    """``labels`` with each number spelled as the first of ``spellings`` of the same value,
+    when every one of ``spellings`` reads as a number; otherwise ``labels`` unchanged."""
+    labels = np.asarray(labels, dtype=object)
+    first: dict[float, str] = {}
+    for spelling in dict.fromkeys(spellings):
+        if not tables.is_number(spelling):
+            return labels
+        first.setdefault(float(spelling), spelling)
+    respelled = {
+        label: first.get(float(label), label) if tables.is_number(label) else label
+        for label in dict.fromkeys(labels)
+    }
+    return np.array([respelled[label] for label in labels], dtype=object)
+
+
+def check_columns(frame, names, data, *, param) -> None:
+    """ValueError naming the first of ``names`` (given as ``param``) that ``frame`` lacks,
+    and the columns it has."""
     for name in names:
         if name not in frame.columns:
             raise InputValueError(
-                f"{name_of(data)} has no {what} {name!r}; its columns are: "
-                f"{', '.join(map(repr, frame.columns))}"
+                "{data} has no column {name!r} (given as {param}); its columns are: {columns}",
+                data=name_of(data),
+                name=name,
+                param=Param(param),
+                columns=", ".join(map(repr, frame.columns)),
             )
+
+
+class Note(str):
+    """A note told to the user: it reads as its Python spelling (``ignore='Name'``), and
+    :meth:`spelled` gives it with its parameter mentions spelled another way (the command
+    line's ``--ignore Name``), as :class:`glassnet.errors.InputError` does for errors."""
+
+    message: InputError
+
+    def __new__(cls, template: str, /, **fields) -> Note:
+        message = InputError(template, **fields)
+        note = super().__new__(cls, message.format())
+        note.message = message
+        return note
+
+    def spelled(self, spell) -> str:
+        return self.message.format(spell)
+
+
+def prefixed(prefix: str, line: str) -> str:
+    """``prefix + line``, still a :class:`Note` if ``line`` is one."""
+    if not isinstance(line, Note) or not line.message.fields:
+        return prefix + line
+    escaped = prefix.replace("{", "{{").replace("}", "}}")
+    return Note(escaped + line.message.template, **line.message.fields)
+
+
+def spelled(line, spell) -> str:
+    """``line`` with its parameter mentions spelled by ``spell``, if it is a :class:`Note`."""
+    return line.spelled(spell) if isinstance(line, Note) else str(line)
+
+
+def with_target(frame, target, data, notes):
+    """The rows of ``frame`` whose ``target`` is present; the others, which have nothing to
+    learn or measure from, are left out and counted in ``notes``."""
+    missing = frame[target].isna().to_numpy()
+    if missing.all():
+        raise InputValueError(
+            f"the target column {target!r} of {name_of(data)} is empty: every value is missing"
+        )
+    if missing.any():
+        notes.append(f"left out {plural(missing.sum(), 'row')} whose target is missing")
+    return frame[~missing]
 
 
 def plural(count: int, word: str) -> str:
@@ -56,4 +125,5 @@ def missing_of(column) -> str:
 
 
 def name_of(data) -> str:
-    return repr(str(data))
+    """``'penguins.csv'``, or ``the DataFrame``."""
+    return tables.source_name(data)

@@ -51,6 +51,7 @@ from glassnet.tabular.checkpoint import (
     check_same_data,
     checkpoint_failed,
     load_run,
+    run_data,
     run_fields,
     sigterm_interrupts,
     write_outputs,
@@ -116,17 +117,20 @@ def train(
     The steps are the module docstring's. Every option is checked before anything is read; a
     problem with the data or the options raises a one-line ValueError naming the parameter.
 
-    data, target: the table (a path, or a shipped one such as "penguins.csv") and its target.
-    task: None (detected), "classification" or "regression". hidden: hidden-layer sizes, a
-    sequence or text such as ``"64,32"``. activation, epochs (the most; early stopping usually
-    ends sooner), batch_size, optimizer ("adam", "sgd", "rmsprop") and learning_rate (None:
-    the optimizer's default). validation_split: the share held out (None: 0.2, or 0 under
+    data, target: the table (a pandas DataFrame, a CSV file's path, or a shipped table such
+    as "penguins.csv": :func:`glassnet.datasets.tabular.read_table`) and its target. task:
+    None (detected), "classification" or "regression". hidden: hidden-layer sizes, a sequence
+    or text such as ``"64,32"``. activation, epochs (the most; early stopping usually ends
+    sooner), batch_size, optimizer ("adam", "sgd", "rmsprop") and learning_rate (None: the
+    optimizer's default). validation_split: the share held out (None: 0.2, or 0 under
     MIN_ROWS_FOR_VALIDATION). patience: epochs without a better validation loss before
     stopping. seed: the split, the initial weights, the shuffling. ignore: columns that are
-    not features. impute (None, "mean", "median", "most_frequent") or drop_missing: what to do
-    with missing values. out: the model file (None: beside the data; False: none). plot: a PNG
-    of the training report. checkpoint: a file written after every epoch, at most once every
-    ``checkpoint_every`` seconds (see :func:`resume`). verbose: 1 shows a progress bar.
+    not features (a name, or several). impute (None, "mean", "median", "most_frequent") or
+    drop_missing: what to do with missing feature values (rows missing the target are always
+    left out). out: the model file (None: beside a CSV file, named after it; none for a
+    DataFrame; False: none). plot: a PNG of the training report. checkpoint: a file written
+    after every epoch, at most once every ``checkpoint_every`` seconds (see :func:`resume`).
+    verbose: 1 shows a progress bar.
     callbacks: more callbacks for ``fit``. log: called with each line told before training.
     """
     options = _check_options(
@@ -134,7 +138,7 @@ def train(
     )
     every = check_real("checkpoint_every", checkpoint_every, minimum=0.0)
     opt = get_optimizer(optimizer, learning_rate)
-    paths = _outputs(data, tables.resolve(data), out, plot, checkpoint)
+    paths = _outputs(data, tables.source_path(data), out, plot, checkpoint)
     table = prepare_table(data, target, ignore, impute, options)
     model = _network(table, options.hidden, activation, options.rng)
     for line in plan_lines(table, model, opt, options) if log is not None else ():
@@ -171,7 +175,7 @@ def resume(
     """
     every = check_real("checkpoint_every", checkpoint_every, minimum=0.0)
     model, fields, best, run = load_run(path, target)
-    data = run["data"] if data is None else data
+    data = run_data(run, data, path)
     options = _check_options(
         *(run[k] for k in ("task", "hidden", "impute", "drop_missing", "validation_split")),
         *(run[k] for k in ("epochs", "batch_size", "patience", "seed")),
@@ -179,7 +183,7 @@ def resume(
     target = run["target"]
     out = (run["out"] or False) if out is None else out
     paths = _outputs(
-        data, tables.resolve(data), out, plot, path if checkpoint is None else checkpoint
+        data, tables.source_path(data), out, plot, path if checkpoint is None else checkpoint
     )
     table = prepare_table(data, target, run["ignore"], run["impute"], options)
     check_same_data(table, model, run, str(path))
@@ -245,9 +249,10 @@ def _check_options(
     )
 
 
-def _outputs(data, path: Path, out, plot, checkpoint):
-    """The model path (None for ``out=False``), the plot and checkpoint paths (or None), all
-    checked writable and distinct."""
+def _outputs(data, path: Path | None, out, plot, checkpoint):
+    """The model path (None for ``out=False``, or a DataFrame's ``out=None``), the plot and
+    checkpoint paths (or None), all checked writable, distinct, and none of them ``path``
+    (the data's file, None for a DataFrame)."""
     model_path = (
         _default_model_path(data, path) if out is None else (None if out is False else Path(out))
     )
@@ -256,7 +261,7 @@ def _outputs(data, path: Path, out, plot, checkpoint):
     named = [(p, what) for p, what in ((model_path, "model"), (plot, "plot")) if p]
     named += [(checkpoint, "checkpoint")] if checkpoint else []
     for p, what in named:
-        check_output(p, what, inputs=[path], param={"model": "out"}.get(what, what))
+        check_output(p, what, inputs=[path] if path else [], param={"model": "out"}.get(what, what))
     for i, (p, what) in enumerate(named):
         for q, other in named[i + 1 :]:
             if p.resolve() == q.resolve():
@@ -342,7 +347,7 @@ def _fit(model, table, opt, options, verbose, callbacks, session):
 
 def _training_info(table, options, ignore) -> dict:
     return {
-        "data": str(table.data),
+        "data": "the DataFrame" if tables.is_frame(table.data) else str(table.data),
         "rows": table.n_read,
         "rows_used": len(table.frame),
         "train_rows": len(table.train_idx),
@@ -380,8 +385,11 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     return check_hidden_sizes("hidden", sizes)
 
 
-def _default_model_path(data, path: Path) -> Path:
-    """``<stem>.safetensors`` next to the data — or here, for a table shipped with glassnet."""
+def _default_model_path(data, path: Path | None) -> Path | None:
+    """``<stem>.safetensors`` next to the data — or here, for a table shipped with glassnet;
+    None (no model file) for a DataFrame."""
+    if path is None:
+        return None
     shipped = not Path(data).exists()
     folder = Path(".") if shipped else path.parent
     return folder / f"{path.stem}{MODEL_SUFFIX}"

@@ -1,8 +1,10 @@
 """A trained table model at work: predictions for new rows, and metrics on rows with answers.
 
-Both check the new table against the model's columns (extra columns are ignored, a missing
-one is an error naming it), encode it with the stored :class:`TablePreprocessor`, and never
-fill a missing value the model has no fill for.
+Both take a CSV file, a shipped table or a pandas DataFrame (read as training reads it:
+:func:`glassnet.datasets.tabular.read_table`), check it against the model's columns (extra
+columns are ignored, a missing one is an error naming it), encode it with the stored
+:class:`TablePreprocessor`, and never fill a missing value the model has no fill for.
+Evaluation leaves out the rows whose true value is missing, and says how many.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import numpy as np
 from glassnet.datasets import tabular as tables
 from glassnet.errors import InputValueError, Param
 from glassnet.io.files import atomic_path, check_output
-from glassnet.tabular.columns import labels_of, missing_of, name_of, plural
+from glassnet.tabular.columns import check_columns, name_of, plural, spelled_as, with_target
 from glassnet.tabular.preprocessing import (
     MissingValueError,
     TablePreprocessor,
@@ -47,12 +49,14 @@ def _with_table(model):
     return model, model.preprocessing
 
 
-def predict(model, data, *, proba=False, drop_missing=False):
+def predict(model, data, *, proba=False, drop_missing=False, id=None):  # noqa: A002
     """Predictions for the rows of ``data``: ``(frame, notes)``.
 
-    ``frame`` is the input's rows as read, plus ``predicted_<target>`` (the original labels,
-    or numbers in the target's units) and, with ``proba``, one ``P(<label>)`` column per
-    class. ``model`` is a Sequential made by :func:`train` or a path to its file.
+    ``frame`` is the input's rows as read (a CSV file's as text, a DataFrame's as they are,
+    with its index) — or, given ``id`` (a column's name), that column alone — followed by
+    ``predicted_<target>`` (the labels spelled as in training, or numbers in the target's
+    units) and, with ``proba``, one ``P(<label>)`` column per class. ``model`` is a
+    Sequential made by :func:`train` or a path to its file.
     """
     model, pre = _with_table(model)
     if proba and pre.task != "classification":
@@ -60,9 +64,10 @@ def predict(model, data, *, proba=False, drop_missing=False):
             "{proba} needs a classification model; this one does regression",
             proba=Param("proba", True),
         )
-    frame, features, notes = _prepare(pre, data, drop_missing=drop_missing)
+    frame, features, notes = _prepare(pre, data, drop_missing=drop_missing, id=id)
     output = model.predict(_inputs(pre, features, notes))
-    out = frame.loc[features.index].copy()
+    out = frame.iloc[features.index.to_numpy()]
+    out = (out if id is None else out[[id]]).copy()
     column = _free_name(f"predicted_{pre.target}", out.columns)
     if pre.task == "classification":
         out[column] = pre.inverse_target(output)
@@ -86,7 +91,10 @@ def evaluate(model, data, *, target=None, drop_missing=False, plot=None) -> Eval
     _, features, notes = _prepare(pre, data, target=target, drop_missing=drop_missing)
     X = _inputs(pre, features, notes)
     y = features[target]
-    labels = labels_of(y) if pre.task == "classification" else y.to_numpy(dtype=float)
+    if pre.task == "classification":
+        labels = spelled_as(y.to_numpy(dtype=object).astype(str), pre.classes)
+    else:
+        labels = y.to_numpy(dtype=float)
     if pre.task == "regression":
         _check_target_range(pre, target, labels, features)
     try:
@@ -97,7 +105,7 @@ def evaluate(model, data, *, target=None, drop_missing=False, plot=None) -> Eval
             f"the target column {target!r} has the label {exc.label!r} in row {row}, which "
             f"the model never saw (it knows: {', '.join(exc.classes)})"
         ) from None
-    result = EvaluateResult(str(data), pre.task, target, len(features), metrics, notes=notes)
+    result = EvaluateResult(name_of(data), pre.task, target, len(features), metrics, notes=notes)
     output = model.predict(X)
     if pre.task == "classification":
         result.classes = list(pre.classes)
@@ -151,48 +159,44 @@ def _plot_evaluation(result, pre, labels, output, plot, data) -> Path:
     )
 
 
-def _prepare(pre, data, *, target=None, drop_missing=False):
+def _prepare(pre, data, *, target=None, drop_missing=False, id=None):  # noqa: A002
     """Read ``data`` and check it against the model's columns: ``(frame, used, notes)``.
 
-    ``frame`` is the table as read (text); ``used`` holds the model's columns (and the
-    column ``target``, if given), typed, without the rows left out by ``drop_missing``.
+    ``frame`` is the table as given (a CSV file's text, or the DataFrame); ``used`` holds the
+    model's columns (and the column ``target``, if given, as text for a classifier), typed,
+    without the rows whose target is missing or left out by ``drop_missing``; its index
+    holds their positions in ``frame``.
     """
-    frame = tables.read_csv(data)
+    text = tables.read_table(data)
     names = [name for name, _ in pre.columns]
-    absent = [c for c in names if c not in frame.columns]
+    absent = [c for c in names if c not in text.columns]
     if absent:
         raise InputValueError(
             f"{name_of(data)} has no column {absent[0]!r}, which the model needs "
             f"(it needs {', '.join(map(repr, names))}; extra columns are ignored)"
         )
+    if id is not None:
+        check_columns(text, [id], data, param="id")
     kinds = dict(pre.columns)
+    notes = []
     if target is not None:
-        if target not in frame.columns:
-            raise InputValueError(
-                f"{name_of(data)} has no target column {target!r}; its columns "
-                f"are: {', '.join(map(repr, frame.columns))}"
-            )
+        check_columns(text, [target], data, param="target")
         if target in kinds:
             raise InputValueError(f"{target!r} is one of the model's input columns, not a target")
-        numeric_labels = all(tables.is_number(c) for c in pre.classes or [])
-        kinds[target] = "numeric" if pre.task == "regression" or numeric_labels else "categorical"
-    used = tables.typed(frame[list(kinds)], kinds)
-    notes = []
+        kinds[target] = "numeric" if pre.task == "regression" else "categorical"
+    used = tables.typed(text[list(kinds)], kinds)
+    if target is not None:
+        used = with_target(used, target, data, notes)
     if drop_missing:
-        missing = used.isna().any(axis=1).to_numpy()
+        missing = used[names].isna().any(axis=1).to_numpy()
         if missing.all():
             raise InputValueError(f"every row of {name_of(data)} has a missing value")
         if missing.any():
-            notes.append(f"left out {int(missing.sum())} of {len(frame)} rows with missing values")
+            notes.append(
+                f"left out {int(missing.sum())} of {len(text)} rows with missing feature values"
+            )
             used = used[~missing]
-    elif target is not None and used[target].isna().any():
-        raise InputValueError(
-            "the target column {target!r} has {missing}: use {drop} to leave those rows out",
-            target=target,
-            missing=missing_of(used[target]),
-            drop=Param("drop_missing", True),
-        )
-    return frame, used, notes
+    return data if tables.is_frame(data) else text, used, notes
 
 
 def _check_target_range(pre, target, values, frame) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from glassnet.tabular.columns import name_of
+from glassnet.tabular.columns import name_of, prefixed
 from glassnet.training.heads import decode
 from glassnet.training.metrics import Undefined, confusion_matrix
 
@@ -56,7 +56,7 @@ def plan_lines(table, model, optimizer, options) -> list[str]:
         f"network: {architecture(model, pre.n_inputs)}; {type(optimizer).__name__} "
         f"(learning rate {optimizer.learning_rate:g}), {LOSS_NAMES[table.head.loss]} loss, "
         f"batches of {options.batch_size}, up to {options.epochs} epochs",
-        *(f"note: {note}" for note in table.notes),
+        *(prefixed("note: ", note) for note in table.notes),
     ]
 
 
@@ -106,7 +106,7 @@ class TrainResult:
 class EvaluateResult:
     """What :func:`glassnet.tabular.evaluate` measured on a table."""
 
-    data: str
+    data: str  # the table, as messages name it: 'penguins.csv', the DataFrame
     task: str
     target: str
     n_rows: int
@@ -201,7 +201,7 @@ def format_confusion(matrix, labels) -> str:
 def format_evaluation(result: EvaluateResult) -> str:
     """The metrics of an evaluation, and its confusion matrix for a classifier."""
     lines = [
-        f"evaluated on {result.data!r}: {result.n_rows} rows, target {result.target!r} "
+        f"evaluated on {result.data}: {result.n_rows} rows, target {result.target!r} "
         f"({result.task})"
     ]
     lines += [

@@ -2,7 +2,19 @@
 task decided, its rows split into training and validation, its preprocessing learned.
 
 These are the first steps of :func:`glassnet.tabular.train`, which :func:`prepare_table`
-runs in order; :class:`TrainingTable` holds what they make.
+runs in order; :class:`TrainingTable` holds what they make. The table is a CSV file, a
+shipped table or a pandas DataFrame, read as text either way
+(:func:`glassnet.datasets.tabular.read_table`), so that the same values give the same model.
+
+Missing values: a row whose target is missing has nothing to learn from, and is always left
+out (and counted in a note); missing feature values are an error naming the column, unless
+``impute`` fills them or ``drop_missing`` leaves their rows out.
+
+A text column with many distinct values gets a note before training: one-hot encoding makes
+an input of each value, and a network learns such a column's rows by heart. "Many" is more
+than :data:`MANY_CATEGORIES` values, which are more than :data:`MANY_CATEGORIES_SHARE` of the
+training rows (a name per passenger: 257 names in 325 rows); a column with a different value
+in every row is said to look like an identifier.
 """
 
 from __future__ import annotations
@@ -12,8 +24,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from glassnet.datasets import tabular as tables
-from glassnet.errors import InputValueError, Param
-from glassnet.tabular.columns import check_columns, detect_task, labels_of, missing_of, name_of
+from glassnet.errors import InputTypeError, InputValueError, Param
+from glassnet.tabular.columns import (
+    Note,
+    check_columns,
+    class_labels,
+    detect_task,
+    missing_of,
+    name_of,
+    with_target,
+)
 from glassnet.tabular.encoders import IMPUTE_STRATEGIES, check_range
 from glassnet.tabular.preprocessing import TablePreprocessor
 from glassnet.training.batches import stratified_holdout
@@ -22,6 +42,10 @@ from glassnet.training.heads import Head, head_for
 DEFAULT_VALIDATION_SPLIT = 0.2
 #: below this many rows the whole table trains: a handful of validation rows says nothing
 MIN_ROWS_FOR_VALIDATION = 20
+#: a text column with more distinct values than this, which are more than
+#: MANY_CATEGORIES_SHARE of the training rows, gets a note (see the module's docstring)
+MANY_CATEGORIES = 20
+MANY_CATEGORIES_SHARE = 0.5
 
 
 @dataclass
@@ -29,12 +53,12 @@ class TrainingTable:
     """The rows a network learns from: typed, split, with the preprocessing learned on the
     training rows."""
 
-    data: object  # the path, or the shipped table's name, as given
-    frame: object  # pandas DataFrame: the feature columns and the target, typed
+    data: object  # the path, the shipped table's name or the DataFrame, as given
+    frame: object  # pandas DataFrame: the feature columns (typed) and the target (as text)
     features: list[str]
     labels: np.ndarray  # label strings (classification) or floats (regression), one per row
     detected: bool  # the task was detected from the target rather than given
-    n_read: int  # rows in the file, before any was dropped
+    n_read: int  # rows in the table, before any was left out
     train_idx: np.ndarray  # positions in ``frame`` of the training rows
     val_idx: np.ndarray  # and of the validation rows (maybe none)
     pre: TablePreprocessor
@@ -63,26 +87,37 @@ def prepare_table(data, target, ignore, impute, options) -> TrainingTable:
     ``rng``.
     """
     frame, features, kinds, n_read, notes = training_table(
-        data, target, ignore, options.task, impute, options.drop_missing
+        data, target, check_ignore(ignore), options.task, impute, options.drop_missing
     )
     task, labels, detected = task_and_labels(frame, target, options.task)
     train_idx, val_idx = split_rows(labels, task, options.split, options.rng, notes)
     pre = TablePreprocessor([(c, kinds[c]) for c in features], target, task, impute=impute)
     pre.fit(frame.iloc[train_idx], labels[train_idx])
-    note_identifiers(pre, len(train_idx), notes)
+    note_many_categories(pre, len(train_idx), notes)
     return TrainingTable(
         data, frame, features, labels, detected, n_read, train_idx, val_idx, pre, notes
     )
 
 
+def check_ignore(ignore) -> list[str]:
+    """``ignore`` as a list of column names: one name, or a sequence of them."""
+    return [ignore] if isinstance(ignore, str) else list(ignore)
+
+
 def training_table(data, target, ignore, task, impute, drop_missing):
     """Read the table, type its columns, deal with missing values (never silently).
 
-    Returns ``(frame, features, kinds, n_read, notes)``: ``frame`` holds the feature columns
-    and the target, typed; ``n_read`` is the number of rows before any was dropped.
+    Returns ``(frame, features, kinds, n_read, notes)``: ``frame`` holds the feature columns,
+    typed, and the target, as text; ``n_read`` is the number of rows before any was left out.
     """
-    frame = tables.read_csv(data)
-    check_columns(frame, [target], data, what="target column")
+    frame = tables.read_table(data)
+    if not isinstance(target, str):
+        raise InputTypeError(
+            "{target} must be a column name (a string), got {value!r}",
+            target=Param("target"),
+            value=target,
+        )
+    check_columns(frame, [target], data, param="target")
     for name in ignore:
         if name not in frame.columns:
             raise InputValueError(
@@ -109,24 +144,13 @@ def training_table(data, target, ignore, task, impute, drop_missing):
                 ignore=Param("ignore"),
             )
     kinds = tables.column_kinds(frame[features])
-    target_kind = (
-        "categorical" if task == "classification" else tables.column_kinds(frame[[target]])[target]
-    )
-    frame = tables.typed(frame[[*features, target]], {**kinds, target: target_kind})
-    n_read = len(frame)
-    notes = []
+    n_read, notes = len(frame), []
+    frame = with_target(frame, target, data, notes)
+    frame = tables.typed(frame[[*features, target]], kinds)
     if drop_missing:
-        frame = frame.dropna()
-        if len(frame) == 0:
-            raise InputValueError(
-                "every row of {data} has a missing value: {drop} leaves nothing to learn from",
-                data=name_of(data),
-                drop=Param("drop_missing", True),
-            )
-        if n_read > len(frame):
-            notes.append(f"dropped {n_read - len(frame)} of {n_read} rows with missing values")
-    else:
-        _refuse_missing(frame, features, target, impute)
+        frame = _drop_missing(frame, features, data, n_read, notes)
+    elif impute is None:
+        _refuse_missing(frame, features)
     if len(frame) < 2:
         raise InputValueError(
             f"{name_of(data)} has {len(frame)} usable row: training needs at least 2"
@@ -134,29 +158,40 @@ def training_table(data, target, ignore, task, impute, drop_missing):
     return frame, features, kinds, n_read, notes
 
 
-def _refuse_missing(frame, features, target, impute) -> None:
-    if frame[target].isna().any():
+def _drop_missing(frame, features, data, n_read, notes):
+    """``drop_missing``: the rows with every feature present; the others counted in a note."""
+    kept = frame.dropna(subset=features)
+    if len(kept) == 0:
         raise InputValueError(
-            "the target column {target!r} has {missing}: use {drop} to leave those rows out",
-            target=target,
-            missing=missing_of(frame[target]),
+            "every row of {data} has a missing value: {drop} leaves nothing to learn from",
+            data=name_of(data),
             drop=Param("drop_missing", True),
         )
-    if impute is None:
-        for name in features:
-            if frame[name].isna().any():
-                raise InputValueError(
-                    "column {name!r} has {missing}: use {impute}, or {drop}",
-                    name=name,
-                    missing=missing_of(frame[name]),
-                    impute=Param("impute", choices=IMPUTE_STRATEGIES),
-                    drop=Param("drop_missing", True),
-                )
+    if len(kept) < len(frame):
+        notes.append(
+            f"dropped {len(frame) - len(kept)} of {n_read} rows with missing feature values"
+        )
+    return kept
+
+
+def _refuse_missing(frame, features) -> None:
+    for name in features:
+        if frame[name].isna().any():
+            raise InputValueError(
+                "column {name!r} has {missing}: use {impute}, or {drop}",
+                name=name,
+                missing=missing_of(frame[name]),
+                impute=Param("impute", choices=IMPUTE_STRATEGIES),
+                drop=Param("drop_missing", True),
+            )
 
 
 def task_and_labels(frame, target, task):
-    """``(task, labels, detected)``: labels are strings (classification) or floats."""
-    y = frame[target]
+    """``(task, labels, detected)``: labels are strings as the table spells them
+    (classification: :func:`~glassnet.tabular.columns.class_labels`) or floats."""
+    column = frame[[target]]
+    kinds = {target: "categorical"} if task == "classification" else tables.column_kinds(column)
+    y = tables.typed(column, kinds)[target]
     detected = task is None
     if task is None:
         task = detect_task(y)
@@ -169,7 +204,7 @@ def task_and_labels(frame, target, task):
             row=int(y.index[0]) + 1,
             task=Param("task", "classification"),
         )
-    labels = labels_of(y) if task == "classification" else y.to_numpy(dtype=float)
+    labels = class_labels(frame[target]) if task == "classification" else y.to_numpy(float)
     if task == "regression":
         check_range(target, labels, frame)  # 1e308 would train, and print a 300-digit R²
     if task == "classification" and len(labels) > 2 and len(set(labels)) == len(labels):
@@ -212,10 +247,29 @@ def split_rows(labels, task, fraction, rng, notes):
     return np.flatnonzero(mask), np.sort(val_idx)
 
 
-def note_identifiers(pre, n_train, notes) -> None:
+def note_many_categories(pre, n_train, notes) -> None:
+    """A note for each text column whose values look like names or identifiers (see the
+    module's docstring), suggesting to ignore it."""
     for name, kind in pre.columns:
-        if kind == "categorical" and len(pre.encoders_[name].categories_) == n_train > 2:
+        n = len(pre.encoders_[name].categories_) if kind == "categorical" else 0
+        if n == n_train > 2:
             notes.append(
-                f"column {name!r} has a different value in every row: if it is an "
-                f"identifier, ignore it"
+                Note(
+                    "column {name!r} has a different value in every row: if it is an "
+                    "identifier, leave it out with {ignore}",
+                    name=name,
+                    ignore=Param("ignore", name),
+                )
+            )
+        elif n > MANY_CATEGORIES and n > MANY_CATEGORIES_SHARE * n_train:
+            notes.append(
+                Note(
+                    "column {name!r} has {n} distinct values in {rows} training rows: one-hot "
+                    "encoding makes an input of each, which a network learns by heart; if it "
+                    "names or identifies rows, leave it out with {ignore}",
+                    name=name,
+                    n=n,
+                    rows=n_train,
+                    ignore=Param("ignore", name),
+                )
             )
