@@ -384,3 +384,107 @@ def test_the_documented_scikit_learn_examples_run(capsys):
     printed = capsys.readouterr().out
     assert "learning_rate must be > 0, got -0.1" in printed
     assert "5 partial fits" in printed and "total parameters" in printed
+
+
+# -- TableTransformer: the table preprocessing of glassnet train -------------------------------
+
+import pandas as pd  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.utils.estimator_checks import (  # noqa: E402
+    check_estimators_pickle,
+    check_get_params_invariance,
+    check_set_params,
+    check_transformer_general,
+)
+
+from glassnet import tabular  # noqa: E402
+from glassnet.datasets import tabular as tables  # noqa: E402
+from glassnet.sklearn import TableTransformer  # noqa: E402
+
+
+def penguins():
+    frame = pd.read_csv(tables.table_path("penguins.csv"))
+    return frame.drop(columns="species"), frame["species"]
+
+
+def test_table_transformer_gives_exactly_the_features_train_feeds_its_network():
+    X, y = penguins()
+    result = tabular.train(pd.concat([X, y], axis=1), "species", impute="median", out=False,
+                           epochs=1)  # fmt: skip
+    rows = result.train_rows  # the rows the preprocessing was learned on
+    transformer = TableTransformer(impute="median").fit(X.iloc[rows])
+    pre = result.preprocessor
+    assert transformer.get_feature_names_out().tolist() == pre.input_names
+    network_inputs = pre.transform(tables.load_table("penguins.csv"))
+    assert transformer.transform(X).tobytes() == network_inputs.tobytes()
+
+
+def test_table_transformer_follows_the_estimator_contract():
+    X, _ = penguins()
+    transformer = TableTransformer(impute="mean")
+    assert clone(transformer).get_params() == {"impute": "mean"}
+    assert transformer.set_params(impute="median").impute == "median"
+    with pytest.raises(NotFittedError):
+        transformer.transform(X)
+    with pytest.raises(NotFittedError):
+        transformer.get_feature_names_out()
+    fitted = transformer.fit(X)
+    assert fitted is transformer and fitted.n_features_in_ == 7
+    assert fitted.feature_names_in_.tolist() == X.columns.tolist()
+    again = pickle.loads(pickle.dumps(fitted))
+    assert again.transform(X).tobytes() == fitted.transform(X).tobytes()
+    assert clone(fitted).get_params() == {"impute": "median"} and not hasattr(
+        clone(fitted), "preprocessor_"
+    )
+    out = TableTransformer(impute="mean").set_output(transform="pandas").fit_transform(X)
+    assert list(out.columns[:3]) == ["island=Biscoe", "island=Dream", "island=Torgersen"]
+    assert out.index.equals(X.index)
+
+
+@pytest.mark.parametrize(
+    "check",
+    [check_get_params_invariance, check_set_params, check_estimators_pickle,
+     check_transformer_general],
+)  # fmt: skip
+def test_table_transformer_passes_scikit_learns_checks(check):
+    """The checks that apply to a transformer of tables (it also takes numeric arrays)."""
+    check("TableTransformer", TableTransformer(impute="mean"))  # some checks insert NaN
+
+
+def test_table_transformer_in_a_pipeline_before_an_estimator():
+    X, y = penguins()
+    logistic = make_pipeline(TableTransformer(impute="mean"), LogisticRegression(max_iter=500))
+    assert logistic.fit(X, y).score(X, y) > 0.98
+    glassnet = make_pipeline(
+        TableTransformer(impute="mean"),
+        GlassNetClassifier(hidden_layer_sizes=(16,), learning_rate=0.01, epochs=30,
+                           random_state=0),
+    )  # fmt: skip
+    assert glassnet.fit(X, y).score(X, y) > 0.95
+
+
+def test_table_transformer_errors_name_the_parameter_and_the_column():
+    X, _ = penguins()
+    with pytest.raises(InvalidParameterError, match="^impute must be one of mean, median, "):
+        TableTransformer(impute="max").fit(X)
+    with pytest.raises(
+        ValueError,
+        match=r"^column 'bill_length_mm' has 2 missing values \(first in row 4\): fill them "
+        r"with impute='mean', 'median' or 'most_frequent', or leave those rows out first$",
+    ):
+        TableTransformer().fit(X)
+    fitted = TableTransformer().fit(X.dropna())
+    with pytest.raises(
+        ValueError,
+        match=r"^column 'bill_length_mm' has 2 missing values \(first in row 4\), and nothing "
+        r"to fill them with: fit with impute=",
+    ):
+        fitted.transform(X)
+    with pytest.raises(ValueError, match="^The feature names should match"):  # scikit-learn's
+        fitted.transform(X.drop(columns="year").assign(other=1))
+    unnamed = TableTransformer().fit(X.dropna().set_axis(range(7), axis=1))
+    with pytest.raises(ValueError, match="^X has no column '0', which the transformer was"):
+        unnamed.transform(X.dropna().set_axis(range(1, 8), axis=1))
+    with pytest.raises(ValueError, match="^column 'gone' of X is empty: leave it out"):
+        TableTransformer().fit(X.dropna().assign(gone=None))

@@ -1,4 +1,5 @@
-"""scikit-learn estimators: :class:`GlassNetClassifier` and :class:`GlassNetRegressor`.
+"""scikit-learn estimators: :class:`GlassNetClassifier` and :class:`GlassNetRegressor`, and
+:class:`TableTransformer`, the table preprocessing of ``glassnet train`` as a transformer.
 
 A glassnet multi-layer perceptron behind scikit-learn's estimator contract, so that it works
 in ``Pipeline``, ``GridSearchCV``, ``cross_val_score`` and everything else built on
@@ -43,7 +44,8 @@ Differences from ``MLPClassifier``/``MLPRegressor`` worth knowing:
 Where things are: :mod:`~glassnet.sklearn.settings` checks the hyper-parameters,
 :mod:`~glassnet.sklearn.estimator` holds what both estimators share (storing, building the
 network, training), :mod:`~glassnet.sklearn.classifier` and :mod:`~glassnet.sklearn.regressor`
-what differs (the targets, the output head, the predictions).
+what differs (the targets, the output head, the predictions); :mod:`~glassnet.sklearn.table`
+holds :class:`TableTransformer`.
 """
 
 from __future__ import annotations
@@ -57,5 +59,6 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from glassnet.sklearn.classifier import GlassNetClassifier
 from glassnet.sklearn.regressor import GlassNetRegressor
+from glassnet.sklearn.table import TableTransformer
 
-__all__ = ["GlassNetClassifier", "GlassNetRegressor"]
+__all__ = ["GlassNetClassifier", "GlassNetRegressor", "TableTransformer"]
