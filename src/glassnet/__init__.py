@@ -40,6 +40,7 @@ from glassnet.training.callbacks import (
     ProgressBar,
 )
 from glassnet.training.optimizers import SGD, Adam, Optimizer, RMSprop
+from glassnet.training.tracking import FunctionMetric, Metric
 from glassnet.training.trainer import TrainingDivergedError
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "ELU",
     "EarlyStopping",
     "Flatten",
+    "FunctionMetric",
     "GELU",
     "History",
     "Identity",
@@ -63,6 +65,7 @@ __all__ = [
     "LeakyReLU",
     "MaxPool2D",
     "MeanSquaredError",
+    "Metric",
     "ModelCheckpoint",
     "ModelFileError",
     "Neuron",

@@ -42,6 +42,8 @@ class Sequential:
     history : History
         Per-epoch loss/accuracy over every call to ``fit``.
     loss_, optimizer_ : the loss and optimizer of the last ``fit`` (kept for the next one).
+    metrics_ : MetricSet or None
+        The metrics of the last ``fit`` (what ``evaluate`` computes by default).
     preprocessing : object or None
         The preprocessing the model expects its inputs to have had (a table's or an image's),
         saved in the model file.
@@ -57,6 +59,7 @@ class Sequential:
         self.history = cb.History()
         self.loss_ = None
         self.optimizer_ = None
+        self.metrics_ = None
         self.rng_: np.random.Generator | None = None
         self.preprocessing = None
         self.stop_training = False
@@ -228,6 +231,7 @@ class Sequential:
         rng=None,
         verbose: int = 0,
         sample_weight=None,
+        metrics=None,
     ) -> cb.History:
         """Train on ``X``, ``y``; return the History. The loop, and the TrainingDivergedError
         that ends a run whose loss or weights stop being finite: :mod:`glassnet.training.trainer`.
@@ -263,7 +267,15 @@ class Sequential:
         verbose : int
             0 prints nothing; 1 shows a progress bar; 2 prints one line per epoch.
         sample_weight : array of shape (n_samples,), optional
-            Non-negative weights multiplying each sample's loss term (and gradient).
+            Non-negative weights multiplying each sample's loss term (and gradient), and
+            counting in every metric (the weighted metric, as scikit-learn defines it).
+        metrics : list, optional
+            What to log besides the loss, per epoch on the training data and on the
+            validation data (``f1``, ``val_f1``): names (``"accuracy"``, ``"precision"``,
+            ``"recall"``, ``"f1"``, ``"f1_macro"``, ``"f1_weighted"``, ``"auc"``, ``"mae"``,
+            ``"mse"``, ``"rmse"``, ``"r2"``, ...), Metric objects or functions
+            ``f(y_true, y_pred)``; None logs accuracy for a classification loss. See
+            :mod:`glassnet.training.tracking` and docs/metrics.md.
         """
         from glassnet.training.trainer import fit
 
@@ -271,14 +283,16 @@ class Sequential:
             self, X, y, loss=loss, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
             shuffle=shuffle, validation_data=validation_data, validation_split=validation_split,
             callbacks=callbacks, rng=rng, verbose=verbose, sample_weight=sample_weight,
+            metrics=metrics,
         )  # fmt: skip
 
-    def evaluate(self, X, y, *, loss=None) -> dict[str, float]:
-        """``{"loss": ..., "accuracy": ...}`` on ``X``, ``y``; see
-        :func:`glassnet.training.trainer.evaluate`."""
-        from glassnet.training.trainer import evaluate
+    def evaluate(self, X, y, *, loss=None, metrics=None, sample_weight=None) -> dict[str, float]:
+        """``{"loss": ..., "accuracy": ...}`` on ``X``, ``y``: the loss and ``metrics`` (by
+        default those of the last ``fit``), weighted by ``sample_weight``; see
+        :func:`glassnet.training.evaluation.evaluate`."""
+        from glassnet.training.evaluation import evaluate
 
-        return evaluate(self, X, y, loss=loss)
+        return evaluate(self, X, y, loss=loss, metrics=metrics, sample_weight=sample_weight)
 
     def predict(self, X, *, batch_size: int = 8192) -> np.ndarray:
         """The network's output for ``X``: ``(n_samples, n_outputs)``.

@@ -25,7 +25,7 @@ from glassnet.tabular.preprocessing import (
 )
 from glassnet.tabular.report import EvaluateResult
 from glassnet.training.heads import decode
-from glassnet.training.metrics import confusion_matrix, macro_f1, regression_metrics
+from glassnet.training.metrics import accuracy, confusion_matrix, macro_f1, regression_metrics
 
 
 def load_model(path):
@@ -123,7 +123,7 @@ def table_metrics(model, pre, X, labels) -> dict[str, float]:
     if pre.task == "classification":
         true = pre.transform_target(labels)
         matrix = confusion_matrix(true, decode(output), len(pre.classes))
-        result.update(accuracy=float(np.trace(matrix) / matrix.sum()), macro_f1=macro_f1(matrix))
+        result.update(accuracy=accuracy(true, decode(output)), macro_f1=macro_f1(matrix))
     else:
         truth = np.asarray(labels, dtype=float)
         result.update(regression_metrics(truth, pre.inverse_target(output[:, 0])))

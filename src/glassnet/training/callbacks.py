@@ -11,6 +11,7 @@ from pathlib import Path
 
 from glassnet._validation import check_bool, check_int, check_real
 from glassnet.errors import InputValueError
+from glassnet.training.tracking import greater_is_better
 
 
 class Callback:
@@ -55,7 +56,9 @@ class CallbackList:
 
 
 class History(Callback):
-    """Per-epoch records: ``loss``, ``val_loss``, ``accuracy``, ``val_accuracy``.
+    """Per-epoch records: ``loss``, ``val_loss``, ``accuracy``, ``val_accuracy``, and every
+    metric ``fit(metrics=...)`` logs (``history.f1``, ``history.val_auc``; an undefined
+    value is recorded as NaN).
 
     A model keeps one History across calls to ``fit``, so a second call continues the curve.
     ``history.history`` is the same data as a plain dict of lists.
@@ -77,9 +80,10 @@ class History(Callback):
         return len(self.history.get("loss", []))
 
     def __getattr__(self, key):
-        # history.loss, history.val_accuracy, ... ; [] for a metric never recorded
-        if key in History.KEYS or key.startswith("val_"):
-            return self.__dict__.get("history", {}).get(key, [])
+        # history.loss, history.val_accuracy, history.f1 ... ; [] for a metric never recorded
+        records = self.__dict__.get("history", {})
+        if key in records or key in History.KEYS or key.startswith("val_"):
+            return records.get(key, [])
         raise AttributeError(key)
 
     def __repr__(self):
@@ -134,7 +138,7 @@ class EarlyStopping(Callback):
         if key not in logs:
             return
         epoch += self.epoch_offset
-        value = _sign(key, self.mode if key == self.monitor else "auto") * logs[key]
+        value = _sign(key, self.mode if key == self.monitor else "auto", self.model) * logs[key]
         if value < self.best - self.min_delta:
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights:
@@ -184,11 +188,18 @@ def monitored_key(callback, logs) -> str:
     )
 
 
-def _sign(key: str, mode: str) -> float:
-    """+1 when smaller is better (losses), -1 when larger is (accuracies, or mode="max")."""
-    if mode == "max" or (mode == "auto" and "acc" in key):
+def _sign(key: str, mode: str, model=None) -> float:
+    """+1 when smaller is better (losses, errors), -1 when larger is (mode="max", or "auto"
+    for a metric better higher: accuracy, precision, recall, F1, AUC, R², ... — see
+    :func:`glassnet.training.tracking.greater_is_better`)."""
+    if mode == "max" or (mode == "auto" and greater_is_better(key, model)):
         return -1.0
     return 1.0
+
+
+def _shown(value: float, spec: str) -> str:
+    """A logged value as printed: ``n/a`` for an undefined metric (a NaN)."""
+    return "n/a" if math.isnan(value) else format(value, spec)
 
 
 def _check_mode(mode):
@@ -224,7 +235,7 @@ class ProgressBar(Callback):
         self.bar.update(1)
 
     def on_epoch_end(self, epoch, logs=None):
-        shown = {k: f"{v:.4g}" for k, v in (logs or {}).items()}
+        shown = {k: _shown(v, ".4g") for k, v in (logs or {}).items()}
         self.bar.set_postfix(shown, refresh=False)
 
     def on_train_end(self, logs=None):
@@ -242,13 +253,14 @@ class EpochLog(Callback):
         self.epochs, self.out = epochs, out
 
     def on_epoch_end(self, epoch, logs=None):
-        shown = ", ".join(f"{k} {v:.4f}" for k, v in (logs or {}).items())
+        shown = ", ".join(f"{k} {_shown(v, '.4f')}" for k, v in (logs or {}).items())
         self.out(f"epoch {epoch + 1}/{self.epochs}: {shown}")
 
 
 class ModelCheckpoint(Callback):
     """Save the model to ``path`` after each epoch, or only when ``monitor`` improves
-    (lower for losses, higher for accuracies; ``mode`` as in :class:`EarlyStopping`)."""
+    (lower for losses and errors, higher for accuracy, F1, AUC, R²...; ``mode`` as in
+    :class:`EarlyStopping`)."""
 
     def __init__(self, path, monitor="val_loss", *, save_best_only=True, mode="auto") -> None:
         self.path = Path(path)
@@ -264,7 +276,7 @@ class ModelCheckpoint(Callback):
         key = monitored_key(self, logs)
         if key not in logs:
             return
-        value = _sign(key, self.mode if key == self.monitor else "auto") * logs[key]
+        value = _sign(key, self.mode if key == self.monitor else "auto", self.model) * logs[key]
         if not self.save_best_only or value < self.best:
             self.best = min(self.best, value)
             self.model.save(self.path)

@@ -7,6 +7,7 @@
             L = train_step(model, loss, optimizer)    forward, loss, backward, optimizer.step
                                                       callbacks: on_batch_end
         logs = {loss, accuracy, val_loss, ...}        the divergence guard, then
+                                                      (metrics: glassnet.training.tracking)
                                                       callbacks: on_epoch_end
 
 :func:`loss_and_gradients` is one forward and backward pass; ``gradcheck`` and ``explain``
@@ -37,8 +38,9 @@ from glassnet.training.batches import (
     class_labels,
     validation_rows,
 )
-from glassnet.training.metrics import count_correct
+from glassnet.training.evaluation import Totals, evaluate_pass, n_outputs
 from glassnet.training.optimizers import Adam, Optimizer, get_optimizer
+from glassnet.training.tracking import metric_set
 
 #: an epoch's loss this many times the loss before training: the learning rate is too high
 DIVERGED_RATIO = 1000.0
@@ -137,6 +139,7 @@ def fit(
     rng=None,
     verbose: int = 0,
     sample_weight=None,
+    metrics=None,
 ) -> cb.History:
     """Train ``model`` on ``X``, ``y`` and return its History: the loop this module's
     docstring shows. The parameters are those of :meth:`glassnet.nn.model.Sequential.fit`,
@@ -151,6 +154,10 @@ def fit(
     if rng is not None or model.rng_ is None:
         model.rng_ = as_generator(rng)
     data = _training_data(model, X, y, sample_weight, validation_data, validation_split)
+    weighted = data.w is not None or (
+        data.validation is not None and data.validation[2] is not None
+    )
+    model.metrics_ = metric_set(metrics, model.loss_, n_outputs(model), weighted=weighted)
     batches = Batches(data, batch_size)
     callbacks = cb.CallbackList(
         [model.history, *_check_callbacks(callbacks), *_printers(verbose, epochs, batches.count)],
@@ -160,11 +167,12 @@ def fit(
     before = [p.copy() for _, p, _ in slots]
     watch = LossWatch(_loss_before(model, data))
     model.stop_training = False
+    val_metrics = model.metrics_.fresh()
     callbacks.on_train_begin()
     try:
         for epoch in range(epochs):  # callbacks count from 0 in each fit
             callbacks.on_epoch_begin(epoch)
-            logs = _run_epoch(model, batches, shuffle, callbacks, epoch)
+            logs = _run_epoch(model, batches, shuffle, callbacks, epoch, val_metrics)
             reason = watch.verdict(logs["loss"], epoch)
             if reason is not None:
                 _restore(slots, before)
@@ -177,8 +185,8 @@ def fit(
     return model.history
 
 
-def _run_epoch(model, batches, shuffle, callbacks, epoch) -> dict[str, float]:
-    """One pass over the training rows; the epoch's logs (loss, accuracy, validation).
+def _run_epoch(model, batches, shuffle, callbacks, epoch, val_metrics) -> dict[str, float]:
+    """One pass over the training rows; the epoch's logs (loss, metrics, validation).
 
     The weights at the start of the epoch are kept: a step that diverges puts them back.
     A non-finite loss shows at its batch; weights that only the epoch's last step made
@@ -187,20 +195,21 @@ def _run_epoch(model, batches, shuffle, callbacks, epoch) -> dict[str, float]:
     loss, optimizer = model.loss_, model.optimizer_
     slots = model.slots()
     snapshot = [p.copy() for _, p, _ in slots]
-    totals = Totals(loss)
+    totals = Totals(loss, model.metrics_)
     epoch_name = f"epoch {epoch + 1} of this fit"
     for b, (xb, yb, wb) in enumerate(batches.epoch(batches.order(shuffle, model.rng_))):
         try:
             value, output = train_step(model, loss, optimizer, slots, xb, yb, wb)
         except TrainingDivergedError as exc:
             _diverged(model, snapshot, f"{exc} in {epoch_name}, batch {b + 1}")
-        totals.add(value, output, yb)
+        totals.add(value, output, yb, wb)
         callbacks.on_batch_end(b, {"loss": value})
     if not all(all_finite(p) for _, p, _ in slots):
         _diverged(model, snapshot, f"the weights became infinite or NaN in {epoch_name}")
     logs = totals.logs()
     if batches.data.validation is not None:
-        logs.update({f"val_{k}": v for k, v in _evaluate(model, *batches.data.validation).items()})
+        validation = evaluate_pass(model, *batches.data.validation, metrics=val_metrics)
+        logs.update({f"val_{k}": v for k, v in validation.items()})
         if not math.isfinite(logs["val_loss"]):
             _diverged(
                 model, snapshot, f"the validation loss became {logs['val_loss']} after {epoch_name}"
@@ -235,75 +244,8 @@ def _loss_before(model, data) -> float:
     each epoch with."""
     rows = slice(0, REFERENCE_ROWS) if data.train_idx is None else data.train_idx[:REFERENCE_ROWS]
     y = data.y[rows]
-    value = _evaluate(model, data.X[rows], y, None if data.w is None else data.w[rows])["loss"]
+    value = evaluate_pass(model, data.X[rows], y, None if data.w is None else data.w[rows])["loss"]
     return value if model.loss_.reduction == "mean" else value * data.n_train / len(y)
-
-
-def evaluate(model, X, y, *, loss=None) -> dict[str, float]:
-    """``{"loss": ..., "accuracy": ...}`` on ``X``, ``y`` (accuracy for classification).
-
-    ``loss`` defaults to the loss of the last ``fit``. A loss that overflows (the network's
-    output beyond its dtype) is an error naming the row, not an infinite number.
-    """
-    model.require_built()
-    if loss is None and model.loss_ is None:
-        raise InputValueError("evaluate needs loss= for a model that was never fitted")
-    loss = model.loss_ if loss is None else get_loss(loss)
-    X = model.check_inputs(X)
-    result = _evaluate(model, X, model.check_targets(y, loss, X.shape[0]), loss=loss)
-    if not math.isfinite(result["loss"]):
-        model.predict(X)  # says which row's output overflowed
-        raise InputValueError(
-            f"the loss on X is {result['loss']}: the network's outputs are finite but too "
-            f"far from y for {model.dtype}; rescale y, or use a model with dtype='float64'"
-        )
-    return result
-
-
-def _evaluate(model, X, y, w=None, *, loss=None, batch_size=8192) -> dict[str, float]:
-    """The loss (and accuracy) on ``X``, ``y`` in batches, under ``np.errstate``: an overflow
-    is a non-finite loss for the caller to judge, never a NumPy warning."""
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return _evaluate_batches(model, X, y, w, model.loss_ if loss is None else loss, batch_size)
-
-
-def _evaluate_batches(model, X, y, w, loss, batch_size) -> dict[str, float]:
-    loss.check_output(model.output_activation)
-    fused = loss.fuses_with_output(model.output_activation)
-    totals = Totals(loss)
-    for i in range(0, X.shape[0], batch_size):
-        xb, yb = X[i : i + batch_size], y[i : i + batch_size]
-        wb = None if w is None else w[i : i + batch_size]
-        out = model.forward(xb)
-        if fused:
-            value = loss.loss_from_logits(model.logits(), yb, wb)[0]
-        else:
-            value = loss.forward(out, yb, wb)
-        totals.add(value, out, yb)
-    return totals.logs()
-
-
-class Totals:
-    """A pass's loss and accuracy, batch by batch: the loss of every batch weighted by its
-    size when the loss averages (so the result is the mean over all samples), added up when it
-    sums; the samples classified right, for a classification loss."""
-
-    def __init__(self, loss: Loss) -> None:
-        self.loss = loss
-        self.averaged = loss.reduction == "mean"
-        self.total, self.correct, self.n = 0.0, 0, 0
-
-    def add(self, value: float, output, y) -> None:
-        self.total += value * len(y) if self.averaged else value
-        self.n += len(y)
-        if self.loss.is_classification:
-            self.correct += count_correct(output, y, self.loss.threshold)
-
-    def logs(self) -> dict[str, float]:
-        logs = {"loss": self.total / self.n if self.averaged else self.total}
-        if self.loss.is_classification:
-            logs["accuracy"] = self.correct / self.n
-        return logs
 
 
 # -- setting up a fit ---------------------------------------------------------------------------
