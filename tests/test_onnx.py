@@ -388,3 +388,84 @@ def test_new_activations_match_glassnet_in_onnx_runtime(tmp_path, opset, dtype):
         assert ops.count("Gelu") == 3 and "Erf" not in ops
     else:  # written out: 0.5 z (1 + Erf(z / sqrt 2)) twice, the tanh form once
         assert "Gelu" not in ops and ops.count("Erf") == 2 and ops.count("Tanh") == 1
+
+
+# -- normalisation layers -------------------------------------------------------------------------
+def trained(model, X, epochs=3):
+    """``model`` fitted a few epochs on ``X`` (random classes), so that its running statistics
+    are away from their start (0 and 1) and gamma, beta from theirs (1 and 0)."""
+    y = np.random.default_rng(1).integers(0, 3, size=len(X))
+    model.fit(X, y, loss="cross_entropy", epochs=epochs, batch_size=8, rng=0)
+    return model
+
+
+@pytest.mark.parametrize("opset", [13, 17, 19])
+def test_batch_and_layer_normalization_in_an_mlp(tmp_path, opset):
+    rng = np.random.default_rng(opset)
+    X = rng.normal(2.0, 3.0, size=(48, 6)).astype(np.float32)
+    model = gn.Sequential(
+        [
+            gn.Dense(8, use_bias=False),
+            gn.BatchNormalization(momentum=0.5),
+            gn.ReLU(),
+            gn.Dense(8),
+            gn.LayerNormalization(),
+            gn.Dense(5, use_bias=False),
+            gn.BatchNormalization(center=False, scale=False),
+            gn.Dense(3, activation="softmax"),
+        ]
+    )
+    trained(model, X)
+    assert not np.allclose(model.layers[1].buffers["moving_mean"], 0)
+    out = run_onnx(model.to_onnx(tmp_path / "norm.onnx", opset=opset), X)
+    np.testing.assert_allclose(out, model.predict(X), atol=1e-5, rtol=0)
+    ops = [n.op_type for n in onnx.load(str(tmp_path / "norm.onnx")).graph.node]
+    assert ops.count("BatchNormalization") == 2
+    assert ("LayerNormalization" in ops) == (opset >= 17)  # decomposed before opset 17
+    assert ("ReduceMean" in ops) == (opset < 17)
+
+
+@pytest.mark.parametrize("opset", [13, 17, 19])
+def test_normalization_in_a_cnn(tmp_path, opset):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(16, 2, 6, 6)).astype(np.float32)
+    model = gn.Sequential(
+        [
+            Conv2D(4, 3, padding="same", use_bias=False),
+            gn.BatchNormalization(),  # per channel: ONNX's BatchNormalization
+            gn.ReLU(),
+            gn.BatchNormalization(axis=-1, momentum=0.5),  # per column: Mul and Add
+            MaxPool2D(2),
+            gn.LayerNormalization(),  # over (C, H, W): LayerNormalization(axis=1)
+            gn.LayerNormalization(axis=1),  # over the channels, per pixel: decomposed
+            gn.Flatten(),
+            gn.Dense(3, activation="softmax"),
+        ]
+    )
+    trained(model, X)
+    out = run_onnx(model.to_onnx(tmp_path / "cnn_norm.onnx", opset=opset), X)
+    np.testing.assert_allclose(out, model.predict(X), atol=1e-5, rtol=0)
+    ops = [n.op_type for n in onnx.load(str(tmp_path / "cnn_norm.onnx")).graph.node]
+    assert ops.count("BatchNormalization") == 1
+    assert ops.count("LayerNormalization") == (1 if opset >= 17 else 0)
+    assert ops.count("ReduceMean") == (2 if opset >= 17 else 4)
+
+
+def test_normalization_exports_as_float64(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(24, 4))
+    model = gn.Sequential(
+        [gn.Dense(6), gn.BatchNormalization(), gn.LayerNormalization(), gn.Dense(3), gn.Softmax()],
+        dtype="float64",
+    )
+    trained(model, X)
+    out = run_onnx(model.to_onnx(tmp_path / "norm64.onnx"), X)
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out, model.predict(X), atol=1e-9, rtol=0)
+    # ONNX stores an operator's epsilon as a float32 attribute: 1e-3 becomes
+    # 0.0010000000474974513, which moves the outputs by ~1e-11. With that epsilon in glassnet
+    # too, the two agree to float64 rounding.
+    for layer in model.layers[1:3]:
+        layer.epsilon = float(np.float32(layer.epsilon))
+    out = run_onnx(model.to_onnx(tmp_path / "norm64.onnx"), X)
+    np.testing.assert_allclose(out, model.predict(X), atol=1e-14, rtol=0)

@@ -29,6 +29,10 @@ Softmax        ``Softmax(axis=-1)`` (the last axis, as glassnet; opset >= 13 sem
 Identity       nothing
 =============  ===================================================================
 
+BatchNormalization becomes ONNX's ``BatchNormalization`` with the running statistics (its
+prediction-time form), LayerNormalization ``LayerNormalization`` from opset 17 and its
+definition operator by operator before: see :mod:`glassnet.io.onnx_normalization`.
+
 A layer (or activation) not in this table raises :class:`OnnxExportError` naming it.
 
 The stored preprocessing (``model.preprocessing``, written by ``glassnet train``)
@@ -87,7 +91,8 @@ def export_onnx(
     Parameters
     ----------
     model : Sequential
-        A built model with Dense, Conv2D, MaxPool2D, Flatten, Dropout and activation layers.
+        A built model with Dense, Conv2D, MaxPool2D, Flatten, Dropout, normalisation and
+        activation layers.
     path : str or Path
         The ``.onnx`` file to write; its folder must exist.
     opset : int, default 17
@@ -230,9 +235,11 @@ class _Graph:
 # -- layers ---------------------------------------------------------------------------------------
 def _convert_layer(graph: _Graph, layer, index: int, x: str) -> str:
     """The ONNX nodes computing ``layer`` on tensor ``x``; returns the output tensor."""
+    from glassnet.io.onnx_normalization import convert_normalization
     from glassnet.nn.activations import Activation
     from glassnet.nn.conv import Conv2D
     from glassnet.nn.layers import Dense, Dropout, Flatten
+    from glassnet.nn.normalization import BatchNormalization, LayerNormalization
     from glassnet.nn.pooling import MaxPool2D
 
     prefix = f"layers.{index}"
@@ -270,12 +277,15 @@ def _convert_layer(graph: _Graph, layer, index: int, x: str) -> str:
         return graph.node("Flatten", [x], f"{prefix}.a", axis=1)
     if kind is Dropout:
         return x  # the identity at prediction time
+    if kind in (BatchNormalization, LayerNormalization):
+        return convert_normalization(graph, layer, prefix, x, graph.opset)
     if isinstance(layer, Activation):
         return _convert_activation(graph, layer, prefix, x, layer)
     raise OnnxExportError(
         "{reason}",
         reason=f"cannot export layer {index} ({layer.describe()}) to ONNX: the export knows Dense, "
-        f"Conv2D, MaxPool2D, Flatten, Dropout and the activations "
+        f"Conv2D, MaxPool2D, Flatten, Dropout, BatchNormalization, LayerNormalization and the "
+        f"activations "
         f"({', '.join(_ACTIVATION_OPS)}), not {type(layer).__name__}",
     )
 
