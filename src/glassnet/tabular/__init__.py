@@ -7,8 +7,9 @@ module             what it holds
                    model
 ``checkpoint``     training that survives being killed: what a checkpoint stores of the run,
                    :func:`~checkpoint.check_same_data` before resuming, SIGTERM as Ctrl-C
-``table``          the training table: reading, missing values, the task, the split, the
-                   preprocessing learned (:func:`~table.prepare_table`)
+``table``          the training table (a CSV file or a pandas DataFrame): reading, missing
+                   values, the task, the split, the preprocessing learned
+                   (:func:`~table.prepare_table`), the notes on columns of names
 ``preprocessing``  :class:`TablePreprocessor` (made of the estimators in ``encoders``)
 ``encoders``       the small estimators: standardiser, one-hot, label encoder, imputer
 ``onnx_steps``     the table preprocessing's ONNX hooks (imputation, standardisation nodes)
@@ -16,7 +17,8 @@ module             what it holds
 ``report``         the plan told before training; :class:`TrainResult`,
                    :class:`EvaluateResult` and their text and plots
 ``card``           :func:`describe`: what ``glassnet summary`` prints about a model
-``columns``        task detection and the wording of columns, rows and missing values
+``columns``        task detection, class labels as the table spells them, and the wording of
+                   columns, rows, missing values and notes (:class:`~columns.Note`)
 =================  ==========================================================================
 """
 
