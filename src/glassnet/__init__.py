@@ -40,6 +40,7 @@ from glassnet.training.callbacks import (
     ProgressBar,
 )
 from glassnet.training.optimizers import SGD, Adam, Optimizer, RMSprop
+from glassnet.training.statistics import TrainingStatistics
 from glassnet.training.tracking import FunctionMetric, Metric
 from glassnet.training.trainer import TrainingDivergedError
 
@@ -82,6 +83,7 @@ __all__ = [
     "SumSquaredError",
     "Tanh",
     "TrainingDivergedError",
+    "TrainingStatistics",
     "__version__",
     "explain",
     "gradcheck",

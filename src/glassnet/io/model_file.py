@@ -84,7 +84,7 @@ def model_document(model) -> dict:
                 "iterations": optimizer.iterations,
             },
         },
-        "history": {key: list(values) for key, values in model.history.history.items()},
+        "history": {key: list(values) for key, values in model.history.records().items()},
         "preprocessing": preprocessing_to_dict(model.preprocessing),
     }
 

@@ -65,11 +65,24 @@ class History(Callback):
     """
 
     KEYS = ("loss", "val_loss", "accuracy", "val_accuracy")
+    #: how the model file names a training statistic: "statistics/<key>" beside the curves
+    STATISTICS = "statistics/"
 
     def __init__(self, records: dict | None = None) -> None:
         self.history: dict[str, list[float]] = {}
+        #: per-layer statistics of each epoch (:mod:`glassnet.training.statistics`)
+        self.statistics: dict[str, list[float]] = {}
         for key, values in (records or {}).items():
-            self.history[key] = [float(v) for v in values]
+            kept, is_statistic = self.history, key.startswith(History.STATISTICS)
+            if is_statistic:
+                kept, key = self.statistics, key[len(History.STATISTICS) :]
+            kept[key] = [float(v) for v in values]
+
+    def records(self) -> dict[str, list[float]]:
+        """The curves and the statistics in one dict of lists, as the model file stores them."""
+        prefix = History.STATISTICS
+        statistics = self.__dict__.get("statistics", {})  # none in a History pickled before
+        return {**self.history, **{prefix + k: v for k, v in statistics.items()}}
 
     def on_epoch_end(self, epoch, logs=None):
         for key, value in (logs or {}).items():

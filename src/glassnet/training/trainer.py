@@ -31,6 +31,7 @@ from glassnet._validation import all_finite, as_generator, check_bool, check_int
 from glassnet.errors import InputError, InputTypeError, InputValueError, Param
 from glassnet.nn.losses import Loss, get_loss
 from glassnet.training import callbacks as cb
+from glassnet.training import statistics
 from glassnet.training.batches import (
     Batches,
     TrainingData,
@@ -159,9 +160,10 @@ def fit(
     )
     model.metrics_ = metric_set(metrics, model.loss_, n_outputs(model), weighted=weighted)
     batches = Batches(data, batch_size)
+    user = _check_callbacks(callbacks)
+    recorders = statistics.recording(user, batches.count)  # glassnet.training.statistics
     callbacks = cb.CallbackList(
-        [model.history, *_check_callbacks(callbacks), *_printers(verbose, epochs, batches.count)],
-        model,
+        [model.history, *recorders, *user, *_printers(verbose, epochs, batches.count)], model
     )
     slots = model.slots()
     before = [p.copy() for _, p, _ in slots]
