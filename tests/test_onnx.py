@@ -469,3 +469,37 @@ def test_normalization_exports_as_float64(tmp_path):
         layer.epsilon = float(np.float32(layer.epsilon))
     out = run_onnx(model.to_onnx(tmp_path / "norm64.onnx"), X)
     np.testing.assert_allclose(out, model.predict(X), atol=1e-14, rtol=0)
+
+
+# -- AveragePooling2D and GlobalAveragePooling2D ------------------------------------------------
+
+
+def test_average_pooling_cnn_matches_glassnet_in_onnx_runtime(tmp_path):
+    """Valid, overlapping, and "same" windows whose edge averages count only the image."""
+    model = gn.Sequential(
+        [
+            Conv2D(4, 3, padding="same", activation="relu"),
+            gn.AveragePooling2D(2, padding="same"),  # 11 x 9 -> 6 x 5, ragged edges padded
+            gn.AveragePooling2D(3, stride=1, padding="same"),
+            Conv2D(5, 2, activation="silu"),
+            gn.AveragePooling2D((2, 1), stride=(1, 2)),
+            gn.GlobalAveragePooling2D(),
+            gn.Dense(3, activation="softmax"),
+        ]
+    ).build((2, 11, 9), rng=0)
+    X = np.random.default_rng(0).normal(size=(8, 2, 11, 9)).astype(np.float32)
+    path = model.to_onnx(tmp_path / "avg.onnx")
+    out = run_onnx(path, X)
+    assert out.shape == (8, 3)
+    np.testing.assert_allclose(out, model.predict(X), atol=1e-6, rtol=0)
+    nodes = onnx.load(str(path)).graph.node
+    pools = [n for n in nodes if n.op_type == "AveragePool"]
+    attributes = {a.name: (list(a.ints) or a.i) for a in pools[0].attribute}
+    # 11 rows in windows of 2: 6 outputs need 1 zero, after; 9 columns: 5 outputs, 1 zero
+    assert attributes == {
+        "kernel_shape": [2, 2],
+        "strides": [2, 2],
+        "pads": [0, 0, 1, 1],
+        "count_include_pad": 0,
+    }
+    assert [n.op_type for n in nodes][-4:] == ["GlobalAveragePool", "Flatten", "Gemm", "Softmax"]

@@ -31,7 +31,7 @@ from glassnet.nn.losses import BinaryCrossEntropy, CrossEntropy, MeanSquaredErro
 from glassnet.nn.model import Sequential
 from glassnet.nn.neuron import Neuron
 from glassnet.nn.normalization import BatchNormalization, LayerNormalization
-from glassnet.nn.pooling import MaxPool2D
+from glassnet.nn.pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPool2D
 from glassnet.training.callbacks import (
     Callback,
     EarlyStopping,
@@ -47,6 +47,7 @@ from glassnet.training.trainer import TrainingDivergedError
 __all__ = [
     "Activation",
     "Adam",
+    "AveragePooling2D",
     "BatchNormalization",
     "BinaryCrossEntropy",
     "Callback",
@@ -59,6 +60,7 @@ __all__ = [
     "Flatten",
     "FunctionMetric",
     "GELU",
+    "GlobalAveragePooling2D",
     "History",
     "Identity",
     "Layer",

@@ -41,6 +41,8 @@ def builtin_layers() -> dict[str, type]:
         layers.Dropout,
         conv.Conv2D,
         pooling.MaxPool2D,
+        pooling.AveragePooling2D,
+        pooling.GlobalAveragePooling2D,
         normalization.BatchNormalization,
         normalization.LayerNormalization,
         *activations.ACTIVATIONS.values(),

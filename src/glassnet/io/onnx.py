@@ -8,26 +8,29 @@
 Each layer becomes the ONNX operators that compute the same function, with the weights
 stored in the graph as initializers:
 
-=============  ===================================================================
-glassnet       ONNX
-=============  ===================================================================
-Dense          ``Gemm(x, W, b)``: ``W`` is ``(n_in, n_out)`` in both, so no transpose
-Conv2D         ``Conv`` (both compute a cross-correlation; ``W`` is
-               ``(filters, channels, kh, kw)`` in both), ``pads`` as glassnet pads:
-               for ``"same"`` the odd row/column goes at the bottom/right
-MaxPool2D      ``MaxPool`` (windows past the edge dropped, as glassnet does)
-Flatten        ``Flatten(axis=1)`` (C order, as ``reshape(n, -1)``)
-Dropout        nothing: at prediction time dropout is the identity
-Sigmoid, Tanh  ``Sigmoid``, ``Tanh``
-ReLU           ``Relu``
-LeakyReLU      ``LeakyRelu(alpha)``
-ELU, Softplus  ``Elu(alpha)``, ``Softplus``
-SiLU           ``Mul(z, Sigmoid(z))``
-GELU           ``Gelu`` (opset >= 20); before it ``0.5 z (1 + Erf(z / sqrt 2))``, or
-               the same with ``Tanh`` for ``approximate=True``
-Softmax        ``Softmax(axis=-1)`` (the last axis, as glassnet; opset >= 13 semantics)
-Identity       nothing
-=============  ===================================================================
+======================  ===================================================================
+glassnet                ONNX
+======================  ===================================================================
+Dense                   ``Gemm(x, W, b)``: ``W`` is ``(n_in, n_out)`` in both, so no transpose
+Conv2D                  ``Conv`` (both compute a cross-correlation; ``W`` is
+                        ``(filters, channels, kh, kw)`` in both), ``pads`` as glassnet pads:
+                        for ``"same"`` the odd row/column goes at the bottom/right
+MaxPool2D               ``MaxPool`` (windows past the edge dropped, as glassnet does)
+AveragePooling2D        ``AveragePool(count_include_pad=0)`` with glassnet's pads (padding
+                        zeros not counted, as Keras and glassnet)
+GlobalAveragePooling2D  ``GlobalAveragePool``, then ``Flatten(axis=1)``: ``(n, c)``
+Flatten                 ``Flatten(axis=1)`` (C order, as ``reshape(n, -1)``)
+Dropout                 nothing: at prediction time dropout is the identity
+Sigmoid, Tanh           ``Sigmoid``, ``Tanh``
+ReLU                    ``Relu``
+LeakyReLU               ``LeakyRelu(alpha)``
+ELU, Softplus           ``Elu(alpha)``, ``Softplus``
+SiLU                    ``Mul(z, Sigmoid(z))``
+GELU                    ``Gelu`` (opset >= 20); before it ``0.5 z (1 + Erf(z / sqrt 2))``, or
+                        the same with ``Tanh`` for ``approximate=True``
+Softmax                 ``Softmax(axis=-1)`` (the last axis, as glassnet; opset >= 13 semantics)
+Identity                nothing
+======================  ===================================================================
 
 BatchNormalization becomes ONNX's ``BatchNormalization`` with the running statistics (its
 prediction-time form), LayerNormalization ``LayerNormalization`` from opset 17 and its
@@ -91,8 +94,7 @@ def export_onnx(
     Parameters
     ----------
     model : Sequential
-        A built model with Dense, Conv2D, MaxPool2D, Flatten, Dropout, normalisation and
-        activation layers.
+        A built model of the layers in the module's table.
     path : str or Path
         The ``.onnx`` file to write; its folder must exist.
     opset : int, default 17
@@ -240,7 +242,7 @@ def _convert_layer(graph: _Graph, layer, index: int, x: str) -> str:
     from glassnet.nn.conv import Conv2D
     from glassnet.nn.layers import Dense, Dropout, Flatten
     from glassnet.nn.normalization import BatchNormalization, LayerNormalization
-    from glassnet.nn.pooling import MaxPool2D
+    from glassnet.nn.pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPool2D
 
     prefix = f"layers.{index}"
     kind = type(layer)
@@ -273,6 +275,21 @@ def _convert_layer(graph: _Graph, layer, index: int, x: str) -> str:
             kernel_shape=list(layer.pool_size),
             strides=list(layer.stride),
         )
+    if kind is AveragePooling2D:
+        _, height, width = layer.input_shape
+        (top, bottom), (left, right) = layer._pads(height, width)
+        return graph.node(
+            "AveragePool",
+            [x],
+            f"{prefix}.a",
+            kernel_shape=list(layer.pool_size),
+            strides=list(layer.stride),
+            pads=[top, left, bottom, right],
+            count_include_pad=0,
+        )
+    if kind is GlobalAveragePooling2D:
+        pooled = graph.node("GlobalAveragePool", [x], f"{prefix}.pooled")  # (n, c, 1, 1)
+        return graph.node("Flatten", [pooled], f"{prefix}.a", axis=1)
     if kind is Flatten:
         return graph.node("Flatten", [x], f"{prefix}.a", axis=1)
     if kind is Dropout:
@@ -284,8 +301,8 @@ def _convert_layer(graph: _Graph, layer, index: int, x: str) -> str:
     raise OnnxExportError(
         "{reason}",
         reason=f"cannot export layer {index} ({layer.describe()}) to ONNX: the export knows Dense, "
-        f"Conv2D, MaxPool2D, Flatten, Dropout, BatchNormalization, LayerNormalization and the "
-        f"activations "
+        f"Conv2D, MaxPool2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Dropout, "
+        f"BatchNormalization, LayerNormalization and the activations "
         f"({', '.join(_ACTIVATION_OPS)}), not {type(layer).__name__}",
     )
 

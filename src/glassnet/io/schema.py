@@ -122,6 +122,10 @@ BUILTIN_CONFIGS = {
         ["filters", "kernel_size"],
     ),
     "MaxPool2D": _config({"pool_size": _PAIR, "stride": {"anyOf": [_PAIR, {"type": "null"}]}}, []),
+    "AveragePooling2D": _config(
+        {"pool_size": _PAIR, "stride": _PAIR, "padding": {"enum": ["valid", "same"]}}, []
+    ),
+    "GlobalAveragePooling2D": _config({}, []),
     "Flatten": _config({}, []),
     "Dropout": _config({"rate": {"type": "number", "minimum": 0, "exclusiveMaximum": 1}}, []),
     "BatchNormalization": _config(

@@ -20,6 +20,7 @@ from glassnet.nn.windows import (
     compact,
     output_size,
     pair,
+    same_padding,
     tap_slices,
 )
 
@@ -162,12 +163,8 @@ class Conv2D(Affine):
         if self.padding == "valid":
             return (0, 0), (0, 0)
         if self.padding == "same":
-            pads = []
-            for size, k, s in zip((height, width), self.kernel_size, self.stride, strict=True):
-                out = -(-size // s)  # ceil(size / s)
-                total = max((out - 1) * s + k - size, 0)
-                pads.append((total // 2, total - total // 2))  # the odd one at the end
-            return tuple(pads)
+            (kh, kw), (sh, sw) = self.kernel_size, self.stride
+            return same_padding(height, kh, sh), same_padding(width, kw, sw)
         (ph, pw) = self.padding
         return (ph, ph), (pw, pw)
 

@@ -1,9 +1,9 @@
-"""Convolution and max pooling as the definitions write them: plain loops, one number at a time.
+"""Convolution and pooling as the definitions write them: plain loops, one number at a time.
 
-These are the reference that :class:`~glassnet.nn.conv.Conv2D` (one matrix product, "im2col")
-and :class:`~glassnet.nn.pooling.MaxPool2D` (window-offset views) are tested against. They are
-slow — a Python loop per output number — and obviously right, which is the point: read them
-to see what the fast layers compute.
+These are the reference that :class:`~glassnet.nn.conv.Conv2D` (one matrix product, "im2col"),
+:class:`~glassnet.nn.pooling.MaxPool2D` and :class:`~glassnet.nn.pooling.AveragePooling2D`
+(window-offset views) are tested against. They are slow — a Python loop per output number —
+and obviously right, which is the point: read them to see what the fast layers compute.
 
 Shapes: ``x`` is ``(n, channels, height, width)``, ``W`` is ``(filters, channels, kh, kw)``,
 ``b`` is ``(filters,)`` or None; ``stride`` is ``(sh, sw)``; ``pads`` is
@@ -71,6 +71,26 @@ def maxpool2d_forward(x, pool, stride):
             for h in range(out_h):
                 for w in range(out_w):
                     a[s, c, h, w] = x[s, c, h * sh : h * sh + ph, w * sw : w * sw + pw].max()
+    return a
+
+
+def avgpool2d_forward(x, pool, stride, pads=((0, 0), (0, 0))):
+    """``a[n, c, h, w]`` = the mean of the in-image inputs of window ``(h, w)`` of the padded
+    image: padding zeros are not counted (Keras' ``AveragePooling2D``)."""
+    n, channels, height, width = x.shape
+    (ph, pw), (sh, sw) = pool, stride
+    (top, bottom), (left, right) = pads
+    out_h = (height + top + bottom - ph) // sh + 1
+    out_w = (width + left + right - pw) // sw + 1
+    a = np.zeros((n, channels, out_h, out_w), dtype=x.dtype)
+    for s in range(n):
+        for c in range(channels):
+            for h in range(out_h):
+                for w in range(out_w):
+                    r0, c0 = h * sh - top, w * sw - left  # the window's corner, unpadded
+                    rows = slice(max(r0, 0), min(r0 + ph, height))
+                    cols = slice(max(c0, 0), min(c0 + pw, width))
+                    a[s, c, h, w] = x[s, c, rows, cols].mean()
     return a
 
 

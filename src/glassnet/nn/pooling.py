@@ -1,9 +1,18 @@
-"""MaxPool2D: the largest value of each window, and the gradient routed back to it."""
+"""Pooling: each window of a channel summarised by one number, and the gradient sent back.
+
+- :class:`MaxPool2D` — the largest value of each window; the gradient goes to it alone.
+- :class:`AveragePooling2D` — the mean of each window; the gradient is shared equally.
+- :class:`GlobalAveragePooling2D` — the mean of each whole channel: ``(n, c, h, w) -> (n, c)``.
+
+Images are channels-first, ``(n, channels, height, width)``; the arrays these layers return
+are views of channel-major memory (see :mod:`glassnet.nn.windows`).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from glassnet.errors import InputValueError
 from glassnet.nn.layer import Layer
 from glassnet.nn.windows import (
     batch_first,
@@ -13,6 +22,8 @@ from glassnet.nn.windows import (
     compact,
     output_size,
     pair,
+    same_padding,
+    tap_slices,
 )
 
 
@@ -141,3 +152,153 @@ def _max_of(arrays):
     for a in arrays[2:]:
         np.maximum(result, a, out=result)
     return result
+
+
+class AveragePooling2D(Layer):
+    """Average pooling: each output is the mean of a ``pool_size`` window of its channel.
+
+    ::
+
+        a[n, c, h, w] = 1/|W(h, w)| * sum_{(r, s) in W(h, w)} x[n, c, r, s]
+
+    where ``W(h, w)`` holds the input positions ``(h*sh + i - top, w*sw + j - left)``,
+    ``i < ph``, ``j < pw``, that lie inside the image. Keras ``AveragePooling2D`` (and
+    PyTorch ``avg_pool2d`` with ``count_include_pad=False``): padding zeros are not
+    counted, so an edge window of ``"same"`` padding is the mean of the pixels it covers.
+
+    Why: like max pooling it shrinks the image (halves it, for 2x2), but keeps how strong
+    a feature is over the whole window instead of only its peak; every input contributes.
+
+    Backward: each output spreads its gradient equally over the inputs it averaged,
+    ``dL/dx[r, s] = sum over the windows W containing (r, s) of dL/da[W] / |W|``.
+
+    Parameters
+    ----------
+    pool_size : int or (int, int)
+        Window height and width ``(ph, pw)``.
+    stride : int or (int, int), optional
+        Step between windows; by default ``pool_size`` (non-overlapping). (Keras calls it
+        ``strides``; glassnet's MaxPool2D and Conv2D say ``stride``, and so does this.)
+    padding : "valid" or "same"
+        ``"valid"``: windows that would run past the edge are dropped; ``"same"``: the
+        output has ``ceil(height / sh)`` rows (``ceil(width / sw)`` columns), the windows at
+        the edge averaging only what they cover.
+
+    Shapes
+    ------
+    x : (n, channels, height, width) -> a : (n, channels, out_height, out_width)
+
+    Notes
+    -----
+    For each window offset ``(i, j)``, :func:`glassnet.nn.windows.tap_slices` gives the
+    rectangle of outputs whose window reads an in-image input at that offset, and which
+    inputs those are (a strided slice): forward adds those ``ph * pw`` input views into the
+    outputs, then divides by ``|W|`` (computed once, in ``build``); backward adds the
+    divided gradient back through the same views.
+    """
+
+    def __init__(self, pool_size=2, stride=None, padding="valid") -> None:
+        super().__init__()
+        self.pool_size = pair("pool_size", pool_size, minimum=1)
+        self.stride = self.pool_size if stride is None else pair("stride", stride, minimum=1)
+        if not (isinstance(padding, str) and padding.lower() in ("valid", "same")):
+            raise InputValueError(f'padding must be "valid" or "same", got {padding!r}')
+        self.padding = padding.lower()
+
+    def _pads(self, height, width):
+        """``((top, bottom), (left, right))``: the padding the windows are placed over."""
+        if self.padding == "valid":
+            return (0, 0), (0, 0)
+        (ph, pw), (sh, sw) = self.pool_size, self.stride
+        return same_padding(height, ph, sh), same_padding(width, pw, sw)
+
+    def compute_output_shape(self, input_shape):
+        channels, height, width = check_image_shape("AveragePooling2D", input_shape)
+        (top, bottom), (left, right) = self._pads(height, width)
+        (ph, pw), (sh, sw) = self.pool_size, self.stride
+        name, hint = "AveragePooling2D", ' or padding="same"'
+        out_h = output_size(height, ph, sh, top + bottom, "pool height", name, "height", hint)
+        out_w = output_size(width, pw, sw, left + right, "pool width", name, "width", hint)
+        return (channels, out_h, out_w)
+
+    def build(self, input_shape, rng, dtype):
+        out = super().build(input_shape, rng, dtype)
+        _, height, width = self.input_shape
+        (top, _), (left, _) = self._pads(height, width)
+        rows = tap_slices(height, self.pool_size[0], self.stride[0], top, out[1])
+        cols = tap_slices(width, self.pool_size[1], self.stride[1], left, out[2])
+        #: (output rectangle, input rectangle) of every window offset that sees the image
+        self._taps = [(r, c) for r in rows if r is not None for c in cols if c is not None]
+        count = np.zeros(out[1:], dtype=np.float64)
+        for (out_rows, _), (out_cols, _) in self._taps:
+            count[out_rows, out_cols] += 1
+        self._count = count[:, :, None]  # |W(h, w)|, broadcast over (c, h, w, n)
+        return out
+
+    def forward(self, x, training=False):
+        """``a = (sum of the window's in-image inputs) / |W|``; caches nothing but ``a``."""
+        x = check_batch(self, x, self.input_shape)
+        xc = channel_major(x)
+        channels, out_h, out_w = self.output_shape
+        total = np.zeros((channels, out_h, out_w, x.shape[0]), dtype=x.dtype)
+        for (out_rows, in_rows), (out_cols, in_cols) in self._taps:
+            total[:, out_rows, out_cols] += xc[:, in_rows, in_cols]
+        total /= self._count
+        self.a = batch_first(total)
+        return self.a
+
+    def backward(self, grad_out):
+        """``dL/dx``: each window's ``dL/da / |W|`` added to every input it averaged."""
+        if not self.needs_input_grad:
+            return None
+        share = channel_major(grad_out) / self._count.astype(grad_out.dtype)
+        channels, height, width = self.input_shape
+        dx = np.zeros((channels, height, width, grad_out.shape[0]), dtype=grad_out.dtype)
+        for (out_rows, in_rows), (out_cols, in_cols) in self._taps:
+            dx[:, in_rows, in_cols] += share[:, out_rows, out_cols]
+        return batch_first(dx)
+
+    def describe(self):
+        stride = "" if self.stride == self.pool_size else f", stride {compact(self.stride)}"
+        same = ", same" if self.padding == "same" else ""
+        return f"AveragePooling2D({compact(self.pool_size)}{stride}{same})"
+
+    def get_config(self):
+        return {
+            "pool_size": compact(self.pool_size),
+            "stride": compact(self.stride),
+            "padding": self.padding,
+        }
+
+
+class GlobalAveragePooling2D(Layer):
+    """The mean of each channel over the whole image: ``(n, c, h, w) -> (n, c)``.
+
+    ::
+
+        a[n, c] = 1/(h w) * sum_{r, s} x[n, c, r, s]        dL/dx[n, c, r, s] = dL/da[n, c] / (h w)
+
+    Keras ``GlobalAveragePooling2D`` (PyTorch ``adaptive_avg_pool2d(x, 1)`` followed by a
+    flatten). Why: it turns the last feature maps of a CNN into one number per channel —
+    "how much of this feature is in the image" — whatever the image size, with no
+    parameters, so the Dense classifier after it is small (``c`` inputs instead of
+    ``c h w``) and does not care where in the image a feature was.
+    """
+
+    def compute_output_shape(self, input_shape):
+        channels, _, _ = check_image_shape("GlobalAveragePooling2D", input_shape)
+        return (channels,)
+
+    def forward(self, x, training=False):
+        x = check_batch(self, x, self.input_shape)
+        self.a = x.mean(axis=(2, 3))
+        return self.a
+
+    def backward(self, grad_out):
+        if not self.needs_input_grad:
+            return None
+        channels, height, width = self.input_shape
+        share = grad_out.T / grad_out.dtype.type(height * width)  # (c, n)
+        dx = np.empty((channels, height, width, grad_out.shape[0]), dtype=grad_out.dtype)
+        dx[...] = share[:, None, None, :]  # channel-major, like the layers' own outputs
+        return batch_first(dx)

@@ -1,4 +1,4 @@
-"""Image shapes and sliding windows: what Conv2D and MaxPool2D share.
+"""Image shapes and sliding windows: what Conv2D and the pooling layers share.
 
 Images are batch-first, ``x`` of shape ``(n, channels, height, width)``, like every other
 layer's input. What follows is about *memory layout*, which only matters for speed.
@@ -105,6 +105,15 @@ def output_size(size, kernel, stride, pad_total, what, layer, axis, hint=""):
             f"input {axis} {padded}; use a smaller {what}{hint}"
         )
     return (padded - kernel) // stride + 1
+
+
+def same_padding(size, kernel, stride):
+    """``(before, after)`` zeros for ``"same"`` padding along one axis: enough that the output
+    has ``ceil(size / stride)`` positions; an odd total puts the extra zero after (at the
+    bottom/right), as in TensorFlow/Keras and PyTorch."""
+    out = -(-size // stride)  # ceil(size / stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    return (total // 2, total - total // 2)
 
 
 def tap_slices(size, kernel, stride, pad_before, out_size):
