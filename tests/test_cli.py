@@ -865,6 +865,11 @@ def test_a_note_suggests_ignoring_a_column_of_names(capsys, in_tmp):
         "note: column 'Name' has a different value in every row: if it is an identifier, "
         "leave it out with --ignore Name\n"
     ) in out
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    assert "more than 20 values, which are more than 50% of the training rows" in " ".join(
+        capsys.readouterr().out.split()
+    )
 
 
 def test_predict_with_an_id_column_writes_it_first(capsys, in_tmp, penguin_model):

@@ -391,12 +391,6 @@ def test_the_documented_scikit_learn_examples_run(capsys):
 import pandas as pd  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.utils.estimator_checks import (  # noqa: E402
-    check_estimators_pickle,
-    check_get_params_invariance,
-    check_set_params,
-    check_transformer_general,
-)
 
 from glassnet import tabular  # noqa: E402
 from glassnet.datasets import tabular as tables  # noqa: E402
@@ -442,14 +436,11 @@ def test_table_transformer_follows_the_estimator_contract():
     assert out.index.equals(X.index)
 
 
-@pytest.mark.parametrize(
-    "check",
-    [check_get_params_invariance, check_set_params, check_estimators_pickle,
-     check_transformer_general],
-)  # fmt: skip
-def test_table_transformer_passes_scikit_learns_checks(check):
-    """The checks that apply to a transformer of tables (it also takes numeric arrays)."""
-    check("TableTransformer", TableTransformer(impute="mean"))  # some checks insert NaN
+@parametrize_with_checks([TableTransformer(), TableTransformer(impute="mean")])
+def test_table_transformer_passes_scikit_learns_checks(estimator, check):
+    """Every check of scikit-learn's check_estimator: a 2-D array is a table whose columns
+    are named x0, x1, ... (without impute, a NaN is refused, as the checks expect)."""
+    check(estimator)
 
 
 def test_table_transformer_in_a_pipeline_before_an_estimator():
@@ -470,15 +461,16 @@ def test_table_transformer_errors_name_the_parameter_and_the_column():
         TableTransformer(impute="max").fit(X)
     with pytest.raises(
         ValueError,
-        match=r"^column 'bill_length_mm' has 2 missing values \(first in row 4\): fill them "
-        r"with impute='mean', 'median' or 'most_frequent', or leave those rows out first$",
+        match=r"^column 'bill_length_mm' has 2 missing values \(NaN or None, first in row 4\): "
+        r"fill them with impute='mean', 'median' or 'most_frequent', or leave those rows out "
+        r"first$",
     ):
         TableTransformer().fit(X)
     fitted = TableTransformer().fit(X.dropna())
     with pytest.raises(
         ValueError,
-        match=r"^column 'bill_length_mm' has 2 missing values \(first in row 4\), and nothing "
-        r"to fill them with: fit with impute=",
+        match=r"^column 'bill_length_mm' has 2 missing values \(NaN or None, first in row 4\) "
+        r"and nothing to fill them with: fit with impute=",
     ):
         fitted.transform(X)
     with pytest.raises(ValueError, match="^The feature names should match"):  # scikit-learn's

@@ -60,7 +60,9 @@ def _add_data(p):
         action="extend",
         default=[],
         metavar="COLUMN",
-        help="columns that are not features (names, identifiers)",
+        help="columns that are not features (names, identifiers; a note names a text "
+        f"column with more than {tabular.table.MANY_CATEGORIES} values, which are more than "
+        f"{100 * tabular.table.MANY_CATEGORIES_SHARE:.0f}%% of the training rows)",
     )
     missing = p.add_mutually_exclusive_group()
     missing.add_argument(

@@ -17,7 +17,9 @@ feeds its network (``tests/test_sklearn.py`` checks it)::
 ``X`` is a pandas DataFrame (or a 2-D array, whose columns are named ``x0``, ``x1``, ...);
 ``y`` is ignored. The output is a float64 array with one column per name of
 :meth:`TableTransformer.get_feature_names_out` (``island=Biscoe``, ``bill_length_mm``, ...);
-``set_output(transform="pandas")`` makes it a DataFrame.
+``set_output(transform="pandas")`` makes it a DataFrame. It passes every check of
+scikit-learn's ``check_estimator`` (``tests/test_sklearn.py``): clone, ``get_params``,
+pickling, ``NotFittedError``, its messages for arrays that are empty, 1-D, sparse or complex.
 """
 
 from __future__ import annotations
@@ -25,11 +27,11 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from glassnet.datasets import tabular as tables
 from glassnet.errors import InputValueError, Param
-from glassnet.tabular.columns import missing_of, plural
+from glassnet.tabular.columns import plural
 from glassnet.tabular.preprocessing import (
     IMPUTE_STRATEGIES,
     MissingValueError,
@@ -67,6 +69,7 @@ class TableTransformer(TransformerMixin, BaseEstimator):
             impute = check_impute(self.impute)
         except ValueError as exc:
             raise InvalidParameterError(str(exc)) from None
+        X = _checked(X)
         validate_data(self, X, reset=True, skip_check_array=True)
         text = _as_text(X)
         for name in text.columns:
@@ -86,6 +89,7 @@ class TableTransformer(TransformerMixin, BaseEstimator):
     def transform(self, X):
         """The network's inputs for the rows of ``X``: ``(n_rows, n_outputs)``, float64."""
         check_is_fitted(self)
+        X = _checked(X)
         validate_data(self, X, reset=False, skip_check_array=True)
         text = _as_text(X)
         pre = self.preprocessor_
@@ -99,8 +103,8 @@ class TableTransformer(TransformerMixin, BaseEstimator):
             return pre.transform(tables.typed(text[names], dict(pre.columns)))
         except MissingValueError as exc:
             raise InputValueError(
-                "column {column!r} has {count} (first in row {row}), and nothing to fill "
-                "them with: fit with {impute}",
+                "column {column!r} has {count} (NaN or None, first in row {row}) and nothing "
+                "to fill them with: fit with {impute}",
                 column=exc.column,
                 count=plural(exc.count, "missing value"),
                 row=exc.row,
@@ -114,33 +118,36 @@ class TableTransformer(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
+        tags.input_tags.allow_nan = self.impute is not None
         tags.input_tags.string = True
         tags.input_tags.categorical = True
         return tags
 
 
+def _checked(X):
+    """A DataFrame as it is; anything else checked as scikit-learn checks it (2-D, dense, not
+    empty, not complex), with its messages."""
+    return X if tables.is_frame(X) else check_array(X, dtype=None, ensure_all_finite=False)
+
+
 def _as_text(X):
-    """``X`` as a table of text: a DataFrame's cells, or a 2-D array's as columns x0, x1..."""
+    """``X`` as a table of text: a DataFrame's cells, or an array's as columns x0, x1, ..."""
     import pandas as pd
 
     if not tables.is_frame(X):
-        array = np.asarray(X, dtype=object)
-        if array.ndim != 2:
-            raise InputValueError(
-                f"X must be a DataFrame or a 2-D array, got an array of shape {array.shape}"
-            )
-        X = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
+        X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
     return tables.frame_as_text(X, "X")
 
 
 def _refuse_missing(frame) -> None:
     for name in frame.columns:
-        if frame[name].isna().any():
+        missing = frame[name].isna().to_numpy()
+        if missing.any():
             raise InputValueError(
-                "column {name!r} has {missing}: fill them with {impute}, or leave those "
-                "rows out first",
+                "column {name!r} has {count} (NaN or None, first in row {row}): fill them "
+                "with {impute}, or leave those rows out first",
                 name=name,
-                missing=missing_of(frame[name]),
+                count=plural(missing.sum(), "missing value"),
+                row=int(np.argmax(missing)) + 1,
                 impute=Param("impute", choices=IMPUTE_STRATEGIES),
             )

@@ -10,11 +10,12 @@ same pipeline runs from Python::
 
 What ``train`` does, in order:
 
-1. read the CSV (every cell as text) and decide which columns are numbers and which are
-   categories (:mod:`glassnet.datasets.tabular`);
-2. handle missing values: an error naming the column, unless ``drop_missing`` (those rows
-   are left out, and counted) or ``impute`` (filled with a value learned from the training
-   rows);
+1. read the CSV (every cell as text; a DataFrame as the CSV written from it) and decide
+   which columns are numbers and which are categories (:mod:`glassnet.datasets.tabular`);
+2. handle missing values: rows whose target is missing are left out, and counted; a
+   missing feature value is an error naming the column, unless ``drop_missing`` (those
+   rows are left out, and counted) or ``impute`` (filled with a value learned from the
+   training rows);
 3. detect the task from the target — classification for text, or whole numbers with at
    most :data:`MAX_INTEGER_CLASSES` distinct values; regression otherwise;
 4. split off a shuffled validation set (stratified by class), unless the table is too small
