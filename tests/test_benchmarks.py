@@ -60,3 +60,77 @@ def test_optimizer_step_script_runs():
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "glassnet SGD step" in done.stdout and "glassnet Adam step" in done.stdout
     assert "more per epoch" in done.stdout
+
+
+# -- benchmarks/tabular.py: glassnet train's defaults against other learners on real tables ------
+def _tabular_benchmark():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "tabular_bench", ROOT / "benchmarks" / "tabular.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["tabular_bench"] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_quick_tabular_benchmark_runs_every_method_on_the_same_splits(tmp_path):
+    markdown = tmp_path / "tabular.md"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "tabular.py"),
+            "--quick",
+            "--markdown",
+            markdown,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    report = markdown.read_text(encoding="utf-8")
+    assert report in done.stdout
+    assert "| table | rows | metric | glassnet | sklearn MLP | HistGB |" in report
+    for row in (
+        "| iris | 150 | accuracy |",
+        "| penguins | 344 | accuracy |",
+        "| diabetes | 442 | R² |",
+    ):
+        assert row in report, row
+    assert "| **mean rank** |" in report
+    assert "glassnet beats sklearn MLP on " in report and " of 3 tables." in report
+    assert "Command: `python benchmarks/tabular.py --quick --markdown" in report
+
+
+def test_mean_ranks_share_ties_and_wins_count_tables():
+    bench = _tabular_benchmark()
+    cell = bench.Cell
+    results = {
+        # a: 0.9 > b: 0.8 = c: 0.8 -> ranks 1, 2.5, 2.5
+        "one": {"a": cell([0.9]), "b": cell([0.7, 0.9]), "c": cell([0.8])},
+        # c: 0.5 > a: 0.4 > b: 0.3 -> ranks 2, 3, 1
+        "two": {"a": cell([0.4]), "b": cell([0.3]), "c": cell([0.5])},
+    }
+    assert bench.mean_ranks(results, ["a", "b", "c"]) == {"a": 1.5, "b": 2.75, "c": 1.75}
+    assert bench.wins(results, "a", "b") == (2, 2)
+    assert bench.wins(results, "a", "c") == (1, 2)
+    results["two"]["c"] = cell(skipped="pytabkit does not import")
+    assert bench.mean_ranks(results, ["a", "b", "c"]) == {"a": 1.0, "b": 2.0}  # c is not ranked
+    assert bench.wins(results, "a", "c") == (1, 1)
+
+
+def test_a_table_whose_package_is_missing_is_skipped_saying_so():
+    bench = _tabular_benchmark()
+
+    def missing():
+        raise bench.Unavailable("statsmodels is not installed")
+
+    tables = [bench.Table("anes96", "classification", "vote", "statsmodels", missing)]
+    results, rows, skipped = bench.run(tables, ["glassnet"], 1, 0, {}, True, progress=None)
+    assert (results, rows, skipped) == ({}, {}, {"anes96": "statsmodels is not installed"})
+    report = bench.markdown(results, rows, skipped, ["glassnet"], tables, 1, "cmd")
+    assert "table anes96 skipped: statsmodels is not installed." in report

@@ -101,8 +101,16 @@ def test_a_table_value_beyond_float32_names_column_and_row():
 
 
 def test_a_value_that_overflows_only_once_standardised_is_refused():
-    pre = fitted(table(np.array([0.0, 1e-14, 2e-14, 3e-14])))  # scale 1.118e-14
+    frame = table(np.array([0.0, 1e-14, 2e-14, 3e-14]))  # scale 1.118e-14
+    pre = TablePreprocessor([("x1", "numeric"), ("x2", "numeric")], "y", "regression")
     new = table(np.array([1e30, 0.0]))
+    # robust scaling (the default) clips it smoothly: it reaches the network as 3 - 1.5e-12
+    robust = pre.fit(frame[["x1", "x2"]], frame["y"].to_numpy()).transform(new[["x1", "x2"]])
+    assert 3 - 1e-11 < robust[0, 0] < 3
+    pre = TablePreprocessor(
+        [("x1", "numeric"), ("x2", "numeric")], "y", "regression", scaling="standard"
+    )
+    pre.fit(frame[["x1", "x2"]], frame["y"].to_numpy())
     with pytest.raises(OutOfRangeError) as info:
         pre.transform(new[["x1", "x2"]])
     assert str(info.value) == (

@@ -278,6 +278,27 @@ def test_numeric_table_preprocessing_is_in_the_graph(tmp_path, task):
         assert meta["output"] == "the predicted target, in its own units"
 
 
+@pytest.mark.parametrize("scaling", ["robust", "standard"])
+def test_each_scaling_is_in_the_graph_outliers_included(tmp_path, scaling):
+    from glassnet.tabular.preprocessing import TablePreprocessor
+
+    rng = np.random.default_rng(3)
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"a": rng.normal(0, 1, 40), "b": rng.exponential(5.0, 40)})
+    pre = TablePreprocessor(
+        [("a", "numeric"), ("b", "numeric")], "y", "regression", scaling=scaling
+    )
+    pre.fit(frame, rng.normal(size=40))
+    model = gn.Sequential([gn.Dense(4, activation="tanh"), gn.Dense(1)]).build((2,), rng=0)
+    model.preprocessing = pre
+    # far outliers too: robust scaling clips them smoothly below 3, in NumPy and in the graph
+    rows = pd.DataFrame({"a": [0.3, 40.0, -3e37, 1e30], "b": [2.0, 1e6, 0.0, -1e30]})
+    out = run_onnx(model.to_onnx(tmp_path / "t.onnx"), rows.to_numpy(dtype=np.float32))
+    expected = pre.inverse_target(model.predict(pre.transform(rows))[:, 0])[:, None]
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
+    assert np.isfinite(out).all()
+
+
 def test_text_columns_refuse_unless_the_network_alone_is_asked_for(tmp_path):
     columns = [*NUMERIC, ("island", "categorical")]
     model, pre, frame = table_model("classification", columns, np.random.default_rng(1))

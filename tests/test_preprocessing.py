@@ -15,6 +15,7 @@ from glassnet.tabular.preprocessing import (
     LabelEncoder,
     MissingValueError,
     OneHotEncoder,
+    RobustScaler,
     Standardizer,
     TablePreprocessor,
     UnknownLabelError,
@@ -45,6 +46,58 @@ def test_standardizer_dict_round_trip_and_checks():
         Standardizer.from_dict({"mean": [0.0], "scale": [0.0]})
     with pytest.raises(ValueError, match="non-empty 2-D"):
         Standardizer().fit(np.zeros((0, 2)))
+
+
+# --------------------------------------------------------------------------- RobustScaler
+
+
+def test_robust_scaler_by_hand():
+    # column 0: [0, 1, 2, 3, 100]: median 2, q25 1, q75 3 -> scale 2 (the 100 moves neither)
+    # column 1: [5, 5, 5, 5, 9]: q25 = q75 = 5 -> half the range, (9 - 5) / 2 = 2
+    # column 2: constant 7 -> scale 1, so it becomes 0 rather than NaN
+    X = np.array([[0.0, 5, 7], [1, 5, 7], [2, 5, 7], [3, 5, 7], [100, 9, 7]])
+    s = RobustScaler().fit(X)
+    np.testing.assert_array_equal(s.center_, [2.0, 5.0, 7.0])
+    np.testing.assert_array_equal(s.scale_, [2.0, 2.0, 1.0])
+    Z = s.transform(np.array([[2.0, 7.0, 7.0], [4.0, 5.0, 8.0], [100.0, 3.0, 7.0]]))
+    # u = (x - center) / scale, then u / sqrt(1 + (u / 3)^2):
+    #   u = 1  -> 1 / sqrt(1 + 1/9) = 3 / sqrt(10);   u = -1 -> -3 / sqrt(10)
+    #   u = 49 -> 49 / sqrt(1 + 49^2 / 9) = 147 / sqrt(9 + 2401) = 147 / sqrt(2410)
+    s1 = 3 / np.sqrt(10)
+    np.testing.assert_allclose(
+        Z, [[0.0, s1, 0.0], [s1, 0.0, s1], [147 / np.sqrt(2410), -s1, 0.0]], rtol=1e-15
+    )
+
+
+def test_smooth_clip_stays_inside_the_clip_and_never_overflows():
+    s = RobustScaler(clip=2.0).fit(np.array([[0.0], [1.0], [2.0], [3.0]]))  # center 1.5, IQR 1.5
+    with np.errstate(all="raise"):  # no overflow, no invalid value on the way
+        Z = s.transform(np.array([[1e300], [-1e300], [np.inf], [1.5 + 1.5 * 1e3]]))[:, 0]
+    # |u| past 1e6 clips is computed as u = 1e6 clips: 2 * 1e6 / sqrt(1 + 1e12) = 2 (1 - 5e-13)
+    np.testing.assert_allclose(Z[:3], [2.0, -2.0, 2.0], rtol=1e-12)
+    assert (np.abs(Z[:3]) < 2.0).all()
+    # u = 1000: v = 500, 2 * 500 / sqrt(1 + 500^2)
+    assert Z[3] == pytest.approx(1000 / np.sqrt(1 + 250000), rel=1e-15)
+
+
+def test_robust_scaler_dict_round_trip_and_checks():
+    s = RobustScaler().fit(np.array([[1.0, 0.0], [2.0, 1.0], [4.0, 1.0], [8.0, 0.0]]))
+    s.clip_[1] = np.inf  # a one-hot column: not clipped, stored as null
+    d = json.loads(json.dumps(s.to_dict()))
+    assert d["clip"] == [3.0, None]
+    t = RobustScaler.from_dict(d)
+    X = np.array([[3.0, 1.0], [50.0, 0.0]])
+    np.testing.assert_array_equal(t.transform(X), s.transform(X))
+    # the unclipped column is u itself: median 0.5, q25 0, q75 1 -> (1 - 0.5) / 1
+    assert t.transform(X)[0, 1] == 0.5
+    with pytest.raises(ValueError, match="three equally long lists, scales > 0"):
+        RobustScaler.from_dict({"center": [0.0], "scale": [0.0], "clip": [3.0]})
+    with pytest.raises(ValueError, match="three equally long lists"):
+        RobustScaler.from_dict({"center": [0.0], "scale": [1.0], "clip": [3.0, 3.0]})
+    with pytest.raises(ValueError, match=r"clip values must be > 0 \(or null: none\)"):
+        RobustScaler.from_dict({"center": [0.0], "scale": [1.0], "clip": [-1.0]})
+    with pytest.raises(ValueError, match="clip must be a number > 0, got 0"):
+        RobustScaler(clip=0)
 
 
 # --------------------------------------------------------------------------- OneHotEncoder
@@ -125,7 +178,8 @@ COLUMNS = [("Weight", "numeric"), ("island", "categorical")]
 
 def test_table_preprocessor_encodes_and_standardises_numbers_only():
     train = table([[100.0, "Biscoe"], [200.0, "Dream"], [300.0, "Biscoe"]])
-    pre = TablePreprocessor(COLUMNS, "species", "classification").fit(train, ["A", "B", "A"])
+    pre = TablePreprocessor(COLUMNS, "species", "classification", scaling="standard")
+    pre.fit(train, ["A", "B", "A"])
     assert pre.input_names == ["Weight", "island=Biscoe", "island=Dream"]
     X = pre.transform(table([[200.0, "Dream"], [300.0, "Atlantis"]]))
     # Weight: mean 200, std sqrt(20000/3); one-hot columns keep mean 0, scale 1
@@ -134,13 +188,57 @@ def test_table_preprocessor_encodes_and_standardises_numbers_only():
     np.testing.assert_array_equal(pre.transform_target(["B", "A"]), [1, 0])
 
 
+def test_table_preprocessor_robust_scales_numbers_and_leaves_one_hot_unclipped():
+    train = table([[100.0, "Biscoe"], [200.0, "Dream"], [300.0, "Biscoe"], [1000.0, "Dream"]])
+    pre = TablePreprocessor(COLUMNS, "species", "classification").fit(train, list("ABAB"))
+    assert pre.scaling == "robust"
+    # Weight: median 250, q25 175, q75 475 -> scale 300; one-hot: center 0, scale 1, no clip
+    d = pre.to_dict()
+    assert d["format_version"] == 2 and "standardize" not in d
+    assert d["robust_scale"] == {
+        "center": [250.0, 0.0, 0.0],
+        "scale": [300.0, 1.0, 1.0],
+        "clip": [3.0, None, None],
+    }
+    X = pre.transform(table([[550.0, "Dream"], [250.0, "Biscoe"]]))
+    # 550: u = 1 -> 3 / sqrt(10); the 0/1 columns pass as they are
+    np.testing.assert_allclose(X, [[3 / np.sqrt(10), 0.0, 1.0], [0.0, 1.0, 0.0]], rtol=1e-15)
+    again = TablePreprocessor.from_dict(json.loads(json.dumps(d)))
+    frame = table([[5e37, "Dream"], [-3.0, "Atlantis"]])
+    np.testing.assert_array_equal(again.transform(frame), pre.transform(frame))
+    assert abs(pre.transform(frame)[0, 0]) < 3.0  # an outlier reaches the network below 3
+
+
+def test_a_format_1_preprocessing_still_loads_as_standardised():
+    train = table([[100.0, "Biscoe"], [200.0, "Dream"], [300.0, "Biscoe"]])
+    pre = TablePreprocessor(COLUMNS, "y", "regression", scaling="standard").fit(train, [1, 2, 3])
+    d = json.loads(json.dumps(pre.to_dict()))
+    assert "robust_scale" not in d
+    d["format_version"] = 1  # what a model file of glassnet before robust scaling holds
+    old = TablePreprocessor.from_dict(d)
+    assert old.scaling == "standard"
+    np.testing.assert_array_equal(old.transform(train), pre.transform(train))
+    assert old.describe()[0].endswith("inputs are standardised as (x - mean) / scale):")
+    with pytest.raises(ValueError, match="scaling must be one of robust, standard, got 'minmax'"):
+        TablePreprocessor(COLUMNS, "y", "regression", scaling="minmax")
+
+
+def test_imputing_learns_a_fill_for_every_column_not_only_those_with_gaps():
+    # the training rows have no gap in island; a validation row (or one to predict) may
+    train = table([[100.0, "Dream"], [np.nan, "Biscoe"], [300.0, "Dream"]])
+    pre = TablePreprocessor(COLUMNS, "y", "regression", impute="most_frequent")
+    pre.fit(train, [1.0, 2.0, 3.0])
+    assert pre.fills_ == {"Weight": 100.0, "island": "Dream"}
+    np.testing.assert_array_equal(pre.transform(table([[100.0, None]]))[:, 1:], [[0.0, 1.0]])
+
+
 def test_table_preprocessor_fills_from_training_rows_only():
     train = table([[100.0, "Dream"], [np.nan, None], [300.0, "Dream"], [400.0, "Biscoe"]])
-    pre = TablePreprocessor(COLUMNS, "y", "regression", impute="median")
+    pre = TablePreprocessor(COLUMNS, "y", "regression", impute="median", scaling="standard")
     pre.fit(train, [1.0, 2.0, 3.0, 4.0])
     assert pre.fills_ == {"Weight": 300.0, "island": "Dream"}
     X = pre.transform(table([[np.nan, None]]))
-    expected = (300.0 - pre.standardizer_.mean_[0]) / pre.standardizer_.scale_[0]
+    expected = (300.0 - pre.scaler_.mean_[0]) / pre.scaler_.scale_[0]
     np.testing.assert_allclose(X, [[expected, 0.0, 1.0]])
 
 

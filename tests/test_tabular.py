@@ -171,9 +171,12 @@ def test_split_is_stratified_and_preprocessing_learned_on_training_rows_only():
     assert (share - overall).abs().max() < 0.02
     pre = result.model.preprocessing.to_dict()
     column = pre["inputs"].index("body_mass_g")
-    assert pre["standardize"]["mean"][column] == pytest.approx(train["body_mass_g"].mean())
-    assert pre["standardize"]["scale"][column] == pytest.approx(train["body_mass_g"].std(ddof=0))
-    assert pre["standardize"]["mean"][column] != pytest.approx(frame["body_mass_g"].mean())
+    # robust scaling: the training rows' median and interquartile range, not the table's
+    q25, q75 = np.quantile(train["body_mass_g"], [0.25, 0.75])
+    assert pre["robust_scale"]["center"][column] == pytest.approx(train["body_mass_g"].median())
+    assert pre["robust_scale"]["scale"][column] == pytest.approx(q75 - q25)
+    whole = np.quantile(frame["body_mass_g"].dropna(), [0.25, 0.75])
+    assert pre["robust_scale"]["scale"][column] != pytest.approx(whole[1] - whole[0])
     assert pre["training"]["validation_rows"] == len(val)
 
 
@@ -410,7 +413,7 @@ def test_describe(penguin_model):
         "Dense(64, relu)",
         "total parameters: 2,883",
         "island: one-hot, 3 categories",
-        "bill_length_mm: numeric, mean",
+        "bill_length_mm: numeric, median",
         "labels Adelie, Chinstrap, Gentoo",
         "training history:",
         "val_loss",

@@ -1,4 +1,4 @@
-"""The four small estimators a table's preprocessing is made of.
+"""The small estimators a table's preprocessing is made of.
 
 Each is ``fit`` on the *training split only* and described by a JSON-safe dict (lists of
 floats and strings — never a pickle), so that ``predict`` and ``evaluate`` reproduce exactly
@@ -6,6 +6,9 @@ what training did:
 
 - :class:`Standardizer`   ``x' = (x - mean) / scale``, per column (``scale`` = the standard
   deviation, or 1 for a constant column so nothing is divided by zero);
+- :class:`RobustScaler`   ``u = (x - median) / IQR``, then smoothly clipped into
+  ``(-clip, clip)`` by ``u / sqrt(1 + (u / clip)^2)``: an outlier cannot dominate the
+  network's input, and the typical values pass almost unchanged;
 - :class:`OneHotEncoder`  one string column -> one 0/1 column per category seen in training;
   a category never seen in training becomes a row of zeros instead of an error;
 - :class:`LabelEncoder`   class labels <-> ``0..k-1``, keeping the original label strings;
@@ -74,6 +77,91 @@ class Standardizer:
         if s.mean_.shape != s.scale_.shape or s.mean_.ndim != 1 or not (s.scale_ > 0).all():
             raise InputValueError("a standardizer needs two equally long lists, scales > 0")
         return s
+
+
+class RobustScaler:
+    """``u = (x - center_) / scale_``, then ``x' = u / sqrt(1 + (u / clip)^2)``, by column.
+
+    ``center_`` is the training median and ``scale_`` the interquartile range ``q75 - q25``
+    (NumPy's linear interpolation of the quantiles); a column whose middle half is a single
+    value (a mostly-constant or a binary column) is scaled by half its range instead, and a
+    constant column by 1, so it becomes 0. Neither statistic moves when a few values are
+    extreme, unlike a mean and a standard deviation.
+
+    The smooth clip ``s(u) = u / sqrt(1 + (u / c)^2)`` (``c = clip``, default 3) is about
+    ``u`` for ``|u|`` well below ``c`` (``s(1) = 0.949``) and tends to ``+-c`` as ``|u|``
+    grows: an outlier ten interquartile ranges out reaches the network as 2.87, not 10.
+    ``clip`` is per column; ``inf`` leaves a column unclipped (a one-hot 0/1 column).
+
+    Robust scaling with smooth clipping is the numeric preprocessing of RealMLP
+    (Holzmüller, Grinsztajn & Steinwart, "Better by default: strong pre-tuned MLPs and
+    boosted trees on tabular data", NeurIPS 2024), which found it better than
+    standardisation or quantile transforms on their benchmarks of real tables.
+
+    Examples
+    --------
+    >>> s = RobustScaler().fit(np.array([[0.0], [1.0], [2.0], [3.0], [100.0]]))
+    >>> s.center_, s.scale_
+    (array([2.]), array([2.]))
+    >>> s.transform(np.array([[2.0], [4.0], [100.0]])).round(4)[:, 0]
+    array([0.    , 0.9487, 2.9944])
+    """
+
+    #: past this many scales out, ``s(u)`` is ``+-c`` to within ``c`` times 5e-13: computing
+    #: with ``u`` limited to it keeps ``u * u`` finite in float32 (in ONNX) and float64 alike
+    LIMIT = 1e6
+
+    def __init__(self, clip: float = 3.0) -> None:
+        if not (isinstance(clip, int | float) and clip > 0):
+            raise InputValueError(f"clip must be a number > 0, got {clip!r}")
+        self.clip = float(clip)
+
+    def fit(self, X) -> RobustScaler:
+        X = _as_2d_float("X", X)
+        self.center_ = np.median(X, axis=0)
+        q25, q75 = np.quantile(X, [0.25, 0.75], axis=0)
+        half_range = (X.max(axis=0) - X.min(axis=0)) / 2
+        tiny = 10 * np.finfo(X.dtype).eps * np.maximum(np.abs(self.center_), 1.0)
+        scale = np.where(q75 - q25 > tiny, q75 - q25, half_range)
+        self.scale_ = np.where(scale > tiny, scale, 1.0)
+        self.clip_ = np.full(X.shape[1], self.clip)
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        """The scaled, smoothly clipped values: finite for every finite input."""
+        with np.errstate(over="ignore"):
+            u = (_as_2d_float("X", X) - self.center_) / self.scale_
+        return smooth_clip(u, self.clip_, self.LIMIT)
+
+    def to_dict(self) -> dict:
+        return {
+            "center": [float(v) for v in self.center_],
+            "scale": [float(v) for v in self.scale_],
+            "clip": [float(v) if math.isfinite(v) else None for v in self.clip_],
+        }
+
+    @classmethod
+    def from_dict(cls, d) -> RobustScaler:
+        s = cls()
+        s.center_ = np.asarray(d["center"], dtype=float)
+        s.scale_ = np.asarray(d["scale"], dtype=float)
+        s.clip_ = np.asarray([math.inf if c is None else c for c in d["clip"]], dtype=float)
+        shapes = {s.center_.shape, s.scale_.shape, s.clip_.shape}
+        if len(shapes) != 1 or s.center_.ndim != 1 or not (s.scale_ > 0).all():
+            raise InputValueError("a robust scaler needs three equally long lists, scales > 0")
+        if not (s.clip_ > 0).all():
+            raise InputValueError("a robust scaler's clip values must be > 0 (or null: none)")
+        return s
+
+
+def smooth_clip(u, clip, limit=RobustScaler.LIMIT) -> np.ndarray:
+    """``u / sqrt(1 + (u / clip)^2)`` column by column (``clip`` inf: ``u`` unchanged), with
+    ``u`` first limited to ``[-limit * clip, limit * clip]`` so that no square overflows."""
+    clip = np.asarray(clip, dtype=float)
+    bounded = np.isfinite(clip)
+    safe = np.where(bounded, clip, 1.0)
+    v = np.clip(u / safe, -limit, limit)  # v = u / c
+    return np.where(bounded, safe * v / np.sqrt(1.0 + v * v), u)
 
 
 class OneHotEncoder:

@@ -6,7 +6,7 @@ is made of the small estimators of :mod:`glassnet.tabular.encoders` (re-exported
 the ``model.preprocessing`` of every model ``glassnet train`` makes, and has the interface
 of every stored preprocessing (:class:`glassnet.io.preprocessing.Preprocessing`):
 ``to_dict``/``from_dict`` (documented in :meth:`TablePreprocessor.to_dict`), ``describe``
-and its ONNX export (numeric standardisation and imputation in the graph).
+and its ONNX export (imputation and the numeric scaling in the graph).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import numpy as np
 
 from glassnet.errors import InputValueError, Param
 from glassnet.io.preprocessing import Preprocessing
+from glassnet.tabular.card import TableCard
 from glassnet.tabular.encoders import (
     IMPUTE_STRATEGIES,
     Imputer,
@@ -22,17 +23,20 @@ from glassnet.tabular.encoders import (
     MissingValueError,
     OneHotEncoder,
     OutOfRangeError,
+    RobustScaler,
     Standardizer,
     UnknownLabelError,
-    _is_missing,
     _row_label,
-    _show,
     check_range,
 )
 from glassnet.tabular.onnx_steps import TableOnnxSteps
 from glassnet.training.heads import TASKS, decode, probabilities
 
-FORMAT_VERSION = 1
+#: 2: the inputs may be robust-scaled (``"robust_scale"``); 1 knew only ``"standardize"``
+FORMAT_VERSION = 2
+SCALER_KEYS = {"robust": "robust_scale", "standard": "standardize"}
+#: how numeric inputs are scaled: ``"robust"`` (:class:`RobustScaler`) or ``"standard"``
+SCALINGS = ("robust", "standard")
 
 __all__ = [
     "IMPUTE_STRATEGIES",
@@ -41,6 +45,8 @@ __all__ = [
     "MissingValueError",
     "OneHotEncoder",
     "OutOfRangeError",
+    "RobustScaler",
+    "SCALINGS",
     "Standardizer",
     "TablePreprocessor",
     "UnknownLabelError",
@@ -72,7 +78,7 @@ def check_impute(impute) -> str | None:
     return impute
 
 
-class TablePreprocessor(TableOnnxSteps, Preprocessing):
+class TablePreprocessor(TableOnnxSteps, TableCard, Preprocessing):
     """A table's feature and target columns -> the network's inputs and targets, and back.
 
     Parameters
@@ -84,18 +90,25 @@ class TablePreprocessor(TableOnnxSteps, Preprocessing):
     task : {"classification", "regression"}
     impute : None or {"mean", "median", "most_frequent"}
         How missing feature values are filled; None means a missing value is an error.
+    scaling : {"robust", "standard"}
+        How the numeric columns are scaled: ``"robust"`` (:class:`RobustScaler`: median and
+        interquartile range, then a smooth clip into (-3, 3)) or ``"standard"``
+        (:class:`Standardizer`: ``(x - mean) / std``).
 
     Numeric columns pass through as they are and categorical ones are one-hot encoded; the
-    resulting matrix is then standardised column by column (a one-hot column keeps mean 0,
-    scale 1: it is already on a unit scale and stays readable as 0/1). For regression the
-    target is standardised too, and predictions are mapped back to the original units.
+    resulting matrix is then scaled column by column (a one-hot column keeps centre 0, scale
+    1 and no clip: it is already on a unit scale and stays readable as 0/1). For regression
+    the target is standardised, and predictions are mapped back to the original units.
     """
 
     kind = "table"
 
-    def __init__(self, columns, target, task, *, impute=None) -> None:
+    def __init__(self, columns, target, task, *, impute=None, scaling="robust") -> None:
         task = check_task(task)
         impute = check_impute(impute)
+        if scaling not in SCALINGS:
+            raise InputValueError(f"scaling must be one of {', '.join(SCALINGS)}, got {scaling!r}")
+        self.scaling = scaling
         self.columns = [(str(name), kind) for name, kind in columns]
         for name, kind in self.columns:
             if kind not in ("numeric", "categorical"):
@@ -120,28 +133,34 @@ class TablePreprocessor(TableOnnxSteps, Preprocessing):
         """
         self.fills_: dict[str, object] = {}
         if self.impute is not None:
+            # every column gets a fill, not only those with a gap in the training rows: a
+            # validation row, or a row to predict, may have one where training had none
             for name, kind in self.columns:
                 values = frame[name].to_numpy(dtype=object)
-                if any(_is_missing(v) for v in values):
-                    try:
-                        imputer = Imputer(self.impute).fit(values, numeric=kind == "numeric")
-                    except ValueError:
-                        raise InputValueError(
-                            "column {name!r} has no values in the training rows: "
-                            "nothing to impute from; add it to {ignore}",
-                            name=name,
-                            ignore=Param("ignore"),
-                        ) from None
-                    self.fills_[name] = imputer.fill_
+                try:
+                    imputer = Imputer(self.impute).fit(values, numeric=kind == "numeric")
+                except ValueError:
+                    raise InputValueError(
+                        "column {name!r} has no values in the training rows: "
+                        "nothing to impute from; add it to {ignore}",
+                        name=name,
+                        ignore=Param("ignore"),
+                    ) from None
+                self.fills_[name] = imputer.fill_
         self.encoders_ = {
             name: OneHotEncoder().fit(self._filled(frame, name))
             for name, kind in self.columns
             if kind == "categorical"
         }
-        self.standardizer_ = Standardizer().fit(self._encode(frame))
+        encoded = self._encode(frame)
         onehot = self._onehot_mask()
-        self.standardizer_.mean_[onehot] = 0.0
-        self.standardizer_.scale_[onehot] = 1.0
+        if self.scaling == "robust":
+            self.scaler_ = RobustScaler().fit(encoded)
+            self.scaler_.center_[onehot], self.scaler_.clip_[onehot] = 0.0, np.inf
+        else:
+            self.scaler_ = Standardizer().fit(encoded)
+            self.scaler_.mean_[onehot] = 0.0
+        self.scaler_.scale_[onehot] = 1.0
         if y is not None:
             self.fit_target(y)
         return self
@@ -173,20 +192,23 @@ class TablePreprocessor(TableOnnxSteps, Preprocessing):
         return len(self.input_names)
 
     def transform(self, frame) -> np.ndarray:
-        """The network's input matrix ``(n_rows, n_inputs)``, standardised.
+        """The network's input matrix ``(n_rows, n_inputs)``, scaled.
 
         Raises ValueError naming the column and the row (counted from 1) of the first missing
         value that no stored fill value covers, and :class:`OutOfRangeError` for the first
-        value the network's float32 cannot hold, as read or once standardised (a column
-        whose training rows hardly varied has a tiny scale). Unknown categories become
-        zeros; the counts are left in ``self.unknown_`` (``{column: (count, first value)}``).
+        value the network's float32 cannot hold, as read or (standard scaling, whose values
+        are not clipped) once standardised (a column whose training rows hardly varied has a
+        tiny scale). Unknown categories become zeros; the counts are left in
+        ``self.unknown_`` (``{column: (count, first value)}``).
         """
         encoded = self._encode(frame)
-        X = self.standardizer_.transform(encoded)
+        X = self.scaler_.transform(encoded)
+        if self.scaling == "robust":
+            return X  # smoothly clipped into (-3, 3): every value fits
         position = 0
         for name, kind in self.columns:
             if kind == "numeric":
-                scaler = (self.standardizer_.mean_[position], self.standardizer_.scale_[position])
+                scaler = (self.scaler_.mean_[position], self.scaler_.scale_[position])
                 check_range(name, encoded[:, position], frame, X[:, position], scaler)
                 position += 1
             else:
@@ -255,19 +277,23 @@ class TablePreprocessor(TableOnnxSteps, Preprocessing):
     def to_dict(self) -> dict:
         """The JSON-safe description stored as ``model.preprocessing``::
 
-            {"kind": "table", "format_version": 1,
+            {"kind": "table", "format_version": 2,
              "task": "classification" | "regression", "target": "<column>",
              "columns": [{"name": "Weight", "kind": "numeric", "fill": null | 141.2},
                          {"name": "island", "kind": "categorical",
                           "categories": ["Biscoe", "Dream"], "fill": null | "Biscoe"}, ...],
              "impute": null | "mean" | "median" | "most_frequent",
              "inputs": ["Weight", "island=Biscoe", "island=Dream", ...],
-             "standardize": {"mean": [...], "scale": [...]},     one value per input
+             "robust_scale": {"center": [...], "scale": [...],   one value per input
+                              "clip": [3.0, null, ...]},        (null: not clipped)
+             or "standardize": {"mean": [...], "scale": [...]},  (scaling "standard")
              "labels": ["F", "M"],                               classification
              "target_standardize": {"mean": [m], "scale": [s]}}  regression
 
-        The network's input is ``(encoded - mean) / scale`` where ``encoded`` holds the numeric
-        columns as they are and a 0/1 column per category; its output is ``P(labels[1])``
+        The network's input is ``u = (encoded - center) / scale`` smoothly clipped as
+        ``u / sqrt(1 + (u / clip)^2)`` (or ``(encoded - mean) / scale``) where ``encoded``
+        holds the numeric columns as they are and a 0/1 column per category; a format-1 file
+        (before robust scaling) has ``"standardize"``. Its output is ``P(labels[1])``
         (one sigmoid unit), one softmax probability per label, or the target standardised
         by ``target_standardize``.
         """
@@ -285,7 +311,7 @@ class TablePreprocessor(TableOnnxSteps, Preprocessing):
             "columns": columns,
             "impute": self.impute,
             "inputs": self.input_names,
-            "standardize": self.standardizer_.to_dict(),
+            SCALER_KEYS[self.scaling]: self.scaler_.to_dict(),
         }
         if self.task == "classification":
             d["labels"] = list(self.labels_.classes_)
@@ -310,14 +336,16 @@ class TablePreprocessor(TableOnnxSteps, Preprocessing):
             )
         try:
             columns = [(c["name"], c["kind"]) for c in d["columns"]]
-            self = cls(columns, d["target"], d["task"], impute=d.get("impute"))
+            scaling = "robust" if "robust_scale" in d else "standard"
+            self = cls(columns, d["target"], d["task"], impute=d.get("impute"), scaling=scaling)
             self.fills_ = {c["name"]: c["fill"] for c in d["columns"] if c.get("fill") is not None}
             self.encoders_ = {
                 c["name"]: OneHotEncoder.from_dict(c)
                 for c in d["columns"]
                 if c["kind"] == "categorical"
             }
-            self.standardizer_ = Standardizer.from_dict(d["standardize"])
+            scaler = RobustScaler if scaling == "robust" else Standardizer
+            self.scaler_ = scaler.from_dict(d[SCALER_KEYS[scaling]])
             if self.task == "classification":
                 self.labels_ = LabelEncoder.from_dict({"classes": d["labels"]})
             else:
@@ -325,51 +353,9 @@ class TablePreprocessor(TableOnnxSteps, Preprocessing):
             self.training = dict(d.get("training") or {})
         except (KeyError, TypeError, ValueError) as exc:
             raise InputValueError(f"the model's preprocessing is invalid: {exc!r}") from None
-        if len(self.standardizer_.mean_) != self.n_inputs:
+        if len(self.scaler_.scale_) != self.n_inputs:
             raise InputValueError(
                 f"the model's preprocessing is invalid: {self.n_inputs} inputs but "
-                f"{len(self.standardizer_.mean_)} standardisation values"
+                f"{len(self.scaler_.scale_)} scaling values"
             )
         return self
-
-    # -- what a reader and ONNX see ----------------------------------------------------------
-    def describe(self) -> list[str]:
-        """The target, each column's standardisation, fill value and categories, and where the
-        training rows came from."""
-        if self.classes:
-            target = f", labels {', '.join(self.classes)}"
-        else:
-            scaler = self.target_scaler_
-            target = f", standardised with mean {scaler.mean_[0]:.6g}, scale {scaler.scale_[0]:.6g}"
-        lines = [
-            "preprocessing (learned on the training rows; inputs are standardised "
-            "as (x - mean) / scale):",
-            f"  target: {self.target!r}, {self.task}{target}",
-        ]
-        mean, scale = self.standardizer_.mean_, self.standardizer_.scale_
-        position = 0
-        for name, kind in self.columns:
-            fill = self.fills_.get(name)
-            filled = "" if fill is None else f", missing -> {_show(fill)}"
-            if kind == "numeric":
-                lines.append(
-                    f"  {name}: numeric, mean {mean[position]:.6g}, scale "
-                    f"{scale[position]:.6g}{filled}"
-                )
-                position += 1
-            else:
-                categories = self.encoders_[name].categories_
-                shown = ", ".join(categories[:8]) + (", ..." if len(categories) > 8 else "")
-                lines.append(
-                    f"  {name}: one-hot, {len(categories)} categories ({shown}); "
-                    f"unknown -> all zeros{filled}"
-                )
-                position += len(categories)
-        info = self.training
-        if info:
-            ignored = f"; ignored {', '.join(info['ignored'])}" if info.get("ignored") else ""
-            lines.append(
-                f"  trained on {info.get('data')!r}: {info.get('train_rows')} training rows, "
-                f"{info.get('validation_rows')} validation rows, seed {info.get('seed')}{ignored}"
-            )
-        return lines
