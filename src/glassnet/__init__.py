@@ -27,7 +27,14 @@ from glassnet.nn.activations import (
 )
 from glassnet.nn.conv import Conv2D
 from glassnet.nn.layers import Dense, Dropout, Flatten, Layer
-from glassnet.nn.losses import BinaryCrossEntropy, CrossEntropy, MeanSquaredError, SumSquaredError
+from glassnet.nn.losses import (
+    BinaryCrossEntropy,
+    CrossEntropy,
+    Huber,
+    MeanAbsoluteError,
+    MeanSquaredError,
+    SumSquaredError,
+)
 from glassnet.nn.model import Sequential
 from glassnet.nn.neuron import Neuron
 from glassnet.nn.normalization import BatchNormalization, LayerNormalization
@@ -62,11 +69,13 @@ __all__ = [
     "GELU",
     "GlobalAveragePooling2D",
     "History",
+    "Huber",
     "Identity",
     "Layer",
     "LayerNormalization",
     "LeakyReLU",
     "MaxPool2D",
+    "MeanAbsoluteError",
     "MeanSquaredError",
     "Metric",
     "ModelCheckpoint",

@@ -1,7 +1,9 @@
 """Loss functions ``L(y_hat, y)`` and their gradients ``dL/dy_hat``.
 
-Reduction: every loss *averages over the batch* (and, for MSE, over the outputs too),
-except :class:`SumSquaredError`, which sums, as seed 001's tutorial does. A loss that
+Reduction: every loss *averages over the batch* (and, for MSE, MAE and Huber, over the
+outputs too), except :class:`SumSquaredError`, which sums, as seed 001's tutorial does.
+Sample weights ``w_i`` multiply each sample's term, and the average still divides by ``n``
+(Keras' "sum over batch size"), so weights of 2 double the loss. A loss that
 averages gives gradients whose scale does not depend on the batch size.
 
 Where an activation meets its natural loss — sigmoid with binary cross-entropy, softmax with
@@ -21,104 +23,40 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet._validation import check_bool, unknown_name_error
+from glassnet._validation import check_bool, check_real, unknown_name_error
 from glassnet.errors import InputTypeError, InputValueError
+from glassnet.nn.loss import Loss, _column
 
-
-class Loss:
-    """Base class.
-
-    ``forward(y_pred, y_true) -> float`` and ``backward() -> dL/dy_pred`` (same shape as
-    ``y_pred``). ``y_true`` is first passed through :meth:`prepare_targets`, which checks the
-    labels fit the loss and returns them in the shape of ``y_pred``.
-    """
-
-    name = "loss"
-    reduction = "mean"  # how per-sample terms combine: "mean" or "sum"
-    fuses_with: str | None = None  # the activation whose logits this loss can take
-    #: output activations that give what this loss reads (None: any output will do)
-    probability_outputs: tuple[str, ...] | None = None
-    is_classification = False
-    from_logits = False
-
-    def check_output(self, activation) -> None:
-        """Refuse an output activation this loss cannot read, naming the fix."""
-        name = "identity" if activation is None else activation.name
-        if self.from_logits and name != "identity":
-            raise InputValueError(
-                f"{self!r} reads the network's raw outputs as logits, but the network's output "
-                f"is {name}: end it with no activation (Dense(k)), or use from_logits=False"
-            )
-        if (
-            not self.from_logits
-            and self.probability_outputs
-            and name not in self.probability_outputs
-        ):
-            want = " or ".join(self.probability_outputs)
-            raise InputValueError(
-                f"loss {self.name!r} needs probabilities, but the network's output is {name}: "
-                f"end it with a {want} output (activation={self.fuses_with!r}), or use "
-                f"{type(self).__name__}(from_logits=True) to read the outputs as logits"
-            )
-
-    @property
-    def threshold(self) -> float:
-        """Where one output unit switches from class 0 to 1: 0.5 for a probability, 0 for a
-        logit (``from_logits=True``)."""
-        return 0.0 if self.from_logits else 0.5
-
-    def fuses_with_output(self, activation) -> bool:
-        """Whether the loss is computed from the logits of this output activation."""
-        return (
-            not self.from_logits and activation is not None and activation.name == self.fuses_with
-        )
-
-    def get_config(self) -> dict:
-        return {"from_logits": True} if self.from_logits else {}
-
-    def spec(self):
-        """How the model file records this loss: its name, or a dict with arguments."""
-        config = self.get_config()
-        return {"name": self.name, **config} if config else self.name
-
-    def prepare_targets(self, y: np.ndarray, n_outputs: int, dtype) -> np.ndarray:
-        """Shape ``y`` like the network's output ``(n, n_outputs)`` and check it fits."""
-        y = np.asarray(y)
-        if y.ndim == 1:
-            y = y.reshape(-1, 1)
-        if y.ndim != 2 or y.shape[1] != n_outputs:
-            raise InputValueError(
-                f"y has shape {y.shape}, but the network has {n_outputs} output(s); "
-                f"expected y of shape (n_samples, {n_outputs})"
-            )
-        return y.astype(dtype, copy=False)
-
-    def forward(self, y_pred, y_true, weights=None) -> float:
-        """The loss; ``weights`` (shape ``(n,)``) multiplies each sample's term."""
-        raise NotImplementedError
-
-    def backward(self) -> np.ndarray:
-        raise NotImplementedError
-
-    def loss_from_logits(self, z, y_true, weights=None):
-        """``(loss, dL/dz)`` computed from the logits ``z`` (only where ``fuses_with`` is set)."""
-        raise NotImplementedError(f"{self.name} has no fused form")
-
-    def __call__(self, y_pred, y_true) -> float:
-        y_pred = np.asarray(y_pred, dtype=float)
-        y_true = np.asarray(y_true, dtype=float).reshape(y_pred.shape)
-        return self.forward(y_pred, y_true)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
+__all__ = [
+    "BinaryCrossEntropy",
+    "CrossEntropy",
+    "Huber",
+    "Loss",
+    "MeanAbsoluteError",
+    "MeanSquaredError",
+    "SumSquaredError",
+    "get_loss",
+]
 
 
 class _ReadsLogits(Loss):
-    """A loss with a fused form that can also take the network's raw outputs as logits."""
+    """A classification loss with a fused form, which can also take the network's raw outputs
+    as logits (``from_logits``) and soften its targets (``label_smoothing``, Keras' name and
+    meaning: the one-hot target ``y`` of ``K`` classes becomes ``y (1 - ls) + ls / K``; for
+    the binary loss, ``K = 2``: ``y (1 - ls) + ls / 2``). Smoothing keeps a network from
+    driving its logits ever further apart to reach probabilities of exactly 0 and 1."""
 
-    def __init__(self, *, from_logits: bool = False) -> None:
+    def __init__(self, *, from_logits: bool = False, label_smoothing: float = 0.0) -> None:
         self.from_logits = check_bool("from_logits", from_logits)
+        self.label_smoothing = check_real(
+            "label_smoothing", label_smoothing, minimum=0.0, maximum=1.0
+        )
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        if self.label_smoothing:
+            config["label_smoothing"] = self.label_smoothing
+        return config
 
     def forward(self, y_pred, y_true, weights=None):
         if not self.from_logits:
@@ -128,11 +66,6 @@ class _ReadsLogits(Loss):
 
     def backward(self):
         return self.delta if self.from_logits else self.backward_probabilities()
-
-
-def _column(weights):
-    """Per-sample weights as a column ``(n, 1)`` that broadcasts over the outputs."""
-    return None if weights is None else weights.reshape(-1, 1)
 
 
 class MeanSquaredError(Loss):
@@ -168,9 +101,69 @@ class SumSquaredError(Loss):
         return grad if self.w is None else grad * self.w
 
 
+class MeanAbsoluteError(Loss):
+    """``L = 1/(n k) * sum_i w_i sum_k |y_hat - y|``; ``dL/dy_hat = w sign(y_hat - y) / (n k)``.
+
+    Keras ``MeanAbsoluteError``, PyTorch ``l1_loss``. Where ``y_hat = y`` exactly, ``|.|``
+    has no derivative; the gradient there is 0 (``sign(0) = 0``, as in PyTorch and
+    TensorFlow). Why use it: an outlier pulls on the fit in proportion to its distance
+    under MSE, but only with a fixed force here; it estimates the median rather than the
+    mean.
+    """
+
+    name = "mae"
+
+    def forward(self, y_pred, y_true, weights=None):
+        self.diff, self.w = y_pred - y_true, _column(weights)
+        absolute = np.abs(self.diff)
+        return float(np.mean(absolute if self.w is None else absolute * self.w))
+
+    def backward(self):
+        grad = np.sign(self.diff)
+        grad /= self.diff.size
+        return grad if self.w is None else grad * self.w
+
+
+class Huber(Loss):
+    """The Huber loss: squared for small errors, absolute for large ones.
+
+    With ``d = y_hat - y``, per output ``h(d) = d^2 / 2`` if ``|d| <= delta``, else
+    ``delta (|d| - delta / 2)``; ``L = 1/(n k) * sum_i w_i sum_k h(d)`` and
+    ``dL/dy_hat = w clip(d, -delta, delta) / (n k)``. The two pieces meet with the same
+    value and slope at ``|d| = delta``. Keras ``Huber(delta)``, PyTorch
+    ``huber_loss(delta=)`` (not ``smooth_l1_loss``, which divides by its ``beta``).
+
+    Why: near the fit it behaves like MSE (smooth, strong pull on small errors), but an
+    outlier far away pulls with at most ``delta``, as in MAE.
+    """
+
+    name = "huber"
+
+    def __init__(self, delta: float = 1.0) -> None:
+        self.delta = check_real("delta", delta, minimum=0.0, include_min=False)
+
+    def forward(self, y_pred, y_true, weights=None):
+        self.diff, self.w = y_pred - y_true, _column(weights)
+        absolute = np.abs(self.diff)
+        small = absolute <= self.delta
+        per = np.where(
+            small, 0.5 * self.diff * self.diff, self.delta * (absolute - 0.5 * self.delta)
+        )
+        return float(np.mean(per if self.w is None else per * self.w))
+
+    def backward(self):
+        grad = np.clip(self.diff, -self.delta, self.delta)
+        grad /= self.diff.size
+        return grad if self.w is None else grad * self.w
+
+    def get_config(self) -> dict:
+        return {"delta": self.delta}
+
+
 class BinaryCrossEntropy(_ReadsLogits):
     """``L = -1/(n k) * sum w_i [y log p + (1 - y) log(1 - p)]`` for labels ``y`` in {0, 1}
-    (``k`` outputs, usually 1).
+    (``k`` outputs, usually 1); with ``label_smoothing = ls`` the target is
+    ``y (1 - ls) + ls / 2`` (Keras), and every formula below reads that for ``y``.
 
     From probabilities ``p`` (``forward``) the log is clipped at ``eps`` so it stays finite.
     From logits ``z`` (``loss_from_logits``, used with a sigmoid output) it is exact:
@@ -197,8 +190,14 @@ class BinaryCrossEntropy(_ReadsLogits):
             )
         return super().prepare_targets(y, n_outputs, dtype)
 
+    def _smooth(self, y):
+        """``y (1 - ls) + ls / 2``: the labels 0 and 1 moved towards each other."""
+        ls = self.label_smoothing
+        return y if not ls else y * (1 - ls) + 0.5 * ls
+
     def forward_probabilities(self, y_pred, y_true, weights=None):
         p = np.clip(y_pred, self.eps, 1 - self.eps)
+        y_true = self._smooth(y_true)
         self.p, self.y, self.w = p, y_true, _column(weights)
         per = y_true * np.log(p) + (1 - y_true) * np.log1p(-p)
         return float(-np.mean(per if self.w is None else per * self.w))
@@ -211,6 +210,7 @@ class BinaryCrossEntropy(_ReadsLogits):
     def loss_from_logits(self, z, y_true, weights=None):
         from glassnet.nn.activations import sigmoid
 
+        y_true = self._smooth(y_true)
         # log(1 + e^z) - z y, written so that no exponent is positive
         per = np.maximum(z, 0) - z * y_true + np.log1p(np.exp(-np.abs(z)))
         delta = sigmoid(z)
@@ -224,11 +224,16 @@ class BinaryCrossEntropy(_ReadsLogits):
 
 
 class CrossEntropy(_ReadsLogits):
-    """Categorical cross-entropy ``L = -1/n * sum_i log p_{i, y_i}``.
+    """Categorical cross-entropy ``L = -1/n * sum_i w_i sum_k q_ik log p_ik``, with the target
+    ``q_i = onehot(y_i)`` — so ``L = -1/n * sum_i w_i log p_{i, y_i}`` — or, with
+    ``label_smoothing = ls``, ``q_i = (1 - ls) onehot(y_i) + ls / K`` over ``K`` classes
+    (Keras; PyTorch's ``cross_entropy(label_smoothing=)`` is the same).
 
     Labels are integers ``0..k-1`` of shape ``(n,)`` or one-hot rows of shape ``(n, k)``.
     From logits (used with a softmax output), with ``log p = z - logsumexp(z)``:
-    ``dL/dz = (softmax(z) - onehot(y)) / n`` — exact, finite for any ``z``.
+    ``dL/dz = w (softmax(z) - q) / n`` — exact, finite for any ``z``. Smoothed, the loss
+    is ``(1 - ls)`` times the plain one plus ``ls`` times the mean over classes of
+    ``-log p_k``.
     """
 
     name = "cross_entropy"
@@ -270,13 +275,18 @@ class CrossEntropy(_ReadsLogits):
         p = np.clip(y_pred, self.eps, 1.0)
         self.p, self.y, self.w = p, y, weights
         per = np.log(p[np.arange(len(y)), y])
+        if self.label_smoothing:
+            ls = self.label_smoothing
+            per = (1 - ls) * per + ls * np.log(p).mean(axis=1)
         return float(-np.mean(per if weights is None else per * weights))
 
     def backward_probabilities(self):
-        p, y = self.p, self.y
-        grad = np.zeros_like(p)
+        """``dL/dp = -q / p / n`` (only the true class's entry without smoothing)."""
+        p, y, ls = self.p, self.y, self.label_smoothing
         rows = np.arange(len(y))
-        grad[rows, y] = -1.0 / p[rows, y] / len(y)
+        grad = np.zeros_like(p) if not ls else -(ls / p.shape[1]) / p
+        grad[rows, y] -= (1.0 - ls) / p[rows, y]
+        grad /= len(y)
         return grad if self.w is None else grad * self.w.reshape(-1, 1)
 
     def loss_from_logits(self, z, y_true, weights=None):
@@ -285,14 +295,20 @@ class CrossEntropy(_ReadsLogits):
         shifted = z - z.max(axis=1, keepdims=True)  # every exponent <= 0
         e = np.exp(shifted)
         sum_e = e.sum(axis=1, keepdims=True)
-        log_p_true = shifted[rows, y_true] - np.log(sum_e[:, 0])
+        log_sum = np.log(sum_e[:, 0])
+        per = shifted[rows, y_true] - log_sum  # log p of the true class
         e /= sum_e  # e is now softmax(z)
-        e[rows, y_true] -= 1  # p - onehot(y), in place
+        ls = self.label_smoothing
+        e[rows, y_true] -= 1 - ls  # p - q, in place: q = (1 - ls) onehot(y) + ls / K
+        if ls:
+            per *= 1 - ls
+            per += ls * (shifted.mean(axis=1) - log_sum)  # ls * mean_k log p_k
+            e -= ls / z.shape[1]
         e /= n
         if weights is not None:
-            log_p_true *= weights
+            per *= weights
             e *= weights.reshape(-1, 1)
-        return float(-log_p_true.sum() / n), e
+        return float(-per.sum() / n), e
 
     @staticmethod
     def _labels(y_true, k):
@@ -306,10 +322,20 @@ class CrossEntropy(_ReadsLogits):
 
 
 LOSSES: dict[str, type[Loss]] = {
-    cls.name: cls for cls in (MeanSquaredError, SumSquaredError, BinaryCrossEntropy, CrossEntropy)
+    cls.name: cls
+    for cls in (
+        MeanSquaredError,
+        SumSquaredError,
+        MeanAbsoluteError,
+        Huber,
+        BinaryCrossEntropy,
+        CrossEntropy,
+    )
 }
 ALIASES = {
     "mean_squared_error": "mse",
+    "mean_absolute_error": "mae",
+    "huber_loss": "huber",
     "sum_squared_error": "sse",
     "binary_cross_entropy": "bce",
     "binary_crossentropy": "bce",
@@ -322,8 +348,9 @@ ALIASES = {
 
 
 def get_loss(loss) -> Loss:
-    """A Loss from a name (``"mse"``, ``"sse"``, ``"bce"``, ``"cross_entropy"``), class,
-    instance, or the model file's form ``{"name": ..., **arguments}``."""
+    """A Loss from a name (``"mse"``, ``"sse"``, ``"mae"``, ``"huber"``, ``"bce"``,
+    ``"cross_entropy"``), class, instance, or the model file's form
+    ``{"name": ..., **arguments}`` (``{"name": "huber", "delta": 2.0}``)."""
     if isinstance(loss, Loss):
         return loss
     if isinstance(loss, type) and issubclass(loss, Loss):
