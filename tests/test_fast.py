@@ -181,6 +181,13 @@ OPTIMIZERS = [
     lambda: gn.SGD(0.05, momentum=0.9, nesterov=True, weight_decay=1e-3),
     lambda: gn.Adam(0.01, weight_decay=1e-2),
     lambda: gn.RMSprop(0.01),
+    # weight decay on some parameters only (the packed path's 1/0 mask), decoupled and L2
+    lambda: gn.AdamW(gn.CosineDecay(0.01, 20, warmup_target=0.05, warmup_steps=3)),
+    lambda: gn.RMSprop(0.01, weight_decay=1e-2, exclude_from_weight_decay=["layers.0.W"]),
+    # clipping: some gradients over the bound, some not (see the test below)
+    lambda: gn.Adagrad(0.05, weight_decay=1e-2, clipnorm=0.15),
+    lambda: gn.SGD(gn.OneCycle(0.2, 20), momentum=0.9, global_clipnorm=0.1),
+    lambda: gn.Adam(gn.StepDecay(0.02, 4), clipvalue=0.01, exclude_from_weight_decay=()),
 ]
 
 
@@ -214,6 +221,24 @@ def test_packed_and_per_parameter_training_are_identical(make_optimizer, rng):
         np.testing.assert_array_equal(state[key], ref[key], err_msg=key)
 
 
+def test_the_packed_group_decays_and_clips_by_name(rng):
+    """The packed group's mask decays exactly the weights, and clipnorm's factors are per
+    parameter name: in the run above some gradients are clipped and some are not."""
+    from glassnet.training import clipping
+    from glassnet.training.trainer import loss_and_gradients
+
+    X, y = rng.standard_normal((60, 4)), rng.integers(0, 3, 60)
+    model = mlp().build((4,), rng=1)
+    fast.prepare(model)
+    opt = gn.Adagrad(0.05, weight_decay=1e-2, clipnorm=0.15)
+    (group,) = parameter_groups(opt, model.slots())
+    for name, start, stop in group.names:
+        assert (group.decay[start:stop] == (0 if name.endswith(".b") else 1)).all()
+    loss_and_gradients(model, X, model.check_targets(y, gn.CrossEntropy(), 60), gn.CrossEntropy())
+    scale = clipping.norm_scale(opt, model.slots())
+    assert 0 < len(scale) < len(model.slots()) and all(0 < f < 1 for f in scale.values())
+
+
 def test_a_hand_called_step_continues_the_state_fit_left(rng):
     """optimizer.step(model.slots()) after fit moves the same per-name state fit used."""
     X, y = rng.standard_normal((40, 4)), rng.integers(0, 3, 40)
@@ -234,8 +259,9 @@ def test_per_name_state_is_a_view_of_one_vector_while_packed(rng):
     fast.prepare(model)
     opt = gn.SGD(0.1, momentum=0.9)
     slots = model.slots()
-    ((p, g, state),) = parameter_groups(opt, slots)
+    ((p, g, state, names, decay),) = parameter_groups(opt, slots)
     assert p.size == model.n_params and state["velocity"].shape == (model.n_params,)
+    assert [n for n, _, _ in names] == [n for n, _, _ in slots] and names[-1][2] == p.size
     assert opt.state["layers.1.W"]["velocity"].base is state["velocity"]
     with fast.reference_only():
         assert len(parameter_groups(opt, slots)) == len(slots)
@@ -260,7 +286,7 @@ def test_weight_decay_allocates_nothing_per_step(rng):
     fast.prepare(model)
     opt = gn.SGD(0.1, weight_decay=0.01)
     opt.step(model.slots())
-    ((_, _, state),) = parameter_groups(opt, model.slots())
+    ((_, _, state, _, _),) = parameter_groups(opt, model.slots())
     buffer = state["decayed"]
     opt.step(model.slots())
     assert state["decayed"] is buffer

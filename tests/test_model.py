@@ -150,7 +150,13 @@ def test_validation_split_records_val_metrics():
     X, y = datasets.make_moons(100, rng=0)
     model = gn.Sequential([gn.Dense(4, activation="tanh"), gn.Dense(2, activation="softmax")])
     history = model.fit(X, y, loss="cross_entropy", epochs=2, validation_split=0.25, rng=0)
-    assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert set(history.history) == {
+        "loss",
+        "accuracy",
+        "val_loss",
+        "val_accuracy",
+        "learning_rate",
+    }
 
 
 def test_sample_weight_zero_ignores_samples():

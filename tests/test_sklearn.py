@@ -102,7 +102,10 @@ def test_weights_are_rescaled_so_their_units_do_not_matter():
             {"dropout": [0.1, -0.2], "hidden_layer_sizes": (4, 4)},
             r"^dropout must be >= 0, got -0\.2",
         ),
-        ({"optimizer": "lbfgs"}, r"^optimizer must be one of adam, rmsprop, sgd, got 'lbfgs'$"),
+        (
+            {"optimizer": "lbfgs"},
+            r"^optimizer must be one of adagrad, adam, adamw, rmsprop, sgd, got 'lbfgs'$",
+        ),
         ({"batch_size": 0}, r"^batch_size must be >= 1, got 0$"),
         ({"batch_size": "big"}, r"^batch_size must be 'auto', None or an integer >= 1, got 'big'"),
         ({"early_stopping": "yes"}, r"^early_stopping must be True or False, got 'yes'$"),

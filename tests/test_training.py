@@ -259,7 +259,8 @@ def test_fit_logs_exactly_sklearns_metrics_of_each_epochs_outputs(task, weighted
               sample_weight=wt, validation_data=(X[val], y[val], wv), callbacks=[outputs],
               optimizer=gn.Adam(0.05), rng=0)  # fmt: skip
     history = model.history.history
-    assert list(history) == ["loss", *names, "val_loss", *(f"val_{n}" for n in names)]
+    val_names = [f"val_{n}" for n in names]
+    assert list(history) == ["loss", *names, "val_loss", *val_names, "learning_rate"]
     kind = "regression" if k == 0 else "classification"
     for epoch in range(3):
         before = _sklearn_values(kind, y[train], outputs.before[epoch], wt)
@@ -277,10 +278,10 @@ def test_without_metrics_fit_logs_loss_and_accuracy_as_before_and_evaluate_takes
     X, y = blobs(60, centers=2, rng=0)
     model = gn.Sequential([gn.Dense(1, activation="sigmoid")], dtype="float64")
     model.fit(X, y, loss="bce", epochs=2, rng=0)
-    assert list(model.history.history) == ["loss", "accuracy"]
+    assert list(model.history.history) == ["loss", "accuracy", "learning_rate"]
     regression = gn.Sequential([gn.Dense(1)])
     regression.fit(X, X[:, 0], loss="mse", epochs=1, rng=0)
-    assert list(regression.history.history) == ["loss"]
+    assert list(regression.history.history) == ["loss", "learning_rate"]
     # evaluate's loss with weights is the loss's own weighted mean sum(w_i l_i) / n
     w = np.linspace(0.0, 2.0, 60)
     result = model.evaluate(X, y, sample_weight=w, metrics=["accuracy", "auc"])
@@ -422,7 +423,7 @@ def test_verbose_2_prints_every_metric_and_n_a_for_an_undefined_one(capsys, tmp_
               validation_data=(X_val, y_val), rng=0)  # fmt: skip
     line = capsys.readouterr().out.strip()
     assert line.startswith("epoch 1/1: loss ") and ", auc 0." in line
-    assert line.endswith(", val_auc n/a")
+    assert line.endswith(", val_auc n/a, learning_rate 0.0010")
     assert np.isnan(model.history.val_auc[0])
     model.save(tmp_path / "m.safetensors")  # a NaN in the history saves and loads back
     loaded = gn.load(tmp_path / "m.safetensors")

@@ -11,6 +11,8 @@ one vector per kind of state, so that saving, loading and a hand-called
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from glassnet import fast
@@ -61,22 +63,41 @@ def _address(a) -> int:
     return a.__array_interface__["data"][0]
 
 
-def parameter_groups(optimizer, slots) -> list[tuple[np.ndarray, np.ndarray, dict]]:
-    """``(param, grad, state)`` triples for one optimizer step over ``slots``.
+class Group(NamedTuple):
+    """One update's worth of parameters: ``p`` and ``g`` (one parameter, or the packed
+    vectors), the optimizer's ``state`` for them, ``names`` — each parameter's name and
+    its elements ``start:stop`` in ``p.ravel()`` — and ``decay``: whether weight decay
+    applies, True or False for the whole group or, for a packed group of both kinds, a
+    mask ``(p.size,)`` of 1 (decayed) and 0 (excluded) in ``p``'s dtype."""
 
-    On the fast path, when the slots are packed (:func:`pack`), one triple covers them all: the
+    p: np.ndarray
+    g: np.ndarray
+    state: dict
+    names: tuple[tuple[str, int, int], ...]
+    decay: bool | np.ndarray
+
+
+def parameter_groups(optimizer, slots) -> list[Group]:
+    """The :class:`Group` objects of one optimizer step over ``slots``.
+
+    On the fast path, when the slots are packed (:func:`pack`), one group covers them all: the
     two vectors and a state of vectors whose slices *are* ``optimizer.state[name]``. Otherwise
-    one triple per slot. Either way the state is ``optimizer.state[name]``, per name.
+    one group per slot. Either way the state is ``optimizer.state[name]``, per name, and
+    which parameters weight decay applies to is ``optimizer.decays(name)``.
     """
     if fast.enabled():
         group = _packed_group(optimizer, slots)
         if group is not None:
             return [group]
-    return [(p, g, optimizer.state_for(name, p)) for name, p, g in slots]
+    return [
+        Group(p, g, optimizer.state_for(name, p), ((name, 0, p.size),), optimizer.decays(name))
+        for name, p, g in slots
+    ]
 
 
 def _packed_group(optimizer, slots):
     key = tuple(id(p) for _, p, _ in slots) + tuple(id(g) for _, _, g in slots)
+    key += (optimizer.exclude_from_weight_decay,)
     cached = optimizer._packed
     if cached is not None and cached[0] == key:
         return cached[2]
@@ -85,7 +106,7 @@ def _packed_group(optimizer, slots):
         return None
     flat_p, flat_g = bases
     flat_state = optimizer.init_state(flat_p)
-    offset = 0
+    names, offset = [], 0
     for name, p, _ in slots:
         own = optimizer.state.get(name, {})
         views = {}
@@ -95,7 +116,20 @@ def _packed_group(optimizer, slots):
                 view[...] = own[k]  # state kept so far (loaded, or from earlier steps)
             views[k] = view
         optimizer.state[name] = views
+        names.append((name, offset, offset + p.size))
         offset += p.size
+    group = Group(flat_p, flat_g, flat_state, tuple(names), _decay_mask(optimizer, names, flat_p))
     # the cache keeps the slots' arrays alive, so their ids cannot be reused by new arrays
-    optimizer._packed = (key, slots, (flat_p, flat_g, flat_state))
-    return optimizer._packed[2]
+    optimizer._packed = (key, slots, group)
+    return group
+
+
+def _decay_mask(optimizer, names, flat_p):
+    """True, False, or the 1/0 mask of the decayed elements (see :class:`Group`)."""
+    decays = [optimizer.decays(name) for name, _, _ in names]
+    if all(decays) or not any(decays):
+        return decays[0]
+    mask = np.zeros_like(flat_p)
+    for (_, start, stop), decayed in zip(names, decays, strict=True):
+        mask[start:stop] = 1 if decayed else 0
+    return mask

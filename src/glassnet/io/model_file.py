@@ -298,7 +298,7 @@ def _restore_training(model, training: dict, tensors: dict, version: int, where:
         cls = optimizers.OPTIMIZERS.get(str(spec["class"]).lower())
         if cls is None:
             raise ModelFileError(f"{where} names an unknown optimizer {spec['class']!r}")
-        optimizer = cls(**spec["config"])
+        optimizer = cls.from_config(spec["config"])
         iterations = int(spec.get("iterations", 0))
     except ModelFileError:
         raise

@@ -108,7 +108,7 @@ def check_state(arrays: dict, slots, optimizer, iterations: int, dtype, where: s
 def state_keys(optimizer, dtype) -> set[str]:
     """The keys ``optimizer`` keeps per parameter, as a fresh copy of it keeps them after one
     step on a one-number parameter (only the public ``step``/``state_arrays`` are used)."""
-    probe = type(optimizer)(**optimizer.get_config())
+    probe = type(optimizer).from_config(optimizer.get_config())
     p = np.zeros(1, dtype=dtype)
     probe.step([("probe", p, np.zeros_like(p))])
     return {flat_name.rpartition("/")[2] for flat_name in probe.state_arrays()}

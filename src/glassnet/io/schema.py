@@ -145,11 +145,36 @@ _LAYER = {
     "required": ["class", "config"],
     "additionalProperties": False,
 }
+# a learning-rate schedule: {"class": "CosineDecay", "config": {"decay_steps": 1000, ...}};
+# PiecewiseConstantDecay's boundaries and values are lists of numbers
+_SCHEDULE = _config(
+    {
+        "class": _NAME,
+        "config": {
+            **_NUMBERS,
+            "additionalProperties": {
+                "anyOf": [
+                    {"type": ["number", "boolean", "null"]},
+                    {"type": "array", "items": {"type": "number"}, "maxItems": MAX_LAYERS},
+                ]
+            },
+        },
+    },
+    ["class", "config"],
+)
+# numbers, but the learning rate may be a schedule and the decay names its exclusions
+_OPTIMIZER_CONFIG = {
+    **_NUMBERS,
+    "properties": {
+        "learning_rate": {"anyOf": [{"type": "number"}, _SCHEDULE]},
+        "exclude_from_weight_decay": {"type": "array", "items": _NAME, "maxItems": MAX_LAYERS},
+    },
+}
 _OPTIMIZER = {
     "type": "object",
     "properties": {
         "class": _NAME,
-        "config": _NUMBERS,
+        "config": _OPTIMIZER_CONFIG,
         "iterations": {"type": "integer", "minimum": 0, "maximum": 2**53},
     },
     "required": ["class", "config"],

@@ -28,8 +28,8 @@ Differences from ``MLPClassifier``/``MLPRegressor`` worth knowing:
 * ``epochs`` is the number of passes (``max_iter``); training runs all of them unless
   ``early_stopping`` stops it, which watches the *validation loss* (not the score) and
   restores the weights of the best epoch.
-* ``alpha`` is the optimizer's ``weight_decay``: every parameter's gradient gets
-  ``+ alpha * p`` (biases too), i.e. ``alpha / 2 * ||p||^2`` is added to the averaged loss.
+* ``alpha`` is the optimizer's ``weight_decay``: every weight's gradient gets
+  ``+ alpha * p`` (not the biases'), i.e. ``alpha / 2 * ||W||^2`` is added to the averaged loss.
   scikit-learn divides its ``alpha`` by the batch size, so the same number is a stronger
   penalty here.
 * ``sample_weight`` (and ``class_weight``) are rescaled once to average 1 over the samples,

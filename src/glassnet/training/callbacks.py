@@ -56,15 +56,16 @@ class CallbackList:
 
 
 class History(Callback):
-    """Per-epoch records: ``loss``, ``val_loss``, ``accuracy``, ``val_accuracy``, and every
-    metric ``fit(metrics=...)`` logs (``history.f1``, ``history.val_auc``; an undefined
-    value is recorded as NaN).
+    """Per-epoch records: ``loss``, ``val_loss``, ``accuracy``, ``val_accuracy``,
+    ``learning_rate`` (the rate of the epoch's first step), and every metric
+    ``fit(metrics=...)`` logs (``history.f1``, ``history.val_auc``; an undefined value is
+    recorded as NaN).
 
     A model keeps one History across calls to ``fit``, so a second call continues the curve.
     ``history.history`` is the same data as a plain dict of lists.
     """
 
-    KEYS = ("loss", "val_loss", "accuracy", "val_accuracy")
+    KEYS = ("loss", "val_loss", "accuracy", "val_accuracy", "learning_rate")
     #: how the model file names a training statistic: "statistics/<key>" beside the curves
     STATISTICS = "statistics/"
 

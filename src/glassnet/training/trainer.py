@@ -174,7 +174,9 @@ def fit(
     try:
         for epoch in range(epochs):  # callbacks count from 0 in each fit
             callbacks.on_epoch_begin(epoch)
+            rate = model.optimizer_.current_learning_rate  # the epoch's first step's
             logs = _run_epoch(model, batches, shuffle, callbacks, epoch, val_metrics)
+            logs["learning_rate"] = rate
             reason = watch.verdict(logs["loss"], epoch)
             if reason is not None:
                 _restore(slots, before)
@@ -235,7 +237,7 @@ def _diverged_error(model, what: str, kept: str) -> TrainingDivergedError:
         "training diverged: {what}; try a smaller {rate} (now {value:g}). The model keeps {kept}.",
         what=what,
         rate=Param("learning_rate"),
-        value=model.optimizer_.learning_rate,
+        value=model.optimizer_.current_learning_rate,
         kept=kept,
     )
 
