@@ -160,11 +160,7 @@ def fit(
     )
     model.metrics_ = metric_set(metrics, model.loss_, n_outputs(model), weighted=weighted)
     batches = Batches(data, batch_size)
-    user = _check_callbacks(callbacks)
-    recorders = statistics.recording(user, batches.count)  # glassnet.training.statistics
-    callbacks = cb.CallbackList(
-        [model.history, *recorders, *user, *_printers(verbose, epochs, batches.count)], model
-    )
+    callbacks = _callback_list(model, callbacks, verbose, epochs, batches.count)
     slots = model.slots()
     before = [p.copy() for _, p, _ in slots]
     watch = LossWatch(_loss_before(model, data))
@@ -313,6 +309,16 @@ def _validation_data(model, validation_data) -> tuple:
     if len(validation_data) == 3 and validation_data[2] is not None:
         w_val = check_sample_weight(validation_data[2], n, model.dtype, "sample_weight_val")
     return X_val, y_val, w_val
+
+
+def _callback_list(model, callbacks, verbose: int, epochs: int, count: int) -> cb.CallbackList:
+    """The History, the statistics recorder (:mod:`glassnet.training.statistics`), the
+    caller's callbacks, then the printers ``verbose`` asks for."""
+    user = _check_callbacks(callbacks)
+    recorders = statistics.recording(user, count)
+    return cb.CallbackList(
+        [model.history, *recorders, *user, *_printers(verbose, epochs, count)], model
+    )
 
 
 def _check_callbacks(callbacks) -> list[cb.Callback]:
