@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from glassnet.glassbox.diagnose import diagnose
 from glassnet.glassbox.explain import explain
 from glassnet.glassbox.gradcheck import gradcheck
 from glassnet.io.model_file import ModelFileError, load
@@ -116,6 +117,7 @@ __all__ = [
     "TrainingDivergedError",
     "TrainingStatistics",
     "__version__",
+    "diagnose",
     "explain",
     "gradcheck",
     "load",

@@ -294,6 +294,12 @@ class Sequential:
 
         return evaluate(self, X, y, loss=loss, metrics=metrics, sample_weight=sample_weight)
 
+    def diagnose(self, X=None, y=None, **options):
+        """What is wrong with this training, and the fix: :func:`glassnet.diagnose`."""
+        from glassnet.glassbox.diagnose import diagnose
+
+        return diagnose(self, X, y, **options)
+
     def predict(self, X, *, batch_size: int = 8192) -> np.ndarray:
         """The network's output for ``X``: ``(n_samples, n_outputs)``.
 

@@ -7,6 +7,8 @@ beside the loss curves (as ``"statistics/<key>"``). One value per recorded epoch
     epoch                         the History epoch (1-based) the values of that position
                                   belong to; a run cut short (diverged, Ctrl-C) adds its
                                   unfinished epoch, one past the History's last
+    loss_before                   the loss before this fit's first step (on up to 64
+                                  training rows: what fit's divergence guard compares with)
     layers.<i>.<p>/grad_norm      ||dL/dp||_2, the gradient of parameter p (W, b, ...)
     layers.<i>.<p>/update_ratio   ||p_after - p_before|| / ||p_after||: the step's size
                                   relative to the weight's (healthy: about 1e-3)
@@ -87,6 +89,7 @@ class TrainingStatistics(Callback):
         self.watched = watched_layers(self.model)
         self.slots = self.model.slots()
         self.store = self.model.history.__dict__.setdefault("statistics", {})
+        self.loss_before = float((logs or {}).get("loss_before", math.nan))
         self._keys, self._has_first = None, False  # the per-epoch keys, once known
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -121,7 +124,8 @@ class TrainingStatistics(Callback):
         epoch, self._epoch = self._epoch, None
         if not epoch.measured:
             return
-        values = {"epoch": float(epoch_number), **epoch.summary()}
+        values = {"epoch": float(epoch_number), "loss_before": self.loss_before}
+        values.update(epoch.summary())
         if len(set(self.store) | set(values)) > MAX_KEYS:
             values = {k: v for k, v in values.items() if k in self.store or k == "epoch"}
         store = self.store
@@ -200,7 +204,7 @@ class _Epoch:
                     self.values[name] = np.array(a.ravel()[::step], dtype=np.float64)
 
     def _add(self, key: str, value: float) -> None:
-        self.sums.setdefault(key, []).append(value if math.isfinite(value) else LARGEST)
+        self.sums.setdefault(key, []).append(min(value, LARGEST))  # inf: the largest float
 
     def summary(self) -> dict[str, float]:
         """The epoch's values: means over the sampled batches, the dead share over all."""
@@ -211,7 +215,7 @@ class _Epoch:
         for name, alive in self.alive.items():
             if alive is not None:
                 out[f"{name}/dead"] = float(1.0 - alive.mean())
-        return {k: (v if math.isfinite(v) else LARGEST) for k, v in out.items()}
+        return {k: (v if math.isfinite(v) or math.isnan(v) else LARGEST) for k, v in out.items()}
 
 
 def recording(callbacks: list, batches_per_epoch: int) -> list[TrainingStatistics]:

@@ -166,7 +166,7 @@ def fit(
     watch = LossWatch(_loss_before(model, data))
     model.stop_training = False
     val_metrics = model.metrics_.fresh()
-    callbacks.on_train_begin()
+    callbacks.on_train_begin({"loss_before": watch.start})  # read by the statistics
     try:
         for epoch in range(epochs):  # callbacks count from 0 in each fit
             callbacks.on_epoch_begin(epoch)
