@@ -587,6 +587,9 @@ def test_predict_and_evaluate_a_dataframe(tmp_path):
     assert list(out.columns[-4:]) == ["predicted_species", "P(Adelie)", "P(Chinstrap)", "P(Gentoo)"]
     ids, _ = tabular.predict(model, new.assign(tag=["x", "y", "z"]), id="tag")
     assert list(ids.columns) == ["tag", "predicted_species"] and ids["tag"].tolist() == list("xyz")
+    numbered = new.assign(tag=["x", "y", "z"]).rename(columns={"tag": 7})  # a name not text
+    ids, _ = tabular.predict(model, numbered, id="7")
+    assert list(ids.columns) == [7, "predicted_species"] and ids[7].tolist() == list("xyz")
     frame.loc[[0, 1, 2], "species"] = pd.NA
     result = tabular.evaluate(model, frame)
     assert result.n_rows == 341 and result.data == "the DataFrame"
@@ -612,6 +615,23 @@ def test_rows_whose_target_is_missing_are_left_out_and_counted(tmp_path):
     frame["species"] = None
     with pytest.raises(ValueError, match="^the target column 'species' of the DataFrame is empty"):
         tabular.train(frame, "species", out=False)
+
+
+def test_a_dataframe_is_the_table_of_text_its_csv_file_is(tmp_path):
+    frame = penguins_frame()
+    frame.to_csv(tmp_path / "p.csv", index=False)
+    text = tables.frame_as_text(frame)
+    assert text.equals(tables.read_csv(tmp_path / "p.csv").astype(object))
+    assert pd.isna(text.loc[5, "year"]) and text.loc[0, "year"] == "2007"  # Int64 with NA
+    assert text.loc[0, "heavy"] == "False" and text.loc[0, "bill_length_mm"] == "39.1"
+    odd = pd.DataFrame({"a": [" Yes", "NA", "", None], "b": [0.1, 1e16, 2.5, None]})
+    odd["c"] = np.array([0.1, 0.2, 0.3, np.nan], dtype=np.float32)
+    text = tables.frame_as_text(odd).fillna("<missing>")
+    assert text.to_dict("list") == {  # a string stays as it is; float32 in its own digits
+        "a": [" Yes", "NA", "", "<missing>"],
+        "b": ["0.1", "1e+16", "2.5", "<missing>"],
+        "c": ["0.1", "0.2", "0.3", "<missing>"],
+    }
 
 
 def test_bad_data_is_one_line_naming_the_parameter():

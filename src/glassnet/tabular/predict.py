@@ -66,8 +66,9 @@ def predict(model, data, *, proba=False, drop_missing=False, id=None):  # noqa: 
         )
     frame, features, notes = _prepare(pre, data, drop_missing=drop_missing, id=id)
     output = model.predict(_inputs(pre, features, notes))
-    out = frame.iloc[features.index.to_numpy()]
-    out = (out if id is None else out[[id]]).copy()
+    rows = features.index.to_numpy()  # positions; a DataFrame's names may be other than text
+    ids = [] if id is None else [[str(c) for c in frame.columns].index(id)]
+    out = (frame.iloc[rows] if id is None else frame.iloc[rows, ids]).copy()
     column = _free_name(f"predicted_{pre.target}", out.columns)
     if pre.task == "classification":
         out[column] = pre.inverse_target(output)
