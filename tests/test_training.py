@@ -294,6 +294,7 @@ def test_without_metrics_fit_logs_loss_and_accuracy_as_before_and_evaluate_takes
         sk.accuracy_score(y, p[:, 0] >= 0.5, sample_weight=w), abs=1e-15
     )
     assert result["auc"] == pytest.approx(sk.roc_auc_score(y, p[:, 0], sample_weight=w))
+    assert all(type(value) is float for value in result.values())
     with pytest.raises(ValueError, match=r"sample_weight must have shape \(60,\), got \(3,\)"):
         model.evaluate(X, y, sample_weight=[1.0, 2.0, 3.0])
 
@@ -340,7 +341,8 @@ def test_a_function_metric_is_called_on_the_epochs_rows_and_logged_by_its_name()
         expected = np.max(np.abs(y - outputs.before[epoch][:, 0]))
         assert model.history.max_error[epoch] == pytest.approx(expected, rel=1e-15)
     stop = gn.EarlyStopping(monitor="max_error", patience=10, restore_best_weights=False)
-    model.fit(X, y, epochs=2, callbacks=[stop], metrics=[max_error])
+    model.fit(X, y, epochs=2, callbacks=[stop])  # loss and metrics omitted: the same again
+    assert len(model.history.max_error) == len(model.history.r2) == 4
     assert stop.best == min(model.history.max_error[-2:])  # an "_error": lower is better
 
 

@@ -274,7 +274,8 @@ class Sequential:
             validation data (``f1``, ``val_f1``): names (``"accuracy"``, ``"precision"``,
             ``"recall"``, ``"f1"``, ``"f1_macro"``, ``"f1_weighted"``, ``"auc"``, ``"mae"``,
             ``"mse"``, ``"rmse"``, ``"r2"``, ...), Metric objects or functions
-            ``f(y_true, y_pred)``; None logs accuracy for a classification loss. See
+            ``f(y_true, y_pred)``. None: those of the last ``fit`` when ``loss`` is omitted
+            too, else accuracy for a classification loss (nothing for regression). See
             :mod:`glassnet.training.tracking` and docs/metrics.md.
         """
         from glassnet.training.trainer import fit

@@ -239,7 +239,7 @@ def roc_auc(y_true, y_score, sample_weight=None) -> float:
     if not (total_pos > 0 and total_neg > 0):
         only = 1 if total_pos > 0 else 0
         return Undefined(f"only class {only} is present: ROC AUC needs both classes")
-    order = np.argsort(score, kind="stable")
+    order = np.argsort(score)  # the order within a tie does not matter: ties are grouped
     score = score[order]
     starts = np.flatnonzero(np.r_[True, score[1:] != score[:-1]])  # groups of tied scores
     pos = np.add.reduceat(w_pos[order], starts)

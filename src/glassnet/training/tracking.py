@@ -79,7 +79,7 @@ class Accuracy(Metric):
     def update_state(self, y_true, y_pred, sample_weight=None):
         right = m.correct(y_pred, y_true, self.threshold)
         if sample_weight is None:
-            self.right += np.count_nonzero(right)
+            self.right += int(np.count_nonzero(right))
             self.total += len(right)
         else:
             w = sample_weight.astype(np.float64, copy=False)
@@ -87,7 +87,9 @@ class Accuracy(Metric):
             self.total += float(w.sum())
 
     def result(self):
-        return self.right / self.total if self.total > 0 else m.Undefined("no weight to count")
+        if not self.total > 0:
+            return m.Undefined("no weight to count")
+        return float(self.right / self.total)
 
 
 class _SingleLabel(Metric):

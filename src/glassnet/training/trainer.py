@@ -158,6 +158,8 @@ def fit(
     weighted = data.w is not None or (
         data.validation is not None and data.validation[2] is not None
     )
+    if metrics is None and loss is None and model.metrics_ is not None:
+        metrics = model.metrics_.metrics  # a later fit continues with the same metrics
     model.metrics_ = metric_set(metrics, model.loss_, n_outputs(model), weighted=weighted)
     batches = Batches(data, batch_size)
     callbacks = _callback_list(model, callbacks, verbose, epochs, batches.count)
