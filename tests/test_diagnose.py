@@ -240,3 +240,67 @@ def test_bad_arguments_are_one_line_errors(call, match):
     model = mlp().build((4,), rng=0)
     with pytest.raises(gn.errors.InputError, match=match):
         call(model)
+
+
+# -- the command line -------------------------------------------------------------------------
+def cli(capsys, *argv):
+    from glassnet.cli import main
+
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+TRAIN = ["train", "penguins.csv", "--target", "species", "--impute", "mean", "-q"]
+
+
+def test_train_diagnose_prints_the_report_and_diagnose_reads_the_saved_model(capsys, tmp_path):
+    model = tmp_path / "p.safetensors"
+    code, out, _ = cli(capsys, *TRAIN, "--out", model, "--diagnose")
+    assert code == 0
+    assert out.splitlines()[-1].startswith("no problems found (looked at ")
+    code, out, _ = cli(capsys, "diagnose", model, "penguins.csv", "--drop-missing")
+    assert (code, out.splitlines()[0][:25]) == (0, "no problems found (looked")
+
+
+def test_a_run_that_ends_badly_says_so_briefly_and_diagnose_gives_the_fix(capsys, tmp_path):
+    model = tmp_path / "slow.safetensors"
+    slow = ["--optimizer", "sgd", "--learning-rate", "1e-7", "--epochs", "5", "--out", model]
+    code, out, _ = cli(capsys, *TRAIN, *slow)
+    assert code == 0
+    tail = out.splitlines()[-3:]
+    assert tail[0] == "diagnosis (--diagnose shows the evidence and the fixes):"
+    assert tail[1] == "  learning_rate_too_low: " + findings.CODES["learning_rate_too_low"]
+    code, out, _ = cli(capsys, "diagnose", model, "penguins.csv", "--drop-missing")
+    assert code == 1
+    assert "  fix: multiply the learning rate by 100: --learning-rate 1e-05" in out
+
+
+def test_a_diverged_run_shows_the_error_and_the_finding(capsys, tmp_path):
+    code, out, err = cli(capsys, *TRAIN, "--learning-rate", "100", "--out", tmp_path / "x")
+    assert code == 2
+    assert err.startswith("glassnet: error: training diverged: ") and err.count("\n") == 1
+    lines = out.splitlines()
+    at = lines.index("diagnosis of the run that diverged:")
+    assert lines[at + 1 : at + 2] == [
+        "learning_rate_too_high: " + findings.CODES["learning_rate_too_high"],
+    ]
+
+
+def test_diagnose_a_python_model_on_a_csv_of_numbers(capsys, tmp_path):
+    import pandas as pd
+
+    raw = X.copy()
+    raw[:, 1] *= 1e4  # (at 1e30, Adam's second moment overflows float32: see the report)
+    table = pd.DataFrame(raw, columns=["a", "b", "c", "d"]).assign(label=Y)
+    table.to_csv(tmp_path / "big.csv", index=False)
+    model = mlp()
+    model.fit(raw, Y, loss="cross_entropy", epochs=5, rng=0)
+    model.save(tmp_path / "big.safetensors")
+    code, out, _ = cli(capsys, "diagnose", tmp_path / "big.safetensors", tmp_path / "big.csv",
+                       "--target", "label")  # fmt: skip
+    assert code == 1
+    assert "unscaled_inputs: " in out and f"feature 'b' reaches {abs(raw[:, 1]).max():.3g}" in out
+    code, _, err = cli(capsys, "diagnose", tmp_path / "big.safetensors", tmp_path / "big.csv")
+    assert code == 2
+    assert err.startswith("glassnet: error: --target must name the column of DATA that holds")

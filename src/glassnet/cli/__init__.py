@@ -10,6 +10,7 @@ module         what it holds
 ``train``      ``glassnet train``: its arguments, in groups (data, network, training, output)
 ``models``     the commands on a saved model: ``predict``, ``evaluate``, ``summary``, ``export``
 ``shipped``    what ships with glassnet: ``demo`` and ``datasets``
+``diagnose``   ``glassnet diagnose`` and ``train --diagnose``: what is wrong, and the fix
 =============  ==============================================================================
 
 Errors: every mistake a user can make ends as one line on stderr and exit status 2 — never
@@ -27,6 +28,7 @@ import os
 import sys
 
 from glassnet import __version__
+from glassnet.cli.diagnose import add_diagnose
 from glassnet.cli.flags import FLAGS, UsageError, error_message, flag_spelling
 from glassnet.cli.models import add_evaluate, add_export, add_predict, add_summary
 from glassnet.cli.shipped import add_datasets, add_demo
@@ -44,7 +46,16 @@ __all__ = [
 ]
 
 
-COMMANDS = [add_demo, add_train, add_predict, add_evaluate, add_summary, add_export, add_datasets]
+COMMANDS = [
+    add_demo,
+    add_train,
+    add_predict,
+    add_evaluate,
+    add_summary,
+    add_diagnose,
+    add_export,
+    add_datasets,
+]
 """The sub-commands, in the order ``glassnet --help`` lists them."""
 
 

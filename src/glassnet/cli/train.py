@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import sys
 
+from glassnet.cli import diagnose as diagnosis
 from glassnet.cli.flags import UsageError, tell
 from glassnet.training.optimizers import OPTIMIZERS
+from glassnet.training.trainer import TrainingDivergedError
 
 #: what a run given these options stores in its checkpoint: --resume takes them from there
 RESUMED_OPTIONS = (
@@ -151,6 +153,7 @@ def _add_output(p):
     )
     p.add_argument("--plot", metavar="PNG", help="write a training report as a PNG")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    diagnosis.add_flag(p)
 
 
 def _add_checkpoints(p):
@@ -190,7 +193,10 @@ def run_train(args) -> int:
     except tabular.Interrupted as exc:
         print(f"glassnet: {exc}", file=sys.stderr)
         return EXIT_INTERRUPTED[exc.stopped]
+    except TrainingDivergedError as exc:
+        return diagnosis.diverged(args, exc)
     print(tabular.format_train_report(result))
+    diagnosis.after_training(args, result)
     return EXIT_INTERRUPTED.get(result.stopped, 0)
 
 

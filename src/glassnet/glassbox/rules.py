@@ -66,7 +66,7 @@ RATE = Param("learning_rate")
 
 def _rate(evidence) -> float | None:
     optimizer = getattr(evidence.model, "optimizer_", None)
-    return None if optimizer is None else float(optimizer.learning_rate)
+    return None if optimizer is None else float(optimizer.current_learning_rate)
 
 
 def _ratios(evidence) -> dict[str, tuple[int, float]]:

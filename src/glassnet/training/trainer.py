@@ -231,13 +231,15 @@ def _restore(slots, saved) -> None:
 
 
 def _diverged_error(model, what: str, kept: str) -> TrainingDivergedError:
-    return TrainingDivergedError(
+    error = TrainingDivergedError(
         "training diverged: {what}; try a smaller {rate} (now {value:g}). The model keeps {kept}.",
         what=what,
         rate=Param("learning_rate"),
         value=model.optimizer_.current_learning_rate,
         kept=kept,
     )
+    error.model = model  # with its record of the run, for glassnet.diagnose
+    return error
 
 
 def _loss_before(model, data) -> float:
