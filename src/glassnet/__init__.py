@@ -40,6 +40,7 @@ from glassnet.nn.model import Sequential
 from glassnet.nn.neuron import Neuron
 from glassnet.nn.normalization import BatchNormalization, LayerNormalization
 from glassnet.nn.pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPool2D
+from glassnet.nn.regularizers import L1, L1L2, L2
 from glassnet.training.callbacks import (
     Callback,
     EarlyStopping,
@@ -86,6 +87,9 @@ __all__ = [
     "History",
     "Huber",
     "Identity",
+    "L1",
+    "L1L2",
+    "L2",
     "Layer",
     "LayerNormalization",
     "LeakyReLU",

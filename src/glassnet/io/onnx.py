@@ -267,6 +267,30 @@ def _convert_layer(graph: _Graph, layer, index: int, x: str) -> str:
             pads=[top, left, bottom, right],
         )
         return _convert_activation(graph, layer.activation, prefix, z, layer)
+    if kind in (MaxPool2D, AveragePooling2D, GlobalAveragePooling2D):
+        return _convert_pooling(graph, layer, prefix, x)
+    if kind is Flatten:
+        return graph.node("Flatten", [x], f"{prefix}.a", axis=1)
+    if kind is Dropout:
+        return x  # the identity at prediction time
+    if kind in (BatchNormalization, LayerNormalization):
+        return convert_normalization(graph, layer, prefix, x, graph.opset)
+    if isinstance(layer, Activation):
+        return _convert_activation(graph, layer, prefix, x, layer)
+    raise OnnxExportError(
+        "{reason}",
+        reason=f"cannot export layer {index} ({layer.describe()}) to ONNX: the export knows Dense, "
+        f"Conv2D, MaxPool2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Dropout, "
+        f"BatchNormalization, LayerNormalization and the activations "
+        f"({', '.join(_ACTIVATION_OPS)}), not {type(layer).__name__}",
+    )
+
+
+def _convert_pooling(graph: _Graph, layer, prefix: str, x: str) -> str:
+    """``MaxPool``, ``AveragePool`` (padding not counted) or ``GlobalAveragePool`` + Flatten."""
+    from glassnet.nn.pooling import AveragePooling2D, MaxPool2D
+
+    kind = type(layer)
     if kind is MaxPool2D:
         return graph.node(
             "MaxPool",
@@ -287,24 +311,9 @@ def _convert_layer(graph: _Graph, layer, index: int, x: str) -> str:
             pads=[top, left, bottom, right],
             count_include_pad=0,
         )
-    if kind is GlobalAveragePooling2D:
-        pooled = graph.node("GlobalAveragePool", [x], f"{prefix}.pooled")  # (n, c, 1, 1)
-        return graph.node("Flatten", [pooled], f"{prefix}.a", axis=1)
-    if kind is Flatten:
-        return graph.node("Flatten", [x], f"{prefix}.a", axis=1)
-    if kind is Dropout:
-        return x  # the identity at prediction time
-    if kind in (BatchNormalization, LayerNormalization):
-        return convert_normalization(graph, layer, prefix, x, graph.opset)
-    if isinstance(layer, Activation):
-        return _convert_activation(graph, layer, prefix, x, layer)
-    raise OnnxExportError(
-        "{reason}",
-        reason=f"cannot export layer {index} ({layer.describe()}) to ONNX: the export knows Dense, "
-        f"Conv2D, MaxPool2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Dropout, "
-        f"BatchNormalization, LayerNormalization and the activations "
-        f"({', '.join(_ACTIVATION_OPS)}), not {type(layer).__name__}",
-    )
+    # GlobalAveragePooling2D
+    pooled = graph.node("GlobalAveragePool", [x], f"{prefix}.pooled")  # (n, c, 1, 1)
+    return graph.node("Flatten", [pooled], f"{prefix}.a", axis=1)
 
 
 # -- what the file says about itself -------------------------------------------------------------

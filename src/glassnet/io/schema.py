@@ -87,6 +87,8 @@ _INIT = {
 }
 _AFFINE = {"activation": _ACTIVATION, "use_bias": {"type": "boolean"}}
 _AFFINE |= {"weight_init": _INIT, "bias_init": _INIT}
+_REGULARIZER = {"anyOf": [{"type": "null"}, _NAME, _NAMED]}  # {"name": "l2", "l2": 0.0001}
+_AFFINE |= {"kernel_regularizer": _REGULARIZER, "bias_regularizer": _REGULARIZER}
 _SHAPE = {"type": "array", "items": _COUNT, "minItems": 1, "maxItems": 8}
 _AXIS = {"type": ["integer", "null"], "minimum": -8, "maximum": 8}  # a sample axis, or None
 _AXES = {"type": "array", "items": {"type": "integer", "minimum": -8, "maximum": 8}}

@@ -84,6 +84,8 @@ class Conv2D(Affine):
         Initializer names (see :mod:`glassnet.nn.initializers`); ``"auto"`` picks He for the
         ReLU family and Glorot otherwise, with ``fan_in = channels * kh * kw`` (the inputs
         of one output value) and ``fan_out = filters * kh * kw``.
+    kernel_regularizer, bias_regularizer : None, "l1", "l2" or a regularizer
+        A penalty on ``W`` (``b``) added to the training loss, as in Dense.
     input_shape : (int, int, int), optional
         ``(channels, height, width)``: build eagerly instead of waiting for the first batch.
 
@@ -130,6 +132,8 @@ class Conv2D(Affine):
         use_bias: bool = True,
         weight_init="auto",
         bias_init="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
         input_shape=None,
     ) -> None:
         super().__init__()
@@ -145,7 +149,9 @@ class Conv2D(Affine):
             )
         else:
             self.padding = pair("padding", padding, minimum=0)
-        self._init_affine(activation, use_bias, weight_init, bias_init)
+        self._init_affine(
+            activation, use_bias, weight_init, bias_init, kernel_regularizer, bias_regularizer
+        )
         self._eager_input_shape = None
         if input_shape is not None:
             if not isinstance(input_shape, list | tuple) or len(input_shape) != 3:

@@ -10,6 +10,7 @@ from glassnet.errors import InputTypeError, InputValueError
 from glassnet.nn import initializers
 from glassnet.nn.activations import get_activation
 from glassnet.nn.layer import Layer
+from glassnet.nn.regularizers import get_regularizer
 
 __all__ = ["Affine", "Dense", "Dropout", "Flatten", "Layer"]
 
@@ -24,13 +25,26 @@ class Affine(Layer):
     activation (softmax + cross-entropy: ``delta = (p - y) / n``).
     """
 
-    def _init_affine(self, activation, use_bias, weight_init, bias_init) -> None:
+    def _init_affine(
+        self, activation, use_bias, weight_init, bias_init, kernel_regularizer, bias_regularizer
+    ) -> None:
         self.activation = get_activation(activation)
         if not isinstance(use_bias, bool):
             raise InputTypeError(f"use_bias must be True or False, got {use_bias!r}")
         self.use_bias = use_bias
         self.weight_init = initializers.resolve_name(weight_init, self.activation)
         self.bias_init = initializers.resolve_name(bias_init, self.activation)
+        self.kernel_regularizer = get_regularizer(kernel_regularizer, "kernel_regularizer")
+        self.bias_regularizer = get_regularizer(bias_regularizer, "bias_regularizer")
+
+    @property
+    def regularizers(self) -> dict:
+        """The penalised parameters, keyed like ``params``: ``{"W": L2(0.0001)}`` (see
+        :mod:`glassnet.nn.regularizers`, whose ``add_penalties`` reads this)."""
+        chosen = {"W": self.kernel_regularizer}
+        if self.use_bias:
+            chosen["b"] = self.bias_regularizer
+        return {key: r for key, r in chosen.items() if r is not None}
 
     def _init_params(self, w_shape, n_out, *, fan_in, fan_out, rng) -> None:
         """Draw ``W`` (and ``b`` of ``n_out`` zeros-by-default) and their gradient buffers."""
@@ -51,12 +65,16 @@ class Affine(Layer):
         raise NotImplementedError
 
     def _affine_config(self) -> dict:
-        return {
+        config = {
             "activation": self.activation.spec(),
             "use_bias": self.use_bias,
             "weight_init": self.weight_init,
             "bias_init": self.bias_init,
         }
+        for name in ("kernel_regularizer", "bias_regularizer"):  # recorded only when set
+            if getattr(self, name) is not None:
+                config[name] = getattr(self, name).spec()
+        return config
 
 
 class Dense(Affine):
@@ -74,6 +92,9 @@ class Dense(Affine):
         Initializer names (see :mod:`glassnet.nn.initializers`). ``"auto"`` picks He for the
         ReLU family and Glorot otherwise. Biases start at zero: the random weights already
         break the symmetry between neurons, so random biases add nothing.
+    kernel_regularizer, bias_regularizer : None, "l1", "l2" or a regularizer
+        A penalty on ``W`` (``b``) added to the training loss, e.g. ``gn.L2(1e-4)``; see
+        :mod:`glassnet.nn.regularizers` (and, there, how it differs from weight decay).
     input_shape : int or tuple, optional
         Build eagerly for this many input features instead of waiting for the first batch.
 
@@ -94,11 +115,15 @@ class Dense(Affine):
         use_bias: bool = True,
         weight_init="auto",
         bias_init="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
         input_shape=None,
     ) -> None:
         super().__init__()
         self.units = check_int("units", units, minimum=1)
-        self._init_affine(activation, use_bias, weight_init, bias_init)
+        self._init_affine(
+            activation, use_bias, weight_init, bias_init, kernel_regularizer, bias_regularizer
+        )
         self._eager_input_shape = None
         if input_shape is not None:
             shape = (input_shape,) if isinstance(input_shape, int | np.integer) else input_shape

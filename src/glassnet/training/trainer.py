@@ -30,6 +30,7 @@ from glassnet import fast
 from glassnet._validation import all_finite, as_generator, check_bool, check_int, check_real
 from glassnet.errors import InputError, InputTypeError, InputValueError, Param
 from glassnet.nn.losses import Loss, get_loss
+from glassnet.nn.regularizers import add_penalties
 from glassnet.training import callbacks as cb
 from glassnet.training import statistics
 from glassnet.training.batches import (
@@ -99,7 +100,9 @@ def loss_and_gradients(model, x, y, loss: Loss, *, training=True, weights=None, 
     its natural activation (sigmoid + BCE, softmax + cross-entropy) the loss and
     ``dL/dz = (p - y) / n`` are computed from the logits ``z`` and passed below the
     activation. ``weights`` are optional per-sample weights, shape ``(n,)``; ``record`` is
-    passed to ``model.backward`` (the ledger's view of each gradient on its way down).
+    passed to ``model.backward`` (the ledger's view of each gradient on its way down). The
+    layers' weight penalties (:mod:`glassnet.nn.regularizers`) are added last, to ``L`` and
+    to the grads.
     """
     output = model.forward(x, training)
     if loss.fuses_with_output(model.output_activation):
@@ -108,7 +111,7 @@ def loss_and_gradients(model, x, y, loss: Loss, *, training=True, weights=None, 
     else:
         value = loss.forward(output, y, weights)
         model.backward(loss.backward(), record=record)
-    return value, output
+    return value + add_penalties(model), output  # the layers' weight penalties, if any
 
 
 def train_step(model, loss, optimizer, slots, x, y, w=None) -> tuple[float, np.ndarray]:
