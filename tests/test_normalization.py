@@ -533,3 +533,21 @@ def test_bad_arguments_are_one_line_errors_naming_the_parameter():
         gn.Sequential([gn.BatchNormalization(axis=0)]).build((3,))
     with pytest.raises(ValueError, match=r"axis must be an axis of the samples, 1 to 3 .* got 4"):
         gn.Sequential([gn.LayerNormalization(axis=[1, 4])]).build((2, 3, 3))
+
+
+def test_early_stopping_restores_the_running_statistics_of_the_best_epoch(rng):
+    X, y = rng.normal(size=(40, 4)), rng.integers(0, 3, size=40)
+    X_val, y_val = rng.normal(size=(20, 4)), rng.integers(0, 3, size=20)
+    kept = {}
+
+    class Keep(gn.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            kept[epoch] = self.model.get_weights()
+
+    stop = gn.EarlyStopping(patience=2, restore_best_weights=True)
+    model = dense_bn()
+    model.fit(X, y, loss="cross_entropy", epochs=30, batch_size=8, rng=0,
+              validation_data=(X_val, y_val), callbacks=[Keep(), stop])  # fmt: skip
+    assert stop.best_epoch < max(kept)  # it did go back
+    for name, value in model.get_weights().items():
+        np.testing.assert_array_equal(value, kept[stop.best_epoch][name], err_msg=name)

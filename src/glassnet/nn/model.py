@@ -103,8 +103,7 @@ class Sequential:
         ]
 
     def buffers(self) -> list[tuple[str, np.ndarray]]:
-        """``(name, buffer)`` for every layer's non-trainable state, named like the slots:
-        ``("layers.1.moving_mean", ...)``. No gradients; optimizers never see them."""
+        """``("layers.1.moving_mean", array)``, ...: the non-trainable state (no gradient)."""
         return [
             (f"layers.{i}.{key}", b)
             for i, layer in enumerate(self.layers)
@@ -120,8 +119,7 @@ class Sequential:
         return {name: p.copy() for name, p in self.named_weights()}
 
     def set_weights(self, weights: dict[str, np.ndarray]) -> None:
-        """Copy ``weights`` (as returned by ``get_weights``) into the parameters and
-        buffers, in place."""
+        """Copy ``weights`` (as ``get_weights`` returns them) into the parameters and buffers."""
         for name, p in self.named_weights():
             if name not in weights:
                 raise InputValueError(f"weights has no entry for {name!r}")
@@ -345,11 +343,9 @@ class Sequential:
         text = [line, f"{rows[0][0]:<{w[0]}}  {rows[0][1]:<{w[1]}}  {rows[0][2]:>{w[2]}}", line]
         text += [f"{a:<{w[0]}}  {b:<{w[1]}}  {c:>{w[2]}}" for a, b, c in rows[1:]]
         total = f"{model.n_params:,}" if model.built else "? (input shape unknown)"
-        text += [line, f"total parameters: {total}"]
-        if model.buffers():
-            held = sum(b.size for _, b in model.buffers())
-            text.append(f"non-trainable values (running statistics): {held:,}")
-        text.append(f"dtype: {self.dtype}")
+        held = sum(b.size for _, b in model.buffers())
+        extra = [f"non-trainable values (running statistics): {held:,}"] if held else []
+        text += [line, f"total parameters: {total}", *extra, f"dtype: {self.dtype}"]
         if self.history.epochs:
             last = {k: round(v[-1], 4) for k, v in self.history.history.items() if v}
             text.append(f"trained: {self.history.epochs} epochs; last {last}")
