@@ -430,3 +430,16 @@ def test_verbose_2_prints_every_metric_and_n_a_for_an_undefined_one(capsys, tmp_
     model.save(tmp_path / "m.safetensors")  # a NaN in the history saves and loads back
     loaded = gn.load(tmp_path / "m.safetensors")
     assert np.isnan(loaded.history.val_auc[0]) and loaded.history.auc == model.history.auc
+
+
+def test_model_checkpoint_keeps_the_best_f1_and_a_loaded_model_evaluates_the_default(tmp_path):
+    X, y = blobs(40, centers=2, rng=0)
+    path = tmp_path / "best.safetensors"
+    checkpoint = gn.ModelCheckpoint(path, monitor="val_f1")
+    model = gn.Sequential([gn.Dense(1, activation="sigmoid")])
+    model.fit(X, y, loss="bce", epochs=4, metrics=["f1"], validation_split=0.25, rng=0,
+              callbacks=[Scripted("val_f1", [0.5, 0.9, 0.7, 0.8]), checkpoint])  # fmt: skip
+    assert checkpoint.saved_epoch == 1 and checkpoint.best == -0.9  # higher F1 is better
+    loaded = gn.load(path)  # the model file keeps the loss, not the fit's metrics
+    assert list(loaded.evaluate(X, y)) == ["loss", "accuracy"]
+    assert list(loaded.evaluate(X, y, metrics=["f1", "auc"])) == ["loss", "f1", "auc"]

@@ -113,7 +113,8 @@ class EarlyStopping(Callback):
     ``monitor`` defaults to ``"val_loss"``; without validation data it falls back to
     ``"loss"``. With ``restore_best_weights`` the model ends with the parameters of its best
     epoch — after an early stop, after the last epoch, or after Ctrl-C — (copied only when
-    the monitored value improves, so the cost is small).
+    the monitored value improves, so the cost is small). An undefined metric (NaN, such as
+    ``val_auc`` of a validation set with one class) never counts as an improvement.
     """
 
     def __init__(
