@@ -304,3 +304,55 @@ def test_diagnose_a_python_model_on_a_csv_of_numbers(capsys, tmp_path):
     code, _, err = cli(capsys, "diagnose", tmp_path / "big.safetensors", tmp_path / "big.csv")
     assert code == 2
     assert err.startswith("glassnet: error: --target must name the column of DATA that holds")
+
+
+# -- the training report (PNG) --------------------------------------------------------------
+def test_the_training_report_has_every_panel_and_the_findings(tmp_path):
+    from glassnet.glassbox.training_report import plot_training_diagnostics, training_report_figure
+
+    model = mlp()
+    model.fit(X, Y, loss="cross_entropy", optimizer=gn.SGD(3.0), epochs=30, rng=0,
+              validation_split=0.2)  # fmt: skip
+    report = model.diagnose(X, Y)
+    fig = training_report_figure(model, report=report)
+    titles = [ax.get_title() or ax.get_title(loc="left") for ax in fig.axes]
+    assert titles == [
+        "Loss per epoch", "Gradient norm per layer", "Update / weight ratio",
+        "Activations, first epoch", "Activations, last epoch", "Dead and saturated units",
+        "Diagnosis",
+    ]  # fmt: skip
+    written = fig.axes[-1].texts[0].get_text()
+    assert written.startswith("1 problem found:\ndead_relu: many ReLU units are dead")
+    assert [line.get_label() for line in fig.axes[1].lines] == [
+        "layers.0.W", "layers.1.W", "layers.2.W"
+    ]  # fmt: skip
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    path = plot_training_diagnostics(model, tmp_path / "report.png", report=report)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 50_000
+
+
+def test_the_report_module_does_not_import_matplotlib_until_it_draws():
+    import subprocess
+    import sys
+
+    code = "import sys, glassnet.glassbox.training_report; print('matplotlib' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
+def test_a_model_never_trained_has_no_report_to_draw():
+    from glassnet.glassbox.training_report import training_report_figure
+
+    with pytest.raises(gn.errors.InputError, match="no training history to report: call fit"):
+        training_report_figure(mlp().build((4,), rng=0))
+
+
+def test_glassnet_diagnose_plot_writes_the_report(capsys, tmp_path):
+    model = tmp_path / "p.safetensors"
+    cli(capsys, *TRAIN, "--out", model, "--epochs", "20")
+    code, out, _ = cli(capsys, "diagnose", model, "--plot", tmp_path / "r.png")
+    assert code in (0, 1)
+    assert out.splitlines()[-1] == f"training report written to {tmp_path / 'r.png'}"
+    assert (tmp_path / "r.png").stat().st_size > 50_000

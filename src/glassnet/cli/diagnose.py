@@ -35,16 +35,30 @@ def add_diagnose(sub):
     p.add_argument(
         "--drop-missing", action="store_true", help="leave out rows with a missing value"
     )
+    p.add_argument(
+        "--plot",
+        metavar="PNG",
+        help="write the training report (loss, gradients, activations, findings) as a PNG",
+    )
     p.set_defaults(run=run_diagnose)
 
 
 def run_diagnose(args) -> int:
+    from glassnet.glassbox.training_report import plot_training_diagnostics
+    from glassnet.io.files import check_output
+    from glassnet.io.model_file import load
     from glassnet.tabular.diagnosis import diagnose_file
 
-    report = diagnose_file(
-        args.model, args.data, target=args.target, drop_missing=args.drop_missing
-    )
+    if args.plot:
+        check_output(
+            args.plot, "plot", [args.model, *([args.data] if args.data else [])], param="plot"
+        )
+    model = load(args.model)
+    report = diagnose_file(model, args.data, target=args.target, drop_missing=args.drop_missing)
     print(report.format(flag_spelling))
+    if args.plot:
+        plot_training_diagnostics(model, args.plot, report=report, title=f"{args.model}")
+        print(f"training report written to {args.plot}")
     return 0 if report.healthy else EXIT_FOUND
 
 

@@ -18,6 +18,14 @@ thumb of about 1e-3, Karpathy's "update/weight ratio") — *with* a loss that ri
 LOSS_ABOVE_START = 2.0
 """An epoch whose loss is twice the loss before training: the steps made things worse, as
 only a learning rate that overshoots does."""
+OSCILLATION_EPOCHS = 10
+"""The last epochs in which a swinging loss is looked for."""
+OSCILLATION_RISE = 0.2
+"""A rise of more than 20% from one epoch's loss to the next: a step past the minimum."""
+OSCILLATION_JUMPS = 3
+"""Three such rises within :data:`OSCILLATION_EPOCHS`, with update ratios above
+:data:`UPDATE_RATIO_HIGH` in those epochs: the loss swings (noise near a minimum, with
+small steps, is not counted: its steps are far below the threshold)."""
 UPDATE_RATIO_LOW = 1e-5
 """Steps a hundred times smaller than the rule of thumb (1e-3): a thousand steps move each
 weight by about 1%. With a loss that barely moved, the learning rate is too low."""
@@ -101,6 +109,9 @@ def _diverged(evidence) -> bool:
 def learning_rate_too_high(evidence) -> list[Finding]:
     name, epoch, ratio = _peak_ratio(evidence)
     loss_words = _loss_unstable(evidence)
+    if loss_words is None:
+        name, epoch, ratio = _peak_ratio(evidence, OSCILLATION_EPOCHS)
+        loss_words = _loss_swings(evidence)
     if ratio < UPDATE_RATIO_HIGH or loss_words is None:
         return []
     evidence_text = (
@@ -134,13 +145,26 @@ def _layer(slot: str) -> str:
     return slot.rsplit(".", 1)[0]  # "layers.0.W" -> "layers.0"
 
 
-def _peak_ratio(evidence) -> tuple[str, int, float]:
-    """The largest update ratio of any weight in any epoch: ``(weight, epoch, ratio)``."""
+def _loss_swings(evidence) -> str | None:
+    """The loss rose by :data:`OSCILLATION_RISE` from one epoch to the next at least
+    :data:`OSCILLATION_JUMPS` times in the last :data:`OSCILLATION_EPOCHS`, in words."""
+    curve = [v for v in evidence.curves.get("loss", []) if math.isfinite(v)]
+    window = curve[-(OSCILLATION_EPOCHS + 1) :]
+    jumps = sum(b > a * (1 + OSCILLATION_RISE) for a, b in zip(window, window[1:], strict=False))
+    if jumps < OSCILLATION_JUMPS:
+        return None
+    return f"the loss jumped up by over 20% {jumps} times in its last {len(window) - 1} epochs"
+
+
+def _peak_ratio(evidence, last: int | None = None) -> tuple[str, int, float]:
+    """The largest update ratio of any weight in any epoch (of the ``last`` ones, if given):
+    ``(weight, epoch, ratio)``."""
     best = ("", 0, 0.0)
     epochs = evidence.statistics.get("epoch", [])
+    start = 0 if last is None else max(0, len(epochs) - last)
     for name, _ in evidence.weights:
         values = evidence.statistics.get(f"{name}/update_ratio", [])
-        for epoch, value in zip(epochs, values, strict=False):
+        for epoch, value in list(zip(epochs, values, strict=False))[start:]:
             if math.isfinite(value) and value > best[2]:
                 best = (name, int(epoch), float(value))
     return best
