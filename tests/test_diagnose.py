@@ -102,10 +102,10 @@ def test_exploding_gradients():
 def test_overfitting():
     Xs, ys = data(40, 1)
     ys = np.where(np.random.default_rng(3).random(40) < 0.3, (ys + 1) % 3, ys)  # noisy labels
-    run = {"epochs": 300, "optimizer": gn.Adam(0.01), "validation_data": data(300, 2)}
-    assert "overfitting" in codes(mlp(widths=(256, 256)), Xs, ys, **run)
+    run = {"epochs": 150, "optimizer": gn.Adam(0.01), "validation_data": data(300, 2)}
+    assert "overfitting" in codes(mlp(widths=(128,)), Xs, ys, **run)
     run["optimizer"] = gn.Adam(0.01)
-    stopped = codes(mlp(widths=(256, 256)), Xs, ys, callbacks=[gn.EarlyStopping(patience=3)], **run)
+    stopped = codes(mlp(widths=(128,)), Xs, ys, callbacks=[gn.EarlyStopping(patience=3)], **run)
     assert "overfitting" not in stopped
 
 

@@ -130,7 +130,7 @@ def test_fit_records_by_default_and_every_list_has_one_value_per_recorded_epoch(
     model.fit(X, y, epochs=2, batch_size=10)
     assert s["epoch"] == [1.0, 2.0, 3.0, 4.0, 5.0]
     assert s["layers.0/histogram_first"] == first
-    assert set(model.history.history) == {"loss", "accuracy"}  # the curves are apart
+    assert not any("/" in key or key == "epoch" for key in model.history.history)  # apart
 
 
 def test_statistics_are_saved_in_the_model_file_and_load_back_identically(tmp_path):

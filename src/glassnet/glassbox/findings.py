@@ -43,8 +43,8 @@ CODES: dict[str, str] = {
     "so the first layers take huge, unstable steps",
     "overfitting": "the network is overfitting: it keeps getting better on the training rows "
     "while getting worse on rows it has not seen",
-    "underfitting": "the network is underfitting: its loss is barely better than always "
-    "predicting the average, and it has stopped improving",
+    "underfitting": "the network is underfitting: its loss is no better, or barely better, "
+    "than always predicting the average, and it has stopped improving",
     "wrong_output_for_loss": "the output layer does not fit the loss: it cannot produce the "
     "values the loss reads or the targets hold",
 }
