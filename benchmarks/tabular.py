@@ -116,9 +116,9 @@ def _vega(name, change):
 
 
 def _penguins():
-    return glassnet.datasets.tabular.read_csv("penguins.csv").astype(
-        {"species": object, "island": object, "sex": object}
-    )
+    # typed as glassnet types it: numbers as floats (NA -> NaN), text as strings
+    frame = glassnet.datasets.tabular.load_table("penguins.csv")
+    return frame.astype({c: object for c in ("species", "island", "sex")})
 
 
 def _anes96(d):
