@@ -134,6 +134,27 @@ def test_regularizers_save_and_load_with_the_layer(tmp_path, rng):
     )
 
 
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ({"name": "l2", "l2": "big"}, r"config.kernel_regularizer.l2 must be of JSON type number"),
+        ({"name": "l3"}, "unknown kernel_regularizer 'l3'"),
+        ({"name": "l2", "l2": -1}, "l2 must be >= 0.0, got -1.0"),
+        ({"name": "l2", "l1": 0.1}, "unexpected keyword argument 'l1'"),
+    ],
+)
+def test_a_bad_regularizer_in_a_model_file_is_a_model_file_error(tmp_path, spec, message):
+    from test_serialization import read_document, rewrite
+
+    model = gn.Sequential([gn.Dense(2, kernel_regularizer="l2")]).build((3,), rng=0)
+    model.save(tmp_path / "m.safetensors")
+    document = read_document(tmp_path / "m.safetensors")
+    document["layers"][0]["config"]["kernel_regularizer"] = spec
+    rewrite(tmp_path / "m.safetensors", tmp_path / "edited", document=document)
+    with pytest.raises(gn.ModelFileError, match=message):
+        gn.load(tmp_path / "edited")
+
+
 def test_names_and_model_file_forms():
     assert get_regularizer("l1") == gn.L1(0.01) and get_regularizer("L2") == gn.L2(0.01)
     assert get_regularizer("l1_l2") == gn.L1L2(0.0, 0.0)  # Keras' L1L2 defaults
