@@ -420,7 +420,7 @@ def test_table_transformer_gives_exactly_the_features_train_feeds_its_network():
 def test_table_transformer_follows_the_estimator_contract():
     X, _ = penguins()
     transformer = TableTransformer(impute="mean")
-    assert clone(transformer).get_params() == {"impute": "mean"}
+    assert clone(transformer).get_params() == {"impute": "mean", "scaling": "robust"}
     assert transformer.set_params(impute="median").impute == "median"
     with pytest.raises(NotFittedError):
         transformer.transform(X)
@@ -431,7 +431,7 @@ def test_table_transformer_follows_the_estimator_contract():
     assert fitted.feature_names_in_.tolist() == X.columns.tolist()
     again = pickle.loads(pickle.dumps(fitted))
     assert again.transform(X).tobytes() == fitted.transform(X).tobytes()
-    assert clone(fitted).get_params() == {"impute": "median"} and not hasattr(
+    assert clone(fitted).get_params() == {"impute": "median", "scaling": "robust"} and not hasattr(
         clone(fitted), "preprocessor_"
     )
     out = TableTransformer(impute="mean").set_output(transform="pandas").fit_transform(X)
@@ -439,7 +439,7 @@ def test_table_transformer_follows_the_estimator_contract():
     assert out.index.equals(X.index)
 
 
-@parametrize_with_checks([TableTransformer(), TableTransformer(impute="mean")])
+@parametrize_with_checks([TableTransformer(), TableTransformer(impute="mean", scaling="standard")])
 def test_table_transformer_passes_scikit_learns_checks(estimator, check):
     """Every check of scikit-learn's check_estimator: a 2-D array is a table whose columns
     are named x0, x1, ... (without impute, a NaN is refused, as the checks expect)."""
@@ -462,6 +462,14 @@ def test_table_transformer_errors_name_the_parameter_and_the_column():
     X, _ = penguins()
     with pytest.raises(InvalidParameterError, match="^impute must be one of mean, median, "):
         TableTransformer(impute="max").fit(X)
+    with pytest.raises(
+        InvalidParameterError, match="^scaling must be one of robust, standard, got 'minmax'$"
+    ):
+        TableTransformer(scaling="minmax").fit(X)
+    standard = TableTransformer(scaling="standard").fit(X.dropna()).transform(X.dropna())
+    assert np.allclose(standard[:, 3:7].mean(axis=0), 0) and np.allclose(
+        standard[:, 3:7].std(axis=0), 1
+    )
     with pytest.raises(
         ValueError,
         match=r"^column 'bill_length_mm' has 2 missing values \(NaN or None, first in row 4\): "

@@ -5,7 +5,7 @@ this transformer is that way, step for step, for a scikit-learn ``Pipeline``: ea
 read as text (a DataFrame's cells as ``to_csv`` writes them) and typed — numbers where every
 present value is one, text otherwise (:mod:`glassnet.datasets.tabular`) —, missing values are
 filled (``impute``) with values learned in ``fit``, text columns are one-hot encoded (a category
-``fit`` never saw becomes all zeros), and numeric columns standardised, all by the same
+``fit`` never saw becomes all zeros), and numeric columns scaled (``scaling``), all by the same
 :class:`~glassnet.tabular.preprocessing.TablePreprocessor` that ``train`` stores in its
 model. Fitted on the rows ``train`` learns from, it gives exactly the features ``train``
 feeds its network (``tests/test_sklearn.py`` checks it)::
@@ -36,12 +36,11 @@ from glassnet.tabular.preprocessing import (
     IMPUTE_STRATEGIES,
     MissingValueError,
     TablePreprocessor,
-    check_impute,
 )
 
 
 class TableTransformer(TransformerMixin, BaseEstimator):
-    """A table's feature columns -> the standardised, one-hot encoded matrix ``train`` uses.
+    """A table's feature columns -> the scaled, one-hot encoded matrix ``train`` uses.
 
     Parameters
     ----------
@@ -49,6 +48,10 @@ class TableTransformer(TransformerMixin, BaseEstimator):
         How missing values are filled, with a value learned in ``fit`` from the column's
         present values (a text column always takes its most frequent value). None: a missing
         value is an error naming its column and row.
+    scaling : {"robust", "standard"}, default "robust"
+        How numeric columns are scaled, as ``train`` does: ``"robust"`` (median and
+        interquartile range, then a smooth clip into (-3, 3)) or ``"standard"``
+        (``(x - mean) / std``); see :class:`~glassnet.tabular.preprocessing.TablePreprocessor`.
 
     Attributes
     ----------
@@ -60,29 +63,31 @@ class TableTransformer(TransformerMixin, BaseEstimator):
         Only when ``X`` was a DataFrame with string column names.
     """
 
-    def __init__(self, impute=None):
+    def __init__(self, impute=None, scaling="robust"):
         self.impute = impute
+        self.scaling = scaling
 
     def fit(self, X, y=None):
         """Learn the column kinds, fill values, categories and scales from ``X``."""
-        try:
-            impute = check_impute(self.impute)
-        except ValueError as exc:
-            raise InvalidParameterError(str(exc)) from None
         X = _checked(X)
         validate_data(self, X, reset=True, skip_check_array=True)
         text = _as_text(X)
+        kinds = tables.column_kinds(text)
+        try:  # the target side of a TablePreprocessor is never fitted here: only the features
+            pre = TablePreprocessor(
+                list(kinds.items()), "(target)", "regression", impute=self.impute,
+                scaling=self.scaling,
+            )  # fmt: skip
+        except ValueError as exc:  # impute or scaling: the hyper-parameters
+            raise InvalidParameterError(str(exc)) from None
         for name in text.columns:
             if text[name].isna().all():
                 raise InputValueError(
                     f"column {name!r} of X is empty: leave it out before this transformer"
                 )
-        kinds = tables.column_kinds(text)
         frame = tables.typed(text, kinds)
-        if impute is None:
+        if self.impute is None:
             _refuse_missing(frame)
-        # the target side of a TablePreprocessor is never fitted here: only its features are
-        pre = TablePreprocessor(list(kinds.items()), "(target)", "regression", impute=impute)
         self.preprocessor_ = pre.fit(frame)
         return self
 
