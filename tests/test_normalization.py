@@ -551,3 +551,15 @@ def test_early_stopping_restores_the_running_statistics_of_the_best_epoch(rng):
     assert stop.best_epoch < max(kept)  # it did go back
     for name, value in model.get_weights().items():
         np.testing.assert_array_equal(value, kept[stop.best_epoch][name], err_msg=name)
+
+
+def test_a_diverged_fit_puts_back_the_running_statistics_with_the_weights(rng):
+    X, y = rng.normal(size=(64, 3)), rng.normal(size=(64, 1)) * 1e3
+    model = gn.Sequential(
+        [gn.Dense(8, use_bias=False), gn.BatchNormalization(), gn.ReLU(), gn.Dense(1)]
+    ).build((3,), rng=0)
+    before = model.get_weights()
+    with pytest.raises(gn.TrainingDivergedError, match="training diverged"):
+        model.fit(X, y, loss="mse", optimizer=gn.SGD(learning_rate=1e6), epochs=5, rng=0)
+    for name, value in model.get_weights().items():  # moving_mean, moving_variance included
+        np.testing.assert_array_equal(value, before[name], err_msg=name)

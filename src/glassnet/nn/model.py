@@ -104,11 +104,8 @@ class Sequential:
 
     def buffers(self) -> list[tuple[str, np.ndarray]]:
         """``("layers.1.moving_mean", array)``, ...: the non-trainable state (no gradient)."""
-        return [
-            (f"layers.{i}.{key}", b)
-            for i, layer in enumerate(self.layers)
-            for key, b in layer.buffers.items()
-        ]
+        layers = enumerate(self.layers)
+        return [(f"layers.{i}.{k}", b) for i, layer in layers for k, b in layer.buffers.items()]
 
     def named_weights(self) -> list[tuple[str, np.ndarray]]:
         """``(name, array)`` of every parameter, then every buffer: what the model file saves."""

@@ -166,8 +166,7 @@ def fit(
     model.metrics_ = metric_set(metrics, model.loss_, n_outputs(model), weighted=weighted)
     batches = Batches(data, batch_size)
     callbacks = _callback_list(model, callbacks, verbose, epochs, batches.count)
-    slots = model.slots()
-    before = [p.copy() for _, p, _ in slots]
+    before = model.get_weights()  # the parameters and buffers (running statistics)
     watch = LossWatch(_loss_before(model, data))
     model.stop_training = False
     val_metrics = model.metrics_.fresh()
@@ -180,7 +179,7 @@ def fit(
             logs["learning_rate"] = rate
             reason = watch.verdict(logs["loss"], epoch)
             if reason is not None:
-                _restore(slots, before)
+                model.set_weights(before)
                 raise _diverged_error(model, reason, "the weights it had before this fit")
             callbacks.on_epoch_end(epoch, logs)
             if model.stop_training:
@@ -199,7 +198,7 @@ def _run_epoch(model, batches, shuffle, callbacks, epoch, val_metrics) -> dict[s
     """
     loss, optimizer = model.loss_, model.optimizer_
     slots = model.slots()
-    snapshot = [p.copy() for _, p, _ in slots]
+    snapshot = model.get_weights()
     totals = Totals(loss, model.metrics_)
     epoch_name = f"epoch {epoch + 1} of this fit"
     for b, (xb, yb, wb) in enumerate(batches.epoch(batches.order(shuffle, model.rng_))):
@@ -209,7 +208,7 @@ def _run_epoch(model, batches, shuffle, callbacks, epoch, val_metrics) -> dict[s
             _diverged(model, snapshot, f"{exc} in {epoch_name}, batch {b + 1}")
         totals.add(value, output, yb, wb)
         callbacks.on_batch_end(b, {"loss": value})
-    if not all(all_finite(p) for _, p, _ in slots):
+    if not all(all_finite(p) for _, p in model.named_weights()):
         _diverged(model, snapshot, f"the weights became infinite or NaN in {epoch_name}")
     logs = totals.logs()
     if batches.data.validation is not None:
@@ -224,13 +223,8 @@ def _run_epoch(model, batches, shuffle, callbacks, epoch, val_metrics) -> dict[s
 
 def _diverged(model, snapshot, what: str):
     """Put back the weights from the start of the epoch and say what happened."""
-    _restore(model.slots(), snapshot)
+    model.set_weights(snapshot)
     raise _diverged_error(model, what, "the weights from the start of that epoch") from None
-
-
-def _restore(slots, saved) -> None:
-    for (_, p, _), value in zip(slots, saved, strict=True):
-        p[...] = value
 
 
 def _diverged_error(model, what: str, kept: str) -> TrainingDivergedError:
