@@ -42,8 +42,7 @@ class Sequential:
     history : History
         Per-epoch loss/accuracy over every call to ``fit``.
     loss_, optimizer_ : the loss and optimizer of the last ``fit`` (kept for the next one).
-    metrics_ : MetricSet or None
-        The metrics of the last ``fit`` (what ``evaluate`` computes by default).
+    metrics_ : the MetricSet of the last ``fit`` (what ``evaluate`` computes by default).
     preprocessing : object or None
         The preprocessing the model expects its inputs to have had (a table's or an image's),
         saved in the model file.
@@ -228,8 +227,7 @@ class Sequential:
         sample_weight=None,
         metrics=None,
     ) -> cb.History:
-        """Train on ``X``, ``y``; return the History. The loop, and the TrainingDivergedError
-        that ends a run whose loss or weights stop being finite: :mod:`glassnet.training.trainer`.
+        """Train on ``X``, ``y``; return the History (the loop: :mod:`glassnet.training.trainer`).
 
         Parameters
         ----------
@@ -238,20 +236,17 @@ class Sequential:
         y : values ``(n,)``/``(n, k)`` for regression losses, labels 0/1 for ``"bce"``,
             integer labels ``(n,)`` or one-hot ``(n, k)`` for ``"cross_entropy"``.
         loss : str or Loss
-            ``"mse"``, ``"sse"``, ``"bce"``, ``"cross_entropy"``; required on the first call,
-            reused when omitted. A loss that reads probabilities needs an output that gives
-            them (:meth:`Loss.check_output`).
+            ``"mse"``, ``"bce"``, ``"cross_entropy"``...; required at first, then reused when
+            omitted. One that reads probabilities needs such an output (``Loss.check_output``).
         optimizer : str or Optimizer
             ``Adam()`` on the first call; later calls continue with the same optimizer *and
             its state* (momentum, moments) unless a different one is passed.
-        epochs : int
-            Passes over the training data.
-        batch_size : int or None
-            Samples per gradient step; None means the full batch.
+        epochs, batch_size : int, and int or None
+            Passes over the training data; samples per gradient step (None: the full batch).
         shuffle : bool
             Shuffle the sample order every epoch (indices only; the data are not copied).
         validation_data : (X_val, y_val) or (X_val, y_val, sample_weight_val), optional
-            Evaluated after every epoch (``val_loss``, ``val_accuracy``).
+            Evaluated after every epoch (``val_loss``, ``val_accuracy``, ``val_<metric>``).
         validation_split : float
             Fraction of ``X`` held out for validation when no ``validation_data`` is given,
             at random, stratified by class for classification losses.
@@ -262,16 +257,9 @@ class Sequential:
         verbose : int
             0 prints nothing; 1 shows a progress bar; 2 prints one line per epoch.
         sample_weight : array of shape (n_samples,), optional
-            Non-negative weights multiplying each sample's loss term (and gradient), and
-            counting in every metric (the weighted metric, as scikit-learn defines it).
-        metrics : list, optional
-            What to log besides the loss, per epoch on the training data and on the
-            validation data (``f1``, ``val_f1``): names (``"accuracy"``, ``"precision"``,
-            ``"recall"``, ``"f1"``, ``"f1_macro"``, ``"f1_weighted"``, ``"auc"``, ``"mae"``,
-            ``"mse"``, ``"rmse"``, ``"r2"``, ...), Metric objects or functions
-            ``f(y_true, y_pred)``. None: those of the last ``fit`` when ``loss`` is omitted
-            too, else accuracy for a classification loss (nothing for regression). See
-            :mod:`glassnet.training.tracking` and docs/metrics.md.
+            Non-negative weights of each sample's loss term (and gradient) and in every metric.
+        metrics : list of names (``"f1"``, ``"auc"``, ``"r2"``...), Metric objects or functions
+            ``f(y_true, y_pred)``, optional; None: the last fit's (:mod:`~.training.tracking`).
         """
         from glassnet.training.trainer import fit
 

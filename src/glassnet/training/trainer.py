@@ -158,12 +158,7 @@ def fit(
     if rng is not None or model.rng_ is None:
         model.rng_ = as_generator(rng)
     data = _training_data(model, X, y, sample_weight, validation_data, validation_split)
-    weighted = data.w is not None or (
-        data.validation is not None and data.validation[2] is not None
-    )
-    if metrics is None and loss is None and model.metrics_ is not None:
-        metrics = model.metrics_.metrics  # a later fit continues with the same metrics
-    model.metrics_ = metric_set(metrics, model.loss_, n_outputs(model), weighted=weighted)
+    model.metrics_ = _fit_metrics(model, metrics, loss is None, data)
     batches = Batches(data, batch_size)
     callbacks = _callback_list(model, callbacks, verbose, epochs, batches.count)
     before = model.get_weights()  # the parameters and buffers (running statistics)
@@ -320,6 +315,16 @@ def _callback_list(model, callbacks, verbose: int, epochs: int, count: int) -> c
     return cb.CallbackList(
         [model.history, *recorders, *user, *_printers(verbose, epochs, count)], model
     )
+
+
+def _fit_metrics(model, metrics, same_loss: bool, data):
+    """The MetricSet of this fit, checked against its loss (and its weights, if any): those
+    named, or — ``metrics`` and ``loss`` omitted — the last fit's, or the default."""
+    if metrics is None and same_loss and model.metrics_ is not None:
+        metrics = model.metrics_.metrics  # a later fit continues with the same metrics
+    validation = data.validation
+    weighted = data.w is not None or (validation is not None and validation[2] is not None)
+    return metric_set(metrics, model.loss_, n_outputs(model), weighted=weighted)
 
 
 def _check_callbacks(callbacks) -> list[cb.Callback]:
