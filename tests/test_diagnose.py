@@ -8,7 +8,7 @@ import pytest
 import glassnet as gn
 from glassnet import datasets, demos
 from glassnet.cli.flags import flag_spelling
-from glassnet.glassbox import findings, rules
+from glassnet.glassbox import findings
 
 
 def data(n=300, seed=0):
@@ -72,6 +72,10 @@ def test_unscaled_inputs_of_a_feature_scaled_by_1e30_that_stalls_adam():
     report = gn.diagnose(mlp().build((4,), rng=0), raw, Y, loss="cross_entropy")
     assert report.codes[:1] == ["unscaled_inputs"]
     assert "feature 1 reaches" in report.findings[0].evidence
+    # a regression on it diverges at once (the loss overflows): the diagnosis says why
+    target = X @ np.array([1.0, 2.0, -1.0, 0.5])
+    model = gn.Sequential([gn.Dense(32, activation="relu"), gn.Dense(1)])
+    assert codes(model, raw, target, loss="mse", epochs=20) == ["unscaled_inputs"]
 
 
 def test_dead_relu():
@@ -209,17 +213,15 @@ def test_every_code_is_documented_and_every_rule_threshold_has_a_docstring():
     }  # fmt: skip
     for code in findings.CODES:
         assert f"``{code}``" in findings.__doc__
-    body = ast.parse(inspect.getsource(rules)).body
-    for i, node in enumerate(body):
-        if (
-            isinstance(node, ast.Assign)
-            and node.targets[0].id.isupper()
-            and node.targets[0].id != "RATE"
-        ):
-            after = body[i + 1]
-            assert isinstance(after, ast.Expr) and isinstance(after.value.value, str), node.targets[
-                0
-            ].id
+    from glassnet.glassbox import thresholds
+
+    body = ast.parse(inspect.getsource(thresholds)).body
+    constants = [node for node in body if isinstance(node, ast.Assign)]
+    assert len(constants) == 20
+    for node in constants:
+        after = body[body.index(node) + 1]
+        name = node.targets[0].id
+        assert isinstance(after, ast.Expr) and isinstance(after.value.value, str), name
 
 
 def test_a_model_without_data_is_diagnosed_from_its_record():
