@@ -85,9 +85,19 @@ class History(Callback):
         statistics = self.__dict__.get("statistics", {})  # none in a History pickled before
         return {**self.history, **{prefix + k: v for k, v in statistics.items()}}
 
+    def on_epoch_begin(self, epoch, logs=None):
+        optimizer = getattr(self.model, "optimizer_", None)
+        self._first_step = None if optimizer is None else optimizer.iterations
+
     def on_epoch_end(self, epoch, logs=None):
-        for key, value in (logs or {}).items():
+        logs = logs or {}
+        for key, value in logs.items():
             self.history.setdefault(key, []).append(float(value))
+        first = self.__dict__.get("_first_step")
+        if first is not None and "learning_rate" not in logs:
+            # a callback changes the rate before an epoch's first step or after its last
+            rate = self.model.optimizer_.learning_rate_at(first)
+            self.history.setdefault("learning_rate", []).append(rate)
 
     @property
     def epochs(self) -> int:

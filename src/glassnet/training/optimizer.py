@@ -120,10 +120,15 @@ class Optimizer:
 
     @property
     def current_learning_rate(self) -> float:
-        """The learning rate the next step will use (what ``History`` records each epoch):
-        a Python float, so the update's arithmetic stays in the parameters' dtype."""
+        """The learning rate the next step will use: a Python float, so the update's
+        arithmetic stays in the parameters' dtype."""
+        return self.learning_rate_at(self.iterations)
+
+    def learning_rate_at(self, step: int) -> float:
+        """The rate of the step after ``step`` steps (``History`` records each epoch's
+        first); the constant rate, whatever ``step``, without a schedule."""
         lr = self.learning_rate
-        return float(lr(self.iterations) if isinstance(lr, LearningRateSchedule) else lr)
+        return float(lr(step) if isinstance(lr, LearningRateSchedule) else lr)
 
     def decays(self, name: str) -> bool:
         """Whether weight decay applies to the parameter ``name`` (``"layers.0.b"``)."""

@@ -169,9 +169,7 @@ def fit(
     try:
         for epoch in range(epochs):  # callbacks count from 0 in each fit
             callbacks.on_epoch_begin(epoch)
-            rate = model.optimizer_.current_learning_rate  # the epoch's first step's
             logs = _run_epoch(model, batches, shuffle, callbacks, epoch, val_metrics)
-            logs["learning_rate"] = rate
             reason = watch.verdict(logs["loss"], epoch)
             if reason is not None:
                 model.set_weights(before)
