@@ -181,3 +181,13 @@ def test_history_splits_the_file_keys_into_curves_and_statistics():
 def test_bad_options_are_one_line_errors(kwargs, match):
     with pytest.raises(gn.errors.InputError, match=match):
         TrainingStatistics(**kwargs)
+
+
+def test_a_long_run_keeps_every_other_epoch_once_its_record_is_full(monkeypatch):
+    monkeypatch.setattr(statistics, "MAX_EPOCHS", 4)
+    model, _, _ = fitted(epochs=9)
+    s = model.history.statistics
+    # epochs 1..5: full at 5 -> [1, 3, 5]; 6, 7: [1, 3, 5, 6, 7]: full -> [1, 5, 7];
+    # 8, 9: [1, 5, 7, 8, 9]: full -> [1, 7, 9]
+    assert s["epoch"] == [1.0, 7.0, 9.0]
+    assert {len(v) for k, v in s.items() if "/histogram_" not in k} == {3}

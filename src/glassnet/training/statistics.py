@@ -23,7 +23,8 @@ and, once per layer (not per epoch), ``layers.<i>/histogram_first`` and
 ``layers.<i>/histogram_last`` (counts of a in HISTOGRAM_BINS equal bins) with their bin
 edges ``..._edges``: the first epoch of the History and the last one trained.
 
-Cost. The dead-unit share is over the epoch's data: every batch, each ReLU layer's ``z``
+A long run keeps at most MAX_EPOCHS epochs of each statistic (the ``epoch`` list says
+which: every epoch recently, fewer further back). Cost. The dead-unit share is over the epoch's data: every batch, each ReLU layer's ``z``
 is reduced to one maximum per unit (until every unit has fired). The rest is measured on
 SAMPLED_BATCHES batches per epoch, evenly spaced (all of them if there are fewer): their
 gradient norms, the update of their optimizer step (the parameters are copied before the
@@ -59,6 +60,11 @@ HISTOGRAM_VALUES = 10_000
 #: Statistics keys at most: the model file's History holds up to 1,000 lists, curves
 #: included; layers beyond the budget are not recorded (eighty-odd Dense layers fit).
 MAX_KEYS = 900
+#: Epochs kept per statistic: when a run's record would hold more, every other one of the
+#: epochs recorded so far is dropped (the first and the latest kept): a long run keeps
+#: between 1,000 and 2,000 epochs, its recent ones densely, its early ones sparsely. It
+#: bounds the model file: 2,000 epochs of a 10-layer network's statistics are about 2 MB.
+MAX_EPOCHS = 2_000
 #: the largest float: a norm that overflowed (a diverging step) is stored as this, finite
 LARGEST = float(np.finfo(np.float64).max)
 
@@ -140,6 +146,9 @@ class TrainingStatistics(Callback):
             self._keys = [k for k in store if "/histogram_" not in k]
         for key in self._keys:
             store[key].append(values.get(key, math.nan))  # NaN: not measured this epoch
+        if len(store["epoch"]) > MAX_EPOCHS:
+            for key in self._keys:  # every other epoch of the record, the latest kept
+                store[key][:] = store[key][-1::-2][::-1]
         self.values = epoch.values or getattr(self, "values", {})
         if not self._has_first:
             self._has_first = any(k.endswith("/histogram_first") for k in store)
