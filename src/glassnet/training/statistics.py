@@ -24,7 +24,9 @@ and, once per layer (not per epoch), ``layers.<i>/histogram_first`` and
 edges ``..._edges``: the first epoch of the History and the last one trained.
 
 A long run keeps at most MAX_EPOCHS epochs of each statistic (the ``epoch`` list says
-which: every epoch recently, fewer further back). Cost. The dead-unit share is over the epoch's data: every batch, each ReLU layer's ``z``
+which: every epoch recently, fewer further back).
+
+Cost. The dead-unit share is over the epoch's data: every batch, each ReLU layer's ``z``
 is reduced to one maximum per unit (until every unit has fired). The rest is measured on
 SAMPLED_BATCHES batches per epoch, evenly spaced (all of them if there are fewer): their
 gradient norms, the update of their optimizer step (the parameters are copied before the
