@@ -5,18 +5,22 @@ module             what it holds
 =================  ==========================================================================
 ``pipeline``       :func:`train`: its options checked, the network, early stopping, the saved
                    model
+``defaults``       train's defaults and why (benchmarks/tabular.py): the optimizer with its
+                   cosine decay, label smoothing, the network's size
 ``checkpoint``     training that survives being killed: what a checkpoint stores of the run,
                    :func:`~checkpoint.check_same_data` before resuming, SIGTERM as Ctrl-C
 ``table``          the training table (a CSV file or a pandas DataFrame): reading, missing
                    values, the task, the split, the preprocessing learned
                    (:func:`~table.prepare_table`), the notes on columns of names
 ``preprocessing``  :class:`TablePreprocessor` (made of the estimators in ``encoders``)
-``encoders``       the small estimators: standardiser, one-hot, label encoder, imputer
-``onnx_steps``     the table preprocessing's ONNX hooks (imputation, standardisation nodes)
+``encoders``       the small estimators: robust scaler, standardiser, one-hot, label
+                   encoder, imputer
+``onnx_steps``     the table preprocessing's ONNX hooks (imputation, scaling nodes)
 ``predict``        :func:`predict`, :func:`evaluate`, :func:`load_model`, :func:`write_csv`
 ``report``         the plan told before training; :class:`TrainResult`,
                    :class:`EvaluateResult` and their text and plots
-``card``           :func:`describe`: what ``glassnet summary`` prints about a model
+``card``           :func:`describe`: what ``glassnet summary`` prints about a model, and a
+                   table preprocessing's description
 ``columns``        task detection, class labels as the table spells them, and the wording of
                    columns, rows, missing values and notes (:class:`~columns.Note`)
 =================  ==========================================================================

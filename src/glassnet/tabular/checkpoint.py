@@ -95,7 +95,7 @@ def run_fields(data, target, options, activation, optimizer, ignore, impute, tab
         "hidden": list(options.hidden),
         "activation": activation,
         "optimizer": type(optimizer).__name__,
-        "learning_rate": optimizer.learning_rate,
+        "learning_rate": optimizer.get_config()["learning_rate"],  # a schedule: its config
         "epochs": options.epochs,
         "batch_size": options.batch_size,
         "validation_split": options.split,

@@ -23,8 +23,9 @@ What ``train`` does, in order:
 5. learn the preprocessing on the training rows only (:class:`TablePreprocessor`);
 6. build the network: ``hidden`` Dense layers, then 1 sigmoid unit + binary cross-entropy
    (two classes), a softmax + cross-entropy (more), or 1 identity unit + MSE on the
-   standardised target (regression); train it with Adam, early stopping on the validation
-   loss, keeping the best epoch's weights;
+   standardised target (regression); train it with AdamW, its rate decayed by a cosine,
+   label smoothing for a classifier (:mod:`.defaults` says why), early stopping on the
+   validation loss, keeping the best epoch's weights;
 7. save the model — weights, preprocessing, history — atomically; Ctrl-C or SIGTERM saves
    the best model so far.
 
@@ -57,6 +58,16 @@ from glassnet.tabular.checkpoint import (
     sigterm_interrupts,
     write_outputs,
 )
+from glassnet.tabular.defaults import (
+    DEFAULT_ACTIVATION,
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_EPOCHS,
+    DEFAULT_HIDDEN,
+    DEFAULT_OPTIMIZER,
+    DEFAULT_PATIENCE,
+    make_loss,
+    make_optimizer,
+)
 from glassnet.tabular.predict import table_metrics
 from glassnet.tabular.preprocessing import check_impute, check_task
 from glassnet.tabular.report import TrainResult, plan_lines
@@ -64,16 +75,6 @@ from glassnet.tabular.table import TrainingTable, prepare_table
 from glassnet.training.callbacks import CheckpointError, EarlyStopping
 from glassnet.training.optimizers import get_optimizer
 
-#: The default hidden layers: small enough to train in seconds on two cores, large enough for
-#: the tables this is for (up to some tens of features, thousands of rows). Two ReLU layers
-#: can bend the decision surface where one cannot; early stopping on the validation loss, not
-#: a smaller network, is what keeps them from over-fitting a small table.
-DEFAULT_HIDDEN = (64, 32)
-DEFAULT_ACTIVATION = "relu"
-DEFAULT_EPOCHS = 300
-DEFAULT_BATCH_SIZE = 32
-DEFAULT_OPTIMIZER = "adam"
-DEFAULT_PATIENCE = 20
 DEFAULT_SEED = 0
 MODEL_SUFFIX = ".safetensors"
 #: seconds between checkpoints at least; 0: after every epoch (a tabular model's file is small)
@@ -115,32 +116,32 @@ def train(
 ) -> TrainResult:
     """Train a network on the table ``data`` to predict the column ``target``; save it.
 
-    The steps are the module docstring's. Every option is checked before anything is read; a
-    problem with the data or the options raises a one-line ValueError naming the parameter.
+    The steps are the module docstring's; every option is checked before anything is read.
 
     data, target: the table (a pandas DataFrame, a CSV file's path, or a shipped table such
     as "penguins.csv": :func:`glassnet.datasets.tabular.read_table`) and its target. task:
     None (detected), "classification" or "regression". hidden: hidden-layer sizes, a sequence
     or text such as ``"64,32"``. activation, epochs (the most; early stopping usually ends
-    sooner), batch_size, optimizer ("adam", "sgd", "rmsprop") and learning_rate (None: the
-    optimizer's default). validation_split: the share held out (None: 0.2, or 0 under
-    MIN_ROWS_FOR_VALIDATION). patience: epochs without a better validation loss before
-    stopping. seed: the split, the initial weights, the shuffling. ignore: columns that are
-    not features (a name, or several). impute (None, "mean", "median", "most_frequent") or
-    drop_missing: what to do with missing feature values (rows missing the target are always
-    left out). out: the model file (None: beside a CSV file, named after it; none for a
-    DataFrame; False: none). plot: a PNG of the training report. checkpoint: a file written
-    after every epoch, at most once every ``checkpoint_every`` seconds (see :func:`resume`).
-    verbose: 1 shows a progress bar.
-    callbacks: more callbacks for ``fit``. log: called with each line told before training.
+    sooner), batch_size, optimizer ("adamw", "adam", "sgd", ... or an Optimizer) and
+    learning_rate (None: :func:`.defaults.make_optimizer`). validation_split: the share held
+    out (None: 0.2, or 0 under MIN_ROWS_FOR_VALIDATION). patience: epochs without a better
+    validation loss before stopping. seed: the split, the initial weights, the shuffling.
+    ignore: columns that are not features (a name, or several). impute (None, "mean",
+    "median", "most_frequent") or drop_missing: what to do with missing feature values (rows
+    missing the target are always left out). out: the model file (None: beside a CSV file,
+    named after it; none for a DataFrame; False: none). plot: a PNG of the training report.
+    checkpoint: a file written after every epoch, at most once every ``checkpoint_every`` s
+    (:func:`resume`). verbose: 1 shows a progress bar. callbacks: more for ``fit``. log:
+    called with each line told before training.
     """
     options = _check_options(
         task, hidden, impute, drop_missing, validation_split, epochs, batch_size, patience, seed
     )
     every = check_real("checkpoint_every", checkpoint_every, minimum=0.0)
-    opt = get_optimizer(optimizer, learning_rate)
+    get_optimizer(optimizer, learning_rate)  # the name and the rate checked before reading
     paths = _outputs(data, tables.source_path(data), out, plot, checkpoint)
     table = prepare_table(data, target, ignore, impute, options)
+    opt = make_optimizer(optimizer, learning_rate, options, len(table.train_idx))
     model = _network(table, options.hidden, activation, options.rng)
     for line in plan_lines(table, model, opt, options) if log is not None else ():
         log(line)
@@ -325,7 +326,7 @@ def _fit(model, table, opt, options, verbose, callbacks, session):
             model.fit(
                 table.inputs(table.train_idx),
                 table.targets(table.train_idx),
-                loss=table.head.loss,
+                loss=make_loss(table.head),
                 optimizer=opt,
                 epochs=options.epochs - session.done,
                 batch_size=options.batch_size,

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from glassnet.tabular.columns import name_of, prefixed
+from glassnet.tabular.defaults import loss_suffix, optimizer_phrase
 from glassnet.training.heads import decode
 from glassnet.training.metrics import Undefined, confusion_matrix
 
@@ -53,9 +54,10 @@ def plan_lines(table, model, optimizer, options) -> list[str]:
         f"columns -> {pre.n_inputs} inputs",
         f"task: {what}{' (detected)' if table.detected else ''}",
         f"split: {n_train} training rows, {n_val} validation rows{stratified}, seed {options.seed}",
-        f"network: {architecture(model, pre.n_inputs)}; {type(optimizer).__name__} "
-        f"(learning rate {optimizer.learning_rate:g}), {LOSS_NAMES[table.head.loss]} loss, "
-        f"batches of {options.batch_size}, up to {options.epochs} epochs",
+        f"network: {architecture(model, pre.n_inputs)}; {optimizer_phrase(optimizer)}, "
+        f"{LOSS_NAMES[table.head.loss]} loss{loss_suffix(model, table.head)}, "
+        f"batches of {options.batch_size}, up to {options.epochs} epochs; "
+        f"{pre.scaling} scaling of the inputs",
         *(prefixed("note: ", note) for note in table.notes),
     ]
 
