@@ -27,6 +27,9 @@ A table whose package is missing is skipped, saying so.
     python benchmarks/tabular.py --quick            # 3 small tables, 1 split, few epochs
     python benchmarks/tabular.py --seed 100         # other splits (for tuning, not reporting)
     python benchmarks/tabular.py --set epochs=50 --methods glassnet
+    OMP_NUM_THREADS=1 python benchmarks/tabular.py  # one thread each: on a loaded machine,
+                                                    # BLAS threads that wait for each other
+                                                    # make times meaningless
 
 ``--set name=value`` passes a keyword to ``glassnet.tabular.train`` (to try another setting
 on splits that are not the reported ones).
@@ -273,7 +276,8 @@ def fit_realmlp(table, train, test, seed, quick):
         from pytabkit import RealMLP_TD_Classifier, RealMLP_TD_Regressor
     except ImportError as exc:
         raise Unavailable(f"pytabkit does not import ({exc})") from None
-    torch.set_num_threads(os.cpu_count() or 1)
+    threads = _threads()
+    torch.set_num_threads(threads)
     X, y = train.drop(columns=[table.target]), train[table.target]
     X_test = test.drop(columns=[table.target])
     numeric, text = _columns(X)
@@ -282,10 +286,14 @@ def fit_realmlp(table, train, test, seed, quick):
     X, X_test = (f.astype({c: "category" for c in text}) for f in (X, X_test))
     cls = RealMLP_TD_Classifier if table.task == "classification" else RealMLP_TD_Regressor
     extra = {"n_epochs": QUICK_EPOCHS} if quick else {}
-    model = cls(
-        device="cpu", random_state=seed, n_threads=os.cpu_count() or 1, verbosity=0, **extra
-    )
+    model = cls(device="cpu", random_state=seed, n_threads=threads, verbosity=0, **extra)
     return _timed_fit(model, X, y.to_numpy(), X_test)
+
+
+def _threads() -> int:
+    """PyTorch's threads: OMP_NUM_THREADS where it is set (as NumPy's BLAS and scikit-learn's
+    OpenMP read it), else every core."""
+    return int(os.environ.get("OMP_NUM_THREADS") or 0) or (os.cpu_count() or 1)
 
 
 def _timed_fit(model, X, y, X_test):
@@ -378,7 +386,8 @@ def markdown(results, rows, skipped, methods, tables, splits, command) -> str:
         "accuracy or R² on the test rows, mean ± standard deviation over the splits; "
         "mean training time in seconds.  ",
         f"Python {platform.python_version()}, NumPy {np.__version__}, glassnet "
-        f"{glassnet.__version__}, {os.cpu_count()} cores.",
+        f"{glassnet.__version__}, {os.cpu_count()} cores, "
+        f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}.",
         "",
         "| table | rows | metric | " + " | ".join(methods) + " |",
         "| --- | --- | --- | " + " | ".join("---" for _ in methods) + " |",

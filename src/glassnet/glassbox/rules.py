@@ -38,7 +38,11 @@ RATE = Param("learning_rate")
 
 def _rate(evidence) -> float | None:
     optimizer = getattr(evidence.model, "optimizer_", None)
-    return None if optimizer is None else float(optimizer.current_learning_rate)
+    if optimizer is None:
+        return None
+    # the rate given: a schedule's start (a decayed rate ends near 0: a fix from it says 0)
+    rate = optimizer.learning_rate
+    return float(getattr(rate, "initial_learning_rate", optimizer.current_learning_rate))
 
 
 def _ratios(evidence) -> dict[str, tuple[int, float]]:
