@@ -66,6 +66,13 @@ def test_unscaled_inputs():
     assert "unscaled_inputs" not in codes(mlp(), scaled, Y, epochs=10)
 
 
+def test_a_batch_normalization_in_front_scales_the_inputs_itself():
+    raw = X.copy()
+    raw[:, 0] *= 1e4
+    model = gn.Sequential([gn.BatchNormalization(), *mlp().layers])
+    assert "unscaled_inputs" not in codes(model, raw, Y, epochs=10)
+
+
 def test_unscaled_inputs_of_a_feature_scaled_by_1e30_that_stalls_adam():
     raw = X.copy()
     raw[:, 1] *= 1e30

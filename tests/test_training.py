@@ -443,3 +443,31 @@ def test_model_checkpoint_keeps_the_best_f1_and_a_loaded_model_evaluates_the_def
     loaded = gn.load(path)  # the model file keeps the loss, not the fit's metrics
     assert list(loaded.evaluate(X, y)) == ["loss", "accuracy"]
     assert list(loaded.evaluate(X, y, metrics=["f1", "auc"])) == ["loss", "f1", "auc"]
+
+
+def test_gradients_that_overflow_the_optimizers_averages_are_a_divergence_and_the_model_saves(
+    tmp_path,
+):
+    # a feature of size 1e30: dL/dW of its row is about 1e30, and Adam's g^2 (1e60) is
+    # infinite in float32 while the weights stay finite (m / sqrt(v) is 0)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 2))
+    X[:, 0] *= 1e30
+    y = (X[:, 1] > 0).astype(int)
+    model = gn.Sequential([gn.Dense(4, activation="relu"), gn.Dense(1, activation="sigmoid")])
+    with pytest.raises(gn.TrainingDivergedError, match=r"running averages .* inputs scaled"):
+        model.fit(X, y, loss="bce", optimizer="adam", epochs=3, rng=0)
+    assert model.optimizer_.state == {} and model.optimizer_.iterations == 0
+    model.save(tmp_path / "m.safetensors")  # before: a file gn.load refused (v infinite)
+    loaded = gn.load(tmp_path / "m.safetensors")
+    np.testing.assert_array_equal(loaded.predict(X[:, :]), model.predict(X))
+
+
+def test_the_loss_before_training_includes_the_weight_penalties_the_epochs_include():
+    # an L2 penalty of 1e4 * sum(W^2) dominates every epoch's loss; measured without it, the
+    # loss before training looked 1000x smaller than the first epoch and stopped the fit
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(32, 3)), rng.normal(size=32)
+    model = gn.Sequential([gn.Dense(1, kernel_regularizer=gn.L2(1e4))])
+    model.fit(X, y, loss="mse", optimizer=gn.SGD(1e-6), epochs=2, batch_size=32, rng=0)
+    assert len(model.history.loss) == 2

@@ -163,7 +163,7 @@ def learning_rate_too_low(evidence) -> list[Finding]:
 
 def unscaled_inputs(evidence) -> list[Finding]:
     X = evidence.X
-    if X is None or X.shape[0] == 0:
+    if X is None or X.shape[0] == 0 or _normalises_its_input(evidence.model):
         return []
     X = X.reshape(X.shape[0], -1)  # an image's pixels are features too
     with np.errstate(invalid="ignore"):
@@ -189,6 +189,15 @@ def unscaled_inputs(evidence) -> list[Finding]:
     )
     text = "; ".join(problems) + " (unit scale: values of about 1)"
     return [Finding("unscaled_inputs", text, fix, values={"largest": high, "smallest": low})]
+
+
+def _normalises_its_input(model) -> bool:
+    """Whether the network's first layer is a normalisation, which rescales every feature
+    itself (a BatchNormalization in front needs no scaled inputs)."""
+    from glassnet.nn.normalization import BatchNormalization, LayerNormalization
+
+    layers = getattr(model, "layers", [])
+    return bool(layers) and isinstance(layers[0], BatchNormalization | LayerNormalization)
 
 
 def _feature(evidence, j: int) -> str:

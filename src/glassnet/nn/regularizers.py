@@ -134,6 +134,15 @@ def get_regularizer(regularizer, name: str = "kernel_regularizer") -> L1L2 | Non
     )
 
 
+def penalty(model) -> float:
+    """The sum of every layer's weight penalties, the term the training loss includes."""
+    return sum(
+        regularizer(layer.params[key])
+        for layer in model.layers
+        for key, regularizer in getattr(layer, "regularizers", {}).items()
+    )
+
+
 def add_penalties(model) -> float:
     """Add every layer's weight penalties to its gradients (in place); return their sum.
 

@@ -30,7 +30,7 @@ from glassnet import fast
 from glassnet._validation import all_finite, as_generator, check_bool, check_int, check_real
 from glassnet.errors import InputError, InputTypeError, InputValueError, Param
 from glassnet.nn.losses import Loss, get_loss
-from glassnet.nn.regularizers import add_penalties
+from glassnet.nn.regularizers import add_penalties, penalty
 from glassnet.training import callbacks as cb
 from glassnet.training import statistics
 from glassnet.training.batches import (
@@ -203,6 +203,14 @@ def _run_epoch(model, batches, shuffle, callbacks, epoch, val_metrics) -> dict[s
         callbacks.on_batch_end(b, {"loss": value})
     if not all(all_finite(p) for _, p in model.named_weights()):
         _diverged(model, snapshot, f"the weights became infinite or NaN in {epoch_name}")
+    if not all(all_finite(a) for a in optimizer.state_arrays().values()):
+        optimizer.load_state_arrays({}, 0)  # the next fit starts it afresh; saving stays possible
+        _diverged(
+            model,
+            snapshot,
+            f"the optimizer's running averages of the gradients became infinite or NaN in "
+            f"{epoch_name}: the gradients outgrew {model.dtype} (are the inputs scaled?)",
+        )
     logs = totals.logs()
     if batches.data.validation is not None:
         validation = evaluate_pass(model, *batches.data.validation, metrics=val_metrics)
@@ -239,7 +247,9 @@ def _loss_before(model, data) -> float:
     rows = slice(0, REFERENCE_ROWS) if data.train_idx is None else data.train_idx[:REFERENCE_ROWS]
     y = data.y[rows]
     value = evaluate_pass(model, data.X[rows], y, None if data.w is None else data.w[rows])["loss"]
-    return value if model.loss_.reduction == "mean" else value * data.n_train / len(y)
+    if model.loss_.reduction != "mean":
+        value *= data.n_train / len(y)
+    return value + penalty(model)  # as each training step's loss includes it
 
 
 # -- setting up a fit ---------------------------------------------------------------------------
