@@ -259,7 +259,7 @@ def readme(tmp_path_factory):
 def test_readme_blocks_are_all_of_known_kinds(readme):
     checks, namespaces, _ = readme
     assert [c.got for c in checks if c.kind == "block"] == []
-    assert len(namespaces) == 3  # the tour, the ledger, scikit-learn
+    assert len(namespaces) == 4  # the tour, the ledger, scikit-learn, training and diagnose
 
 
 def test_readme_commands_succeed(readme):
