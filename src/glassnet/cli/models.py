@@ -27,11 +27,7 @@ def add_predict(sub):
         metavar="COLUMN",
         help="write only this column of DATA (first) with the predictions, e.g. an identifier",
     )
-    p.add_argument(
-        "--drop-missing",
-        action="store_true",
-        help="leave out rows with a missing value the model cannot fill",
-    )
+    _add_drop_missing(p)
     p.set_defaults(run=run_predict)
 
 
@@ -97,11 +93,7 @@ def add_evaluate(sub):
         metavar="PNG",
         help="write the confusion matrix (or predicted against true) as a PNG",
     )
-    p.add_argument(
-        "--drop-missing",
-        action="store_true",
-        help="leave out rows with a missing value the model cannot fill",
-    )
+    _add_drop_missing(p)
     p.set_defaults(run=run_evaluate)
 
 
@@ -173,3 +165,11 @@ def run_export(args) -> int:
         ) from None
     print(f"ONNX graph written to {out} ({out.stat().st_size:,} bytes)")
     return 0
+
+
+def _add_drop_missing(p) -> None:
+    p.add_argument(
+        "--drop-missing",
+        action="store_true",
+        help="leave out rows with a missing value the model cannot fill",
+    )

@@ -113,7 +113,8 @@ def _add_training(p):
         type=float,
         default=None,
         metavar="RATE",
-        help="default: the optimizer's (adam 0.001)",
+        help=f"default: {tabular.defaults.DEFAULT_LEARNING_RATE:g} for adam and adamw, the "
+        "optimizer's own otherwise; decayed to 0 by a cosine over the epochs",
     )
     p.add_argument(
         "--epochs",

@@ -119,6 +119,12 @@ class Layer:
         """Like :meth:`explained_forward`, for the last backward pass (e.g. ``∂L/∂x̂``)."""
         return []
 
+    @property
+    def regularizers(self) -> dict:
+        """The weight penalties on this layer's parameters, keyed like ``params`` (none by
+        default; Dense and Conv2D take ``kernel_regularizer``/``bias_regularizer``)."""
+        return {}
+
     def describe(self) -> str:
         """A short name for tables, e.g. ``Dense(64, relu)``."""
         return type(self).__name__

@@ -134,13 +134,16 @@ def get_regularizer(regularizer, name: str = "kernel_regularizer") -> L1L2 | Non
     )
 
 
+def penalised(model):
+    """``(layer, key, regularizer)`` for every penalised parameter of the model."""
+    for layer in model.layers:
+        for key, regularizer in layer.regularizers.items():
+            yield layer, key, regularizer
+
+
 def penalty(model) -> float:
     """The sum of every layer's weight penalties, the term the training loss includes."""
-    return sum(
-        regularizer(layer.params[key])
-        for layer in model.layers
-        for key, regularizer in getattr(layer, "regularizers", {}).items()
-    )
+    return sum(regularizer(layer.params[key]) for layer, key, regularizer in penalised(model))
 
 
 def add_penalties(model) -> float:
@@ -151,8 +154,7 @@ def add_penalties(model) -> float:
     ``grads[key] += d penalty / d params[key]``. The returned sum is added to the loss.
     """
     total = 0.0
-    for layer in model.layers:
-        for key, regularizer in getattr(layer, "regularizers", {}).items():
-            total += regularizer(layer.params[key])
-            regularizer.add_gradient(layer.params[key], layer.grads[key])
+    for layer, key, regularizer in penalised(model):
+        total += regularizer(layer.params[key])
+        regularizer.add_gradient(layer.params[key], layer.grads[key])
     return total

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from glassnet.glassbox.diagnose import diagnose
 from glassnet.glassbox.findings import Diagnosis
-from glassnet.tabular.columns import spelled_as
-from glassnet.tabular.predict import _inputs, _prepare, _with_table
+from glassnet.tabular.predict import _with_table, labelled_rows
 
 
 def diagnose_table(model, data, *, target=None, drop_missing=False) -> Diagnosis:
@@ -19,13 +18,7 @@ def diagnose_table(model, data, *, target=None, drop_missing=False) -> Diagnosis
     model's) holds the true values."""
     model, pre = _with_table(model)
     target = pre.target if target is None else target
-    _, features, notes = _prepare(pre, data, target=target, drop_missing=drop_missing)
-    X = _inputs(pre, features, notes)
-    y = features[target]
-    if pre.task == "classification":
-        labels = spelled_as(y.to_numpy(dtype=object).astype(str), pre.classes)
-    else:
-        labels = y.to_numpy(dtype=float)
+    _, _, X, labels = labelled_rows(pre, data, target, drop_missing)
     return diagnose(model, X, pre.transform_target(labels), feature_names=pre.input_names)
 
 

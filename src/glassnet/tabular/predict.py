@@ -89,13 +89,7 @@ def evaluate(model, data, *, target=None, drop_missing=False, plot=None) -> Eval
     if plot:
         check_output(plot, "plot", param="plot")
     target = pre.target if target is None else target
-    _, features, notes = _prepare(pre, data, target=target, drop_missing=drop_missing)
-    X = _inputs(pre, features, notes)
-    y = features[target]
-    if pre.task == "classification":
-        labels = spelled_as(y.to_numpy(dtype=object).astype(str), pre.classes)
-    else:
-        labels = y.to_numpy(dtype=float)
+    features, notes, X, labels = labelled_rows(pre, data, target, drop_missing)
     if pre.task == "regression":
         _check_target_range(pre, target, labels, features)
     try:
@@ -115,6 +109,20 @@ def evaluate(model, data, *, target=None, drop_missing=False, plot=None) -> Eval
     if plot:
         result.plot_path = _plot_evaluation(result, pre, labels, output, plot, data)
     return result
+
+
+def labelled_rows(pre, data, target: str, drop_missing: bool):
+    """The rows of ``data`` that have an answer in column ``target``, as the model reads them:
+    ``(features, notes, X, labels)`` — the kept rows, what was said about them, the encoded
+    inputs, and the true values (a classifier's labels spelled as the model spells them)."""
+    _, features, notes = _prepare(pre, data, target=target, drop_missing=drop_missing)
+    X = _inputs(pre, features, notes)
+    y = features[target]
+    if pre.task == "classification":
+        labels = spelled_as(y.to_numpy(dtype=object).astype(str), pre.classes)
+    else:
+        labels = y.to_numpy(dtype=float)
+    return features, notes, X, labels
 
 
 def table_metrics(model, pre, X, labels) -> dict[str, float]:
