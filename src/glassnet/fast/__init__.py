@@ -15,6 +15,14 @@ and each has a test proving its numbers equal to the reference (``tests/test_fas
 - :class:`glassnet.fast.conv.ReusedArrays` — Conv2D's work arrays (``X_col`` and the like)
   kept between batches instead of made anew, and ``dL/dW`` summed from stacked products
   where OpenBLAS runs the single product slowly.
+- :mod:`glassnet.fast.compiled` — loops compiled by numba (the optional extra
+  ``glassnet[fast]``) that do in one pass over memory what NumPy does in several:
+  the optimizers' steps (:mod:`~glassnet.fast.compiled.updates`). Each gives the NumPy
+  path's numbers (``tests/test_fast_compiled.py``); each is used only while
+  :func:`use_compiled` is True — the fast path on, numba importable
+  (:func:`compiled_available`), the environment variable ``GLASSNET_NUMBA`` not ``0`` when
+  glassnet was imported, and not inside ``with glassnet.fast.numpy_only(): ...``. numba is
+  imported on first use, never by ``import glassnet``.
 
 They are chosen in one place, :func:`prepare`, which ``fit`` calls before training (and a
 user may call on any built model), and only while :func:`enabled` is True. A model never
@@ -24,9 +32,17 @@ reference path, as the glass box (``explain``, ``gradcheck``) and the equality t
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 
-_state = {"enabled": True}
+#: GLASSNET_NUMBA=0 (or false/off/no), read when glassnet is imported, switches the compiled
+#: kernels off for the whole process
+_SWITCHED_OFF = ("0", "false", "off", "no")
+_state = {
+    "enabled": True,
+    "compiled": True,  # False inside numpy_only()
+    "numba_allowed": os.environ.get("GLASSNET_NUMBA", "1").strip().lower() not in _SWITCHED_OFF,
+}
 
 
 def enabled() -> bool:
@@ -34,9 +50,39 @@ def enabled() -> bool:
     return _state["enabled"]
 
 
+def compiled_available() -> bool:
+    """Whether the compiled kernels can run in this process: numba imports (tried on the first
+    call, never at ``import glassnet``) and ``GLASSNET_NUMBA`` was not ``0`` at import."""
+    if not _state["numba_allowed"]:
+        return False
+    from glassnet.fast.compiled import available
+
+    return available()
+
+
+def use_compiled() -> bool:
+    """The one place that says whether a specialisation may call a compiled kernel now:
+    :func:`enabled`, :func:`compiled_available`, and not inside :func:`numpy_only`."""
+    return _state["enabled"] and _state["compiled"] and compiled_available()
+
+
+@contextmanager
+def numpy_only():
+    """Run the enclosed code on the NumPy fast path: fusions and packed buffers as usual, no
+    compiled kernel (whether numba is installed or not). For measuring what the kernels
+    bring, and for testing them against NumPy."""
+    before = _state["compiled"]
+    _state["compiled"] = False
+    try:
+        yield
+    finally:
+        _state["compiled"] = before
+
+
 @contextmanager
 def reference_only():
-    """Run the enclosed code on the reference path alone: no fusions, no packed buffers.
+    """Run the enclosed code on the reference path alone: no fusions, no packed buffers, no
+    compiled kernels.
 
     Models built inside keep per-parameter arrays; the backward pass of any model runs layer
     by layer.

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from glassnet import fast
 from glassnet._validation import check_positive, check_real
 from glassnet.fast.parameters import parameter_groups
 from glassnet.training import clipping
@@ -107,16 +108,23 @@ class Optimizer:
         self.iterations += 1
         scale = clipping.norm_scale(self, slots)
         for group in parameter_groups(self, slots):
-            p, state = group.p, group.state
             g = clipping.clipped(self, group, scale)
-            if self.weight_decay and group.decay is not False:
-                if self.decoupled:
-                    decay_weights(p, group.decay, lr * self.weight_decay, state["scratch"])
-                else:
-                    g = decayed_gradient(p, g, group.decay, self.weight_decay, state)
-            self.update(p, g, state, lr)
+            # one compiled pass where there is a kernel for the rule (glassnet.fast.compiled),
+            # else the NumPy passes: the same numbers
+            if not (fast.use_compiled() and _compiled_update(self, group, g, lr)):
+                self._step_group(group, g, lr)
             if self.iterations % 100 == 0:
-                _flush_tiny(state)
+                _flush_tiny(group.state)
+
+    def _step_group(self, group, g, lr) -> None:
+        """Weight decay, then the rule's own update, on one group (NumPy passes)."""
+        p, state = group.p, group.state
+        if self.weight_decay and group.decay is not False:
+            if self.decoupled:
+                decay_weights(p, group.decay, lr * self.weight_decay, state["scratch"])
+            else:
+                g = decayed_gradient(p, g, group.decay, self.weight_decay, state)
+        self.update(p, g, state, lr)
 
     @property
     def current_learning_rate(self) -> float:
@@ -199,6 +207,13 @@ class Optimizer:
         shown = [(k, v) for k, v in config.items() if k not in quiet or v != quiet[k]]
         args = ", ".join(f"{k}={v!r}" for k, v in shown)
         return f"{type(self).__name__}({args})"
+
+
+def _compiled_update(optimizer, group, g, lr) -> bool:
+    """The step as one compiled pass, when there is a kernel for it (imported on first use)."""
+    from glassnet.fast.compiled.updates import update
+
+    return update(optimizer, group, g, lr)
 
 
 def _flush_tiny(state) -> None:

@@ -96,7 +96,6 @@ class Adam(Optimizer):
         return {**super().init_state(p), "m": np.zeros_like(p), "v": np.zeros_like(p)}
 
     def update(self, p, g, state, lr):
-        t = self.iterations
         m, v, tmp = state["m"], state["v"], state["scratch"]
         m *= self.beta1  # m <- b1 m + (1 - b1) g
         np.multiply(g, 1 - self.beta1, out=tmp)
@@ -105,15 +104,21 @@ class Adam(Optimizer):
         np.multiply(g, g, out=tmp)
         tmp *= 1 - self.beta2
         v += tmp
-        # Python floats, not NumPy float64 scalars: a float64 scalar would make every in-place
-        # pass below run through float64 casting buffers (7x slower on float32 parameters)
-        correction2 = math.sqrt(1.0 - self.beta2**t)
-        eta_t = lr * correction2 / (1.0 - self.beta1**t)
+        eta_t, eps_t = self.corrected_rates(lr)
         np.sqrt(v, out=tmp)  # p <- p - eta_t m / (sqrt(v) + eps_t)
-        tmp += self.epsilon * correction2
+        tmp += eps_t
         np.divide(m, tmp, out=tmp)
         tmp *= eta_t
         p -= tmp
+
+    def corrected_rates(self, lr) -> tuple[float, float]:
+        """``(eta_t, eps_t)`` of step ``t = iterations``: ``eta sqrt(1 - b2^t) / (1 - b1^t)``
+        and ``eps sqrt(1 - b2^t)``. Python floats, not NumPy float64 scalars: a float64 scalar
+        would make every in-place pass run through float64 casting buffers (7x slower on
+        float32 parameters)."""
+        t = self.iterations
+        correction2 = math.sqrt(1.0 - self.beta2**t)
+        return lr * correction2 / (1.0 - self.beta1**t), self.epsilon * correction2
 
     def get_config(self):
         return {

@@ -1,0 +1,121 @@
+"""Compiled kernels: element-wise passes fused into one loop by numba (the optional extra
+``glassnet[fast]``).
+
+NumPy runs every element-wise operation as its own pass over memory: Adam's update is eleven
+passes over the parameters, ``z += b`` then ``a = relu(z)`` two passes over ``z``. A loop
+compiled by numba does each of these in one pass, reading every input once and writing
+every output once. The matrix products stay in NumPy (BLAS): nothing here multiplies
+matrices.
+
+What this package holds:
+
+- :func:`available` — whether numba imports (asked once, on first use: ``import glassnet``
+  never imports numba).
+- :class:`Kernel` — a Python loop compiled on its first call for each argument type, cached
+  on disk (``cache=True``: numba's ``__pycache__`` beside this package, or, where that is
+  not writable, ``NUMBA_CACHE_DIR`` or the user's cache folder), numba's warnings kept
+  inside the compilation, and the time each compilation took recorded.
+- :func:`compile_report` — seconds per kernel spent compiling (or loading from the cache)
+  so far; :func:`warm_up` compiles every kernel for a dtype and returns the same report.
+
+Whether the kernels are *used* is decided in one place, :func:`glassnet.fast.use_compiled`:
+the fast path is on, numba is importable, ``GLASSNET_NUMBA`` is not ``0`` and the code is
+not inside :func:`glassnet.fast.numpy_only`. The kernels themselves, by concept:
+:mod:`.updates` (the optimizers' steps).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+
+_numba = {}  # "module": numba, or None when it does not import; filled by available()
+
+
+def available() -> bool:
+    """Whether numba can be imported here (tried once; a failed import means False)."""
+    if "module" not in _numba:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # an import-time notice is not the user's error
+                import numba
+        except Exception:  # ImportError, or numba refusing this NumPy at import
+            numba = None
+        _numba["module"] = numba
+    return _numba["module"] is not None
+
+
+#: every Kernel made so far, by name: what compile_report reads
+KERNELS: dict[str, Kernel] = {}
+
+
+class Kernel:
+    """``py_func`` compiled by ``numba.njit`` on the first call for each argument type.
+
+    The dispatcher is made on the first call too (making it with ``cache=True`` already
+    looks for a cache folder). Numba compiles — or loads from its disk cache — whenever it
+    meets new argument types; that step runs with numba's warnings silenced (a cache folder
+    it cannot write to is a reason to compile again next time, not an error in the caller's
+    code) and its seconds are added to :attr:`seconds`. Calls after that go straight to the
+    compiled code.
+    """
+
+    def __init__(self, py_func, *, parallel: bool = False) -> None:
+        self.py_func, self.parallel = py_func, parallel
+        self.name = f"{py_func.__module__.rsplit('.', 1)[-1]}.{py_func.__name__}"
+        self.dispatcher = None
+        self.seconds = 0.0
+        KERNELS[self.name] = self
+
+    def __call__(self, *args):
+        dispatcher = self.dispatcher or self._make()
+        return dispatcher(*args)
+
+    def _make(self):
+        numba = _numba["module"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                dispatcher = numba.njit(cache=True, parallel=self.parallel)(self.py_func)
+            except RuntimeError:  # no cache folder can be written anywhere: compile each run
+                dispatcher = numba.njit(cache=False, parallel=self.parallel)(self.py_func)
+        compile_for_args = dispatcher._compile_for_args
+
+        def quiet_compile(*args, **kwargs):
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    return compile_for_args(*args, **kwargs)
+                finally:
+                    self.seconds += time.perf_counter() - start
+
+        # numba's dispatcher calls this attribute when it meets new argument types
+        dispatcher._compile_for_args = quiet_compile
+        self.dispatcher = dispatcher
+        return dispatcher
+
+
+def kernel(*, parallel: bool = False):
+    """Decorator: ``@kernel()`` makes a :class:`Kernel` of a Python loop."""
+    return lambda py_func: Kernel(py_func, parallel=parallel)
+
+
+def compile_report() -> dict[str, float]:
+    """Seconds spent so far compiling (or loading from the disk cache), per kernel name."""
+    return {name: k.seconds for name, k in KERNELS.items()}
+
+
+def warm_up(dtype="float32") -> dict[str, float]:
+    """Compile every kernel for ``dtype`` now, on small inputs, and return
+    :func:`compile_report`. Run it in a fresh process with an empty ``NUMBA_CACHE_DIR`` to
+    measure the first-use compile cost; run it again to measure loading from the cache."""
+    if not available():
+        return {}
+    from glassnet.fast.compiled import updates
+
+    dtype = np.dtype(dtype)
+    updates.warm_up(dtype)
+    return compile_report()

@@ -1,0 +1,192 @@
+"""glassnet.fast.compiled: every compiled kernel gives the NumPy path's numbers, in the
+parameters' dtype; the switches turn them off; without numba everything runs on NumPy."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet import fast
+from glassnet.fast import compiled
+from glassnet.training.trainer import loss_and_gradients
+
+numba_missing = not fast.compiled_available()
+needs_numba = pytest.mark.skipif(numba_missing, reason="numba is not installed (glassnet[fast])")
+SRC = str(compiled.__file__).rsplit("/glassnet/", 1)[0]
+
+
+def run_python(code, tmp_path, env=None, block_numba=False):
+    """Run ``code`` in a fresh interpreter on this checkout, warnings as errors; its stdout."""
+    site = tmp_path / "site"
+    site.mkdir(parents=True, exist_ok=True)
+    if block_numba:  # as if numba were not installed: importing it raises ImportError
+        (site / "sitecustomize.py").write_text("import sys\nsys.modules['numba'] = None\n")
+    path = os.pathsep.join([str(site), SRC])
+    full_env = {**os.environ, "PYTHONPATH": path, **(env or {})}
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+# -- the switches ---------------------------------------------------------------------------------
+def test_the_switches_decide_in_one_place():
+    assert isinstance(fast.compiled_available(), bool)
+    assert fast.use_compiled() is fast.compiled_available()
+    with fast.numpy_only():
+        assert not fast.use_compiled() and fast.enabled()
+        with fast.numpy_only():
+            pass
+        assert not fast.use_compiled()  # nested: still off until the outer one ends
+    with fast.reference_only():
+        assert not fast.use_compiled() and not fast.enabled()
+    assert fast.use_compiled() is fast.compiled_available()
+
+
+def test_import_glassnet_does_not_import_numba(tmp_path):
+    out = run_python("import sys, glassnet; print('numba' in sys.modules)", tmp_path)
+    assert out.split() == ["False"]
+
+
+@pytest.mark.parametrize("value", ["0", "off"])
+def test_glassnet_numba_0_switches_the_kernels_off(value, tmp_path):
+    code = "from glassnet import fast; print(fast.compiled_available(), fast.use_compiled())"
+    out = run_python(code, tmp_path, env={"GLASSNET_NUMBA": value})
+    assert out.split() == ["False", "False"]
+
+
+TRAIN_AND_PRINT = """
+import json, sys, numpy as np, glassnet as gn
+from glassnet import fast
+rng = np.random.default_rng(0)
+X, y = rng.standard_normal((40, 1, 6, 6)), rng.integers(0, 3, 40)
+model = gn.Sequential([gn.Conv2D(2, 3, padding="same", activation="relu"), gn.MaxPool2D(2),
+                       gn.Flatten(), gn.Dense(5, activation="tanh"), gn.Dense(3, "softmax")])
+model.fit(X, y, loss="cross_entropy", optimizer=gn.Adam(0.01), epochs=2, rng=0)
+print(json.dumps([fast.compiled_available(), sys.modules.get("numba") is not None,
+                  [p.ravel().tolist() for _, p, _ in model.slots()]]))
+"""
+
+
+def test_without_numba_everything_runs_on_numpy(tmp_path):
+    """numba made unimportable: compiled_available() is False, and training gives exactly
+    what the NumPy fast path gives in a process that has numba."""
+    absent, imported, weights = json.loads(run_python(TRAIN_AND_PRINT, tmp_path, block_numba=True))
+    assert absent is False and imported is False
+    code = TRAIN_AND_PRINT.replace("model.fit(", "fast.numpy_only().__enter__(); model.fit(")
+    _, _, numpy_weights = json.loads(run_python(code, tmp_path / "b"))
+    assert weights == numpy_weights
+
+
+def test_an_unavailable_numba_falls_back_to_numpy(monkeypatch, rng):
+    monkeypatch.setitem(compiled._numba, "module", None)
+    assert not fast.compiled_available() and not fast.use_compiled()
+    model = gn.Sequential([gn.Dense(4, activation="relu"), gn.Dense(2, "softmax")])
+    model.fit(
+        rng.standard_normal((20, 3)),
+        rng.integers(0, 2, 20),
+        loss="cross_entropy",
+        optimizer=gn.Adam(),
+        epochs=1,
+    )
+    assert np.isfinite(model.predict(rng.standard_normal((3, 3)))).all()
+
+
+# -- the optimizers' steps ----------------------------------------------------------------------
+OPTIMIZERS = [
+    lambda: gn.SGD(0.05),
+    lambda: gn.SGD(0.05, momentum=0.9),
+    lambda: gn.SGD(0.05, momentum=0.9, nesterov=True, weight_decay=1e-3),
+    lambda: gn.SGD(0.05, weight_decay=1e-2, exclude_from_weight_decay=()),  # decay, no mask
+    lambda: gn.Adam(0.01, weight_decay=1e-2),
+    lambda: gn.AdamW(gn.CosineDecay(0.01, 20, warmup_target=0.05, warmup_steps=3)),
+    lambda: gn.AdamW(0.01, weight_decay=0.1, exclude_from_weight_decay=()),
+    lambda: gn.Adam(gn.StepDecay(0.02, 4), clipvalue=0.01),
+    lambda: gn.SGD(gn.OneCycle(0.2, 20), momentum=0.9, global_clipnorm=0.1),
+]
+
+
+def mlp(dtype):
+    return gn.Sequential(
+        [gn.Dense(8, activation="relu"), gn.Dense(6, activation="tanh"), gn.Dense(3, "softmax")],
+        dtype=dtype,
+    )
+
+
+@pytest.fixture
+def count_updates(monkeypatch):
+    """The number of compiled optimizer steps taken so far (a list that grows)."""
+    from glassnet.fast.compiled import updates
+
+    calls = []
+    original = updates.update
+
+    def counted(*args):
+        done = original(*args)
+        calls.extend([1] if done else [])
+        return done
+
+    monkeypatch.setattr(updates, "update", counted)
+    return calls
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("make_optimizer", OPTIMIZERS)
+def test_compiled_steps_equal_the_numpy_steps_bit_for_bit(
+    make_optimizer, dtype, rng, count_updates
+):
+    """Each element's operations are the reference's, in the same order and dtype: the same
+    weights and the same per-name optimizer state, bit for bit."""
+    X, y = rng.standard_normal((60, 4)), rng.integers(0, 3, 60)
+
+    def train():
+        model = mlp(dtype)
+        model.fit(X, y, loss="cross_entropy", optimizer=make_optimizer(), epochs=3, rng=1)
+        return model
+
+    kernels = train()
+    assert len(count_updates) == 6  # 3 epochs of 2 batches, each one compiled step
+    with fast.numpy_only():
+        plain = train()
+    assert len(count_updates) == 6
+    for (name, p, _), (_, q, _) in zip(kernels.slots(), plain.slots(), strict=True):
+        assert p.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(p, q, err_msg=name)
+    state, ref = kernels.optimizer_.state_arrays(), plain.optimizer_.state_arrays()
+    assert state.keys() == ref.keys()
+    for key in state:
+        assert state[key].dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(state[key], ref[key], err_msg=key)
+
+
+@needs_numba
+def test_a_step_on_unpacked_parameters_and_a_subclass(rng, count_updates):
+    """A hand-called step on a model never prepared runs the kernel per parameter (4-D conv
+    weights too); a subclass of SGD, which may redefine its update, runs its own."""
+
+    class Halved(gn.SGD):
+        def update(self, p, g, state, lr):
+            super().update(p, g, state, lr / 2)
+
+    model = gn.Sequential([gn.Conv2D(2, 3, activation="relu"), gn.Flatten(), gn.Dense(2)])
+    model.build((1, 5, 5), rng=0)
+    X, y = rng.standard_normal((4, 1, 5, 5)), rng.standard_normal((4, 2))
+    loss_and_gradients(model, X, y, gn.MeanSquaredError())
+    before = {name: p.copy() for name, p, _ in model.slots()}
+    opt = gn.SGD(0.1, momentum=0.5)
+    opt.step(model.slots())
+    assert len(count_updates) == len(before)
+    for name, p, g in model.slots():
+        np.testing.assert_array_equal(p, before[name] - g * np.float32(0.1), err_msg=name)
+    Halved(0.1).step(model.slots())
+    assert len(count_updates) == len(before)
