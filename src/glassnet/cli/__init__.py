@@ -11,6 +11,7 @@ module         what it holds
 ``models``     the commands on a saved model: ``predict``, ``evaluate``, ``summary``, ``export``
 ``shipped``    what ships with glassnet: ``demo`` and ``datasets``
 ``diagnose``   ``glassnet diagnose`` and ``train --diagnose``: what is wrong, and the fix
+``playground`` ``glassnet playground``: the local web app (glassnet.glassbox.playground)
 =============  ==============================================================================
 
 Errors: every mistake a user can make ends as one line on stderr and exit status 2 — never
@@ -31,6 +32,7 @@ from glassnet import __version__
 from glassnet.cli.diagnose import add_diagnose
 from glassnet.cli.flags import FLAGS, UsageError, error_message, flag_spelling
 from glassnet.cli.models import add_evaluate, add_export, add_predict, add_summary
+from glassnet.cli.playground import add_playground
 from glassnet.cli.shipped import add_datasets, add_demo
 from glassnet.cli.train import add_train
 from glassnet.errors import InputError
@@ -55,6 +57,7 @@ COMMANDS = [
     add_diagnose,
     add_export,
     add_datasets,
+    add_playground,
 ]
 """The sub-commands, in the order ``glassnet --help`` lists them."""
 

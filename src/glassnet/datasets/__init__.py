@@ -1,4 +1,5 @@
-"""Datasets: the seeds' tables, XOR, two-moons and spirals, MNIST, and CSV loading.
+"""Datasets: the seeds' tables, XOR, two-moons and spirals, problems in the plane, MNIST, and
+CSV loading.
 
 Every generator takes an explicit ``rng`` (int, Generator or None) and returns ``(X, y)``
 with ``X`` float64 of shape ``(n_samples, n_features)`` and ``y`` integer labels.
@@ -95,9 +96,17 @@ from glassnet.datasets.mnist import (  # noqa: E402
     read_idx,
     write_idx,
 )
+from glassnet.datasets.planar import (  # noqa: E402
+    PLANAR,
+    make_circle,
+    make_clusters,
+    make_surface,
+    planar_dataset,
+)
 
 __all__ = [
     "PEOPLE",
+    "PLANAR",
     "ChecksumError",
     "DataNotFoundError",
     "DatasetError",
@@ -106,9 +115,13 @@ __all__ = [
     "gender",
     "load_digits_subset",
     "load_mnist",
+    "make_circle",
+    "make_clusters",
     "make_moons",
     "make_spirals",
+    "make_surface",
     "perceptron_table",
+    "planar_dataset",
     "read_idx",
     "write_idx",
     "xor",
