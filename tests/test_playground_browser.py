@@ -13,7 +13,6 @@ Skips, saying what is missing, without the ``playwright`` package or ``/usr/bin/
 from __future__ import annotations
 
 import json
-import threading
 import urllib.request
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
+from glassnet.glassbox.playground.server import serve_in_thread
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -40,7 +40,6 @@ sync_api = pytest.importorskip(
 )
 if not CHROMIUM.exists():
     pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
-server_module = pytest.importorskip("glassnet.glassbox.playground.server")
 
 
 # ---------------------------------------------------------------- the server and the browser
@@ -49,7 +48,7 @@ server_module = pytest.importorskip("glassnet.glassbox.playground.server")
 @pytest.fixture(scope="module")
 def server():
     """The playground's server on a free port of 127.0.0.1, answering in a thread."""
-    httpd, thread = server_module.serve_in_thread(0)
+    httpd, thread = serve_in_thread(0)
     yield httpd
     httpd.shutdown()
     httpd.server_close()

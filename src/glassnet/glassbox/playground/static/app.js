@@ -200,6 +200,10 @@
     drawNetwork(state);
     drawBoundary(state);
     drawCurves(state);
+    if (state.diverged) {
+      if (app.playing) pause();
+      report(`Training diverged: ${state.diverged} Reset, or lower the learning rate.`, true);
+    }
     refreshButtons();
   }
 
@@ -618,12 +622,14 @@
     $("trace-back").disabled = !walking || app.walk.index === 0;
     $("trace-next").disabled = !walking || app.walk.index === app.walk.stages.length - 1;
     $("trace-done").disabled = !walking;
+    const diverged = Boolean(app.state && app.state.diverged);
+    for (const id of ["play", "step", "step-through"]) $(id).disabled = diverged;
     document.body.classList.toggle("walking", walking);
     document.body.classList.toggle("playing", app.playing);
   }
 
   function play() {
-    if (app.playing || !app.state) return;
+    if (app.playing || !app.state || app.state.diverged) return;
     endWalk();
     app.playing = true;
     const limits = app.options.limits;
