@@ -355,7 +355,7 @@ def rebuilt_model(state, weights):
     return model
 
 
-def test_a_clicked_weights_ledger_is_gn_explain_of_the_same_model_and_batch(page, base_url):
+def test_a_clicked_weights_ledger_is_gn_explain_of_the_same_model_and_batch(page, server, base_url):
     for _ in range(3):
         page.get_by_test_id("step").click()
     wait_ready(page)
@@ -364,6 +364,17 @@ def test_a_clicked_weights_ledger_is_gn_explain_of_the_same_model_and_batch(page
     wait_ready(page)
     shown = text(page, "ledger")
     assert text(page, "ledger-parameter") == f"layers.{L - 1}.W[{i},{j}]"
+    # the server's own session: its model, and the batch its next step will use
+    session = server.api.sessions.get(page.evaluate("playground.id"))
+    _, x_batch, y_batch = session.next_batch()
+    own = gn.explain(
+        session.model,
+        x_batch,
+        y_batch,
+        loss=session.config["loss"],
+        parameter=f"layers.{L - 1}.W[{i},{j}]",
+    )
+    assert shown == str(own)
     # the same session's next step, taken through the API: its batch is the ledger's batch,
     # its weights before the step the ledger's model
     state = session_state(page, base_url)
@@ -499,3 +510,87 @@ def test_a_click_on_the_plane_adds_a_training_point(page, base_url):
     assert x == pytest.approx(xmin + 0.75 * (xmax - xmin), abs=0.02 * (xmax - xmin))
     assert y == pytest.approx(ymax - 0.25 * (ymax - ymin), abs=0.02 * (ymax - ymin))
     assert target == 1
+
+
+# Each neuron canvas's pixels, as [red, blue] per grid cell, in the grid's order.
+PIXELS = """
+() => [...document.querySelectorAll('.neuron')].map((cell) => {
+  const canvas = cell.querySelector('canvas');
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  const rb = [];
+  for (let k = 0; k < data.length; k += 4) rb.push([data[k], data[k + 2]]);
+  return { layer: Number(cell.dataset.layer), j: Number(cell.dataset.j), n: canvas.width, rb };
+})
+"""
+
+
+def test_every_neuron_is_drawn_as_the_apis_heat_map(page, base_url):
+    train_epochs(page, 3)
+    state = session_state(page, base_url)
+    grid_n = page.evaluate("playground.state.grid.n")
+    grid = api(base_url, "GET", f"/api/sessions/{page.evaluate('playground.id')}?grid={grid_n}")
+    grid = grid["grid"]
+    maps = [grid["inputs"], *grid["neurons"]]
+    activations = ["linear", *state["network"]["activations"]]
+    cells = page.evaluate(PIXELS)
+    assert len(cells) == sum(state["network"]["sizes"])
+    for cell in cells:
+        values = np.array(maps[cell["layer"]][cell["j"]])
+        assert cell["n"] == grid_n and len(cell["rb"]) == len(values) == grid_n**2
+        # blue above the map's middle, orange below: sigmoid's middle is 0.5, the others' 0
+        middle = 0.5 if activations[cell["layer"]] == "sigmoid" else 0.0
+        red, blue = np.array(cell["rb"]).T
+        clear = np.abs(values - middle) > 0.05 * max(np.abs(values - middle).max(), 1e-12)
+        assert clear.sum() > 0
+        assert np.array_equal((blue > red)[clear], (values > middle)[clear]), cell
+
+
+def test_the_seeds_presets_bring_their_networks_and_leave_them_behind(page, base_url):
+    options = api(base_url, "GET", "/api/options")
+    presets = {d["name"]: d["preset"] for d in options["datasets"] if d["preset"]}
+    assert set(presets) >= {"gender", "perceptron", "xor"}
+    for name, preset in presets.items():
+        page.get_by_test_id("dataset").select_option(name)
+        wait_ready(page)
+        config = session_state(page, base_url)["config"]
+        assert {key: config[key] for key in preset} == preset, name
+        assert len(drawn_weights(page)) == len(
+            expected_weights(session_state(page, base_url)["network"]["sizes"])
+        )
+    page.get_by_test_id("dataset").select_option("circle")
+    wait_ready(page)
+    config = session_state(page, base_url)["config"]
+    defaults = options["defaults"]
+    assert {key: config[key] for key in ("hidden", "loss", "learning_rate", "batch_size")} == {
+        key: defaults[key] for key in ("hidden", "loss", "learning_rate", "batch_size")
+    }
+
+
+def test_the_regression_surface_takes_points_of_any_target(page, base_url, tmp_path):
+    page.get_by_test_id("dataset").select_option("regression")
+    wait_ready(page)
+    state = session_state(page, base_url)
+    assert state["kind"] == "regression"
+    assert state["config"]["loss"] in api(base_url, "GET", "/api/options")["losses"]["regression"]
+    targets = page.eval_on_selector_all(
+        "[data-testid=point-target] option", "options => options.map(o => Number(o.value))"
+    )
+    assert len(targets) == 5 and targets == sorted(targets, reverse=True)
+    page.get_by_test_id("point-target").select_option(index=0)
+    box = page.get_by_test_id("boundary").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    wait_ready(page)
+    (*_, target), *_ = session_state(page, base_url)["config"]["extra_points"]
+    assert target == targets[0]
+    train_epochs(page, 2)
+    page.screenshot(path=str(tmp_path / "regression.png"))
+
+
+def test_playing_during_a_walk_through_applies_its_step_first(page, base_url):
+    page.get_by_test_id("step-through").click()
+    wait_ready(page)
+    page.get_by_test_id("trace-next").click()
+    page.get_by_test_id("step").click()
+    wait_ready(page)
+    assert page.get_by_test_id("trace-next").is_disabled()
+    assert text(page, "step-count") == "2" == str(session_state(page, base_url)["step"])

@@ -239,9 +239,12 @@
     set("seed", config.seed);
     if (config.weight_init !== undefined) set("weight-init", config.weight_init);
     const dataset = app.options.datasets.find((d) => d.name === config.dataset);
+    const table = Boolean(dataset && dataset.seed_table);
     $("dataset-kind").textContent =
       `${state.kind}: ${state.data.train.length} training, ${state.data.test.length} test points` +
-      (dataset && dataset.note ? ` — ${dataset.note}` : "");
+      (table ? " (the seed's own table: no noise, no split)" : "");
+    $("noise").disabled = table;
+    $("train-fraction").disabled = table;
     fillPointTargets(state);
   }
 
@@ -537,8 +540,8 @@
         context.beginPath();
         context.arc(px, py, radius, 0, 2 * Math.PI);
         context.fillStyle = css(colour(toT(target)));
-        context.strokeStyle = filled ? "#fff" : "#222";
-        context.lineWidth = filled ? 1 : 1.6;
+        context.strokeStyle = filled ? "rgba(0, 0, 0, 0.45)" : "#1f2933";
+        context.lineWidth = filled ? 0.8 : 1.8;
         context.fill();
         context.stroke();
       }
@@ -644,14 +647,20 @@
       const started = performance.now();
       api("POST", session("/step"), { steps: app.stepsPerFrame, grid: gridSize(GRID_PLAYING) })
         .then((state) => {
-          if (performance.now() - started > FRAME_BUDGET_MS && app.stepsPerFrame > 1) {
-            app.stepsPerFrame = Math.max(1, Math.floor(app.stepsPerFrame / 2));
-          }
+          adaptSteps(performance.now() - started, state.steps_per_epoch);
           if (app.playing) render(state);
         })
         .catch(failed);
     }
     requestAnimationFrame(frame);
+  }
+
+  /** Fewer steps per request when a request takes longer than the frame budget, more again
+   * (up to an epoch a frame) when it is quick: the picture keeps moving on a busy machine. */
+  function adaptSteps(elapsed, stepsPerEpoch) {
+    const most = Math.max(1, Math.min(stepsPerEpoch, app.options.limits.steps));
+    if (elapsed > FRAME_BUDGET_MS) app.stepsPerFrame = Math.max(1, Math.floor(app.stepsPerFrame / 2));
+    else if (elapsed < FRAME_BUDGET_MS / 3) app.stepsPerFrame = Math.min(most, app.stepsPerFrame * 2);
   }
 
   function pause() {
