@@ -32,6 +32,7 @@ reference path, as the glass box (``explain``, ``gradcheck``) and the equality t
 
 from __future__ import annotations
 
+import importlib
 import os
 from contextlib import contextmanager
 
@@ -64,6 +65,14 @@ def use_compiled() -> bool:
     """The one place that says whether a specialisation may call a compiled kernel now:
     :func:`enabled`, :func:`compiled_available`, and not inside :func:`numpy_only`."""
     return _state["enabled"] and _state["compiled"] and compiled_available()
+
+
+def compiled_module(name: str):
+    """The kernels of :mod:`glassnet.fast.compiled` named ``name`` (``"pooling"``) when
+    :func:`use_compiled`, else None: what a layer asks before it runs its NumPy passes."""
+    if not use_compiled():
+        return None
+    return importlib.import_module(f"glassnet.fast.compiled.{name}")
 
 
 @contextmanager

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from glassnet import fast
 from glassnet.nn.activations import ReLU
 from glassnet.nn.layers import Affine
 from glassnet.nn.pooling import MaxPool2D
@@ -50,8 +51,11 @@ class ReluMaxPool:
     def backward(self, grad):
         """``dL/dz`` of the ReLU (passed on through ``below.backward_linear`` for an affine
         layer), from ``grad = dL/d(pool output)``."""
-        claimed = np.less_equal(channel_major(self.pool.a), 0)
-        delta = self.pool.route(grad, claimed)
+        kernels = fast.compiled_module("pooling")  # the same numbers in one pass, or None
+        delta = kernels.max_pool_gradient(self.pool, grad, after_relu=True) if kernels else None
+        if delta is None:
+            claimed = np.less_equal(channel_major(self.pool.a), 0)
+            delta = self.pool.route(grad, claimed)
         return self.below.backward_linear(delta) if isinstance(self.below, Affine) else delta
 
 

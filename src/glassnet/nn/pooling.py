@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from glassnet import fast
 from glassnet.errors import InputValueError
 from glassnet.nn.layer import Layer
 from glassnet.nn.windows import (
@@ -97,13 +98,19 @@ class MaxPool2D(Layer):
     def forward(self, x, training=False):
         x = check_batch(self, x, self.input_shape)
         self.x = x
-        self.a = batch_first(_max_of(self._window_taps(channel_major(x))))
+        kernels = fast.compiled_module("pooling")  # the same numbers in one pass, or None
+        a = kernels.max_pool(self, x) if kernels else None
+        self.a = batch_first(_max_of(self._window_taps(channel_major(x)))) if a is None else a
         return self.a
 
     def backward(self, grad_out):
         """``dL/dx``: each window's ``dL/da`` sent to the position of its maximum, 0 elsewhere."""
         if not self.needs_input_grad:
             return None
+        kernels = fast.compiled_module("pooling")
+        dx = kernels.max_pool_gradient(self, grad_out, after_relu=False) if kernels else None
+        if dx is not None:
+            return dx
         nothing_sent = np.zeros(channel_major(self.a).shape, dtype=bool)
         return self.route(grad_out, nothing_sent)
 
@@ -238,6 +245,10 @@ class AveragePooling2D(Layer):
     def forward(self, x, training=False):
         """``a = (sum of the window's in-image inputs) / |W|``; caches nothing but ``a``."""
         x = check_batch(self, x, self.input_shape)
+        kernels = fast.compiled_module("pooling")  # the same numbers in one pass, or None
+        self.a = kernels.average_pool(self, x) if kernels else None
+        if self.a is not None:
+            return self.a
         xc = channel_major(x)
         channels, out_h, out_w = self.output_shape
         total = np.zeros((channels, out_h, out_w, x.shape[0]), dtype=x.dtype)
@@ -251,6 +262,10 @@ class AveragePooling2D(Layer):
         """``dL/dx``: each window's ``dL/da / |W|`` added to every input it averaged."""
         if not self.needs_input_grad:
             return None
+        kernels = fast.compiled_module("pooling")
+        dx = kernels.average_pool_gradient(self, grad_out) if kernels else None
+        if dx is not None:
+            return dx
         share = channel_major(grad_out) / self._count.astype(grad_out.dtype)
         channels, height, width = self.input_shape
         dx = np.zeros((channels, height, width, grad_out.shape[0]), dtype=grad_out.dtype)

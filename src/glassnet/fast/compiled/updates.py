@@ -13,8 +13,8 @@ when the whole group is decayed)::
     L2 (SGD, Adam)     g_i <- (p_i m_i) lambda + g_i
     decoupled (AdamW)  p_i <- p_i - (p_i m_i) eta lambda
 
-Elements are split between the cores (``prange``): on the packed vector of an MNIST MLP
-(235,146 parameters) that halves the time of a step on 2 cores.
+One thread (see :class:`glassnet.fast.compiled.Kernel` for why, and for why it is compiled
+as a parallel loop all the same).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from numba import prange
 from glassnet.fast.compiled import kernel
 
 
-@kernel(parallel=True)
+@kernel()
 def sgd_step(p, g, velocity, mask, weight_decay, lr, momentum, nesterov):
     """``v <- mu v + g``; ``p <- p - eta (g + mu v)`` (Nesterov) or ``p <- p - eta v``, or
     ``p <- p - eta g`` without momentum (``velocity`` is then not read)."""
@@ -43,7 +43,7 @@ def sgd_step(p, g, velocity, mask, weight_decay, lr, momentum, nesterov):
         p[i] = p[i] - step * lr
 
 
-@kernel(parallel=True)
+@kernel()
 def adam_step(p, g, m, v, mask, weight_decay, decay_rate, beta1, c1, beta2, c2, eta_t, eps_t):
     """``m <- b1 m + c1 g``; ``v <- b2 v + c2 g^2`` (``c1 = 1 - b1``, ``c2 = 1 - b2``, rounded
     to the dtype from the Python floats, as the reference's are);
@@ -71,7 +71,7 @@ def update(optimizer, group, g, lr) -> bool:
     from glassnet.training.optimizers import SGD, Adam, AdamW
 
     kind = type(optimizer)
-    if kind not in (SGD, Adam, AdamW):
+    if kind not in (SGD, Adam, AdamW) or group.p.dtype.char not in _ONE:
         return False
     p, state = group.p, group.state
     keys = (
@@ -90,7 +90,7 @@ def update(optimizer, group, g, lr) -> bool:
     mask = group.decay.reshape(-1) if isinstance(group.decay, np.ndarray) else _ONE[p.dtype.char]
     l2 = real(optimizer.weight_decay if decayed and not optimizer.decoupled else 0)
     if kind is SGD:
-        velocity = flat[2] if optimizer.momentum else flat[0]
+        velocity = flat[2] if optimizer.momentum else _NONE[p.dtype.char]
         sgd_step(
             flat[0],
             flat[1],
@@ -121,3 +121,13 @@ def update(optimizer, group, g, lr) -> bool:
 
 
 _ONE = {np.dtype(t).char: np.ones(1, dtype=t) for t in (np.float32, np.float64)}
+_NONE = {np.dtype(t).char: np.zeros(0, dtype=t) for t in (np.float32, np.float64)}  # unread
+
+
+def warm_up(dtype) -> None:
+    """Compile both steps for ``dtype`` on a few elements (see ``compiled.warm_up``)."""
+    real = dtype.type
+    p, g, m, v = (np.zeros(4, dtype) for _ in range(4))
+    sgd_step(p, g, m, _ONE[dtype.char], real(0), real(0.1), real(0.9), True)
+    zero, half = real(0), real(0.5)
+    adam_step(p, g, m, v, _ONE[dtype.char], zero, zero, half, half, half, half, half, half)
