@@ -190,3 +190,124 @@ def test_a_step_on_unpacked_parameters_and_a_subclass(rng, count_updates):
         np.testing.assert_array_equal(p, before[name] - g * np.float32(0.1), err_msg=name)
     Halved(0.1).step(model.slots())
     assert len(count_updates) == len(before)
+
+
+# -- pooling ------------------------------------------------------------------------------------
+POOLS = [
+    lambda: gn.MaxPool2D(2),
+    lambda: gn.MaxPool2D(3, 2),  # overlapping windows, rows and columns left over
+    lambda: gn.MaxPool2D((2, 3), stride=(1, 2)),
+    lambda: gn.AveragePooling2D(2),
+    lambda: gn.AveragePooling2D(3, 2, padding="same"),
+    lambda: gn.AveragePooling2D((2, 3), stride=1, padding="same"),
+]
+
+
+def images(rng, shape, dtype, channel_major=True):
+    """A batch with ties (a constant region), a window that is all 0, and, in float64, a NaN;
+    channel-major memory as a Conv2D leaves it, or C-ordered as a user passes it."""
+    n, c, h, w = shape
+    x = rng.standard_normal((c, h, w, n) if channel_major else shape).astype(dtype)
+    x = x.transpose(3, 0, 1, 2) if channel_major else x
+    x[0, 0, :3] = 0.25
+    x[1, 0] = 0.0
+    if dtype == "float64":
+        x[2, 1, 2, 2] = np.nan
+    return x
+
+
+@needs_numba
+@pytest.mark.parametrize("channel_major", [True, False])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("make_pool", POOLS)
+def test_pooling_kernels_equal_the_numpy_passes_bit_for_bit(make_pool, dtype, channel_major, rng):
+    """Forward ``a`` and backward ``dL/dx`` of every pool (ties, NaN, overlaps, padding; a
+    gradient batch-first as a Flatten sends it): the NumPy passes' numbers exactly."""
+    layer = make_pool()
+    layer.build((3, 7, 9), rng, np.dtype(dtype))
+    x = images(rng, (5, 3, 7, 9), dtype, channel_major)
+    g = rng.standard_normal((5, *layer.output_shape)).astype(dtype)
+    a, dx = layer.forward(x).copy(), layer.backward(g).copy()
+    with fast.numpy_only():
+        a_ref, dx_ref = layer.forward(x).copy(), layer.backward(g).copy()
+    assert a.dtype == dx.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(a, a_ref)
+    np.testing.assert_array_equal(dx, dx_ref)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("pool", [2, 3])
+def test_the_relu_maxpool_fusion_through_the_kernel(pool, dtype, rng):
+    """The fused ReLU -> MaxPool2D step (windows whose maximum is 0 send nothing) gives every
+    gradient and cache the NumPy passes give."""
+    from test_fast import gradients_and_caches
+
+    model = gn.Sequential(
+        [
+            gn.Conv2D(3, 3, padding="same", activation="relu"),
+            gn.MaxPool2D(pool, 2),
+            gn.Flatten(),
+            gn.Dense(3, activation="softmax"),
+        ],
+        dtype=dtype,
+    ).build((2, 9, 9), rng=0)
+    fast.prepare(model)
+    X, y = rng.standard_normal((6, 2, 9, 9)).astype(dtype), np.array([0, 1, 2, 1, 0, 2])
+    grads, caches = gradients_and_caches(model, X, y, gn.CrossEntropy())
+    with fast.numpy_only():
+        ref_grads, ref_caches = gradients_and_caches(model, X, y, gn.CrossEntropy())
+    for name in grads:
+        np.testing.assert_array_equal(grads[name], ref_grads[name], err_msg=name)
+    for key in caches:
+        np.testing.assert_array_equal(caches[key], ref_caches[key], err_msg=str(key))
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_training_a_cnn_with_kernels_equals_training_without(dtype, rng):
+    """Three epochs of a CNN (max and average pooling, Adam with weight decay): the same
+    weights, optimizer state and predictions with the kernels as on the NumPy path."""
+    X, y = rng.standard_normal((24, 1, 10, 10)).astype(dtype), rng.integers(0, 3, 24)
+
+    def train():
+        model = gn.Sequential(
+            [
+                gn.Conv2D(4, 3, padding="same", activation="relu"),
+                gn.MaxPool2D(2),
+                gn.Conv2D(4, 3, padding="same", activation="tanh"),
+                gn.AveragePooling2D(2, padding="same"),
+                gn.Flatten(),
+                gn.Dense(3, activation="softmax"),
+            ],
+            dtype=dtype,
+        )
+        opt = gn.AdamW(0.01, weight_decay=0.05)
+        model.fit(X, y, loss="cross_entropy", optimizer=opt, epochs=3, batch_size=8, rng=2)
+        return model
+
+    kernels = train()
+    with fast.numpy_only():
+        plain = train()
+    for (name, p, _), (_, q, _) in zip(kernels.slots(), plain.slots(), strict=True):
+        assert p.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(p, q, err_msg=name)
+    state, ref = kernels.optimizer_.state_arrays(), plain.optimizer_.state_arrays()
+    for key in state:
+        np.testing.assert_array_equal(state[key], ref[key], err_msg=key)
+    np.testing.assert_array_equal(kernels.predict(X), plain.predict(X))
+
+
+@needs_numba
+def test_the_kernels_compile_on_first_use_into_the_disk_cache_without_a_warning(tmp_path):
+    """A fresh process with an empty NUMBA_CACHE_DIR (warnings as errors): warm_up compiles
+    every kernel, reports seconds for each, and leaves them in that cache."""
+    cache = tmp_path / "cache"
+    code = (
+        "import json; from glassnet.fast import compiled; "
+        "print(json.dumps(compiled.warm_up('float64')))"
+    )
+    report = json.loads(run_python(code, tmp_path, env={"NUMBA_CACHE_DIR": str(cache)}))
+    expected = {"updates.sgd_step", "updates.adam_step", "pooling.max_forward"}
+    assert expected <= report.keys() and all(seconds > 0 for seconds in report.values())
+    assert any(cache.rglob("*.nbi")) and any(cache.rglob("*.nbc"))

@@ -21,7 +21,8 @@ What this package holds:
 Whether the kernels are *used* is decided in one place, :func:`glassnet.fast.use_compiled`:
 the fast path is on, numba is importable, ``GLASSNET_NUMBA`` is not ``0`` and the code is
 not inside :func:`glassnet.fast.numpy_only`. The kernels themselves, by concept:
-:mod:`.updates` (the optimizers' steps).
+:mod:`.updates` (the optimizers' steps), :mod:`.pooling` (max and average pooling, forward and
+backward).
 """
 
 from __future__ import annotations
