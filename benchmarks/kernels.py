@@ -70,6 +70,16 @@ def layer_case(layer, shape, channel_major=True):
     return call
 
 
+def relu_case(shape):
+    """ReLU's backward alone, at a conv layer's (channel-major) or a Dense layer's shape."""
+    rng = np.random.default_rng(0)
+    relu = gn.ReLU()
+    z = rng.standard_normal(shape[1:] + shape[:1], dtype=np.float32)
+    relu.z = np.moveaxis(z, -1, 0)
+    g = np.ones_like(relu.z)
+    return lambda: relu.backward(g)
+
+
 CASES = {
     "SGD step, 235,146 params": lambda: optimizer_case(lambda: gn.SGD(0.01)),
     "SGD momentum step": lambda: optimizer_case(lambda: gn.SGD(0.01, momentum=0.9)),
@@ -78,6 +88,8 @@ CASES = {
     "MaxPool2D(2) 64x16x28x28": lambda: layer_case(gn.MaxPool2D(2), (64, 16, 28, 28)),
     "MaxPool2D(2) 64x32x14x14": lambda: layer_case(gn.MaxPool2D(2), (64, 32, 14, 14)),
     "MaxPool2D(3, 2) 64x16x28x28": lambda: layer_case(gn.MaxPool2D(3, 2), (64, 16, 28, 28)),
+    "ReLU backward 64x16x28x28": lambda: relu_case((64, 16, 28, 28)),
+    "ReLU backward 128x256 (NumPy: < MIN_SIZE)": lambda: relu_case((128, 256)),
     "AveragePooling2D(2) 64x16x28x28": lambda: layer_case(gn.AveragePooling2D(2), (64, 16, 28, 28)),
 }
 

@@ -311,3 +311,39 @@ def test_the_kernels_compile_on_first_use_into_the_disk_cache_without_a_warning(
     expected = {"updates.sgd_step", "updates.adam_step", "pooling.max_forward"}
     assert expected <= report.keys() and all(seconds > 0 for seconds in report.values())
     assert any(cache.rglob("*.nbi")) and any(cache.rglob("*.nbc"))
+
+
+# -- ReLU's derivative ----------------------------------------------------------------------------
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_relu_gradient_kernel_equals_the_mask_product(dtype, rng, monkeypatch):
+    """Channel-major (a conv's z) and C-ordered (a Dense's), a NaN gradient where z <= 0
+    stays NaN, zeros of z send nothing; below MIN_SIZE, or for layouts that differ, NumPy."""
+    from glassnet.fast.compiled import activations
+
+    calls = []
+    original = activations.relu_gradient
+    monkeypatch.setattr(activations, "relu_gradient", lambda *a: calls.append(1) or original(*a))
+    relu = gn.ReLU()
+    n = activations.MIN_SIZE // 64 + 1
+    z_cm = rng.standard_normal((4, 4, 4, n)).astype(dtype).transpose(3, 0, 1, 2)
+    for z, g in [
+        (z_cm, np.empty_like(z_cm)),  # a conv's layout, the gradient in the same one
+        (rng.standard_normal((n, 64)).astype(dtype), np.empty((n, 64), dtype)),
+    ]:
+        z[0] = 0  # a sample whose z is all 0: nothing sent
+        g[...] = rng.standard_normal(z.shape)
+        g[z <= 0] = np.where(rng.random(np.count_nonzero(z <= 0)) < 0.01, np.nan, 1.5)
+        relu.z = z
+        before = len(calls)
+        delta = relu.backward(g)
+        assert len(calls) == before + 1 and delta.dtype == np.dtype(dtype)
+        expected = g * (z > 0)
+        np.testing.assert_array_equal(delta, expected)
+        assert np.isnan(delta).any()
+    g_cm = np.ones_like(z_cm)  # the same layout as z_cm
+    relu.z = z_cm
+    relu.backward(np.ascontiguousarray(g_cm))  # another layout: NumPy
+    relu.z = z_cm[:2]
+    relu.backward(g_cm[:2])  # small: NumPy
+    assert len(calls) == 2

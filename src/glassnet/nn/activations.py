@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from glassnet import fast
 from glassnet._validation import check_bool, check_real, unknown_name_error
 from glassnet.errors import InputTypeError, InputValueError
 from glassnet.nn.erf import normal_cdf, normal_pdf
@@ -141,6 +142,10 @@ class ReLU(Activation):
         return (self.z > 0).astype(self.z.dtype)
 
     def backward(self, grad_out):
+        kernels = fast.compiled_module("activations")  # the same numbers in one pass, or None
+        delta = kernels.relu_delta(self, grad_out) if kernels else None
+        if delta is not None:
+            return delta
         # Multiplying by the boolean mask keeps grad_out's dtype and memory layout and is
         # about 3x faster than np.where, which branches per element.
         return grad_out * (self.z > 0)
