@@ -405,6 +405,14 @@ def test_a_clicked_neuron_shows_its_bias_ledger(page):
     assert "chain rule for layers.0.b[0]" in text(page, "ledger")
 
 
+def test_a_neurons_bias_ledger_opens_from_the_keyboard(page):
+    page.get_by_test_id("neuron-2-1").focus()
+    page.keyboard.press("Enter")
+    wait_ready(page)
+    assert text(page, "ledger-parameter") == "layers.1.b[1]"
+    assert page.get_by_test_id("neuron-0-0").get_attribute("tabindex") is None
+
+
 def test_hovering_a_weight_shows_its_value_and_gradient(page, base_url):
     page.get_by_test_id("step").click()
     wait_ready(page)

@@ -258,6 +258,12 @@ function wire() {
     $("tooltip").hidden = true;
   });
   area.addEventListener("click", onNetworkClick);
+  area.addEventListener("keydown", (event) => {
+    if ((event.key === "Enter" || event.key === " ") && neuronAt(event.target)) {
+      event.preventDefault();
+      onNetworkClick(event);
+    }
+  });
   window.addEventListener("resize", () => {
     if (app.state && !app.walk) render(app.state);
   });

@@ -98,8 +98,16 @@ function buildNeurons(network, g) {
         height: `${g.box}px`,
       });
       const canvas = document.createElement("canvas");
-      canvas.setAttribute("role", "img");
-      canvas.setAttribute("aria-label", neuronName(L, j, network));
+      canvas.setAttribute("aria-hidden", "true");
+      if (L > 0) {
+        // a button for the keyboard too: Enter opens the ledger of its bias
+        cell.tabIndex = 0;
+        cell.setAttribute("role", "button");
+        cell.setAttribute("aria-label", `${neuronName(L, j, network)}: the ledger of its bias`);
+      } else {
+        cell.setAttribute("role", "img");
+        cell.setAttribute("aria-label", neuronName(L, j, network));
+      }
       const label = textSpan("value", "");
       label.setAttribute("data-testid", `neuron-value-${L}-${j}`);
       cell.append(canvas, label);
