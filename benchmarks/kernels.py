@@ -80,6 +80,20 @@ def relu_case(shape):
     return lambda: relu.backward(g)
 
 
+def conv_case(shape, filters):
+    """Conv2D's backward (col2im and its two products) on channel-major input."""
+    from glassnet.fast.conv import ReusedArrays
+
+    conv = gn.Conv2D(filters, 3, padding="same")
+    rng = np.random.default_rng(0)
+    conv.build(shape[1:], rng, np.float32)
+    conv.work = ReusedArrays()
+    n, c, h, w = shape
+    x = batch_first(rng.standard_normal((c, h, w, n), dtype=np.float32))
+    g = np.ones_like(conv.forward(x, training=True))
+    return lambda: conv.backward(g)
+
+
 CASES = {
     "SGD step, 235,146 params": lambda: optimizer_case(lambda: gn.SGD(0.01)),
     "SGD momentum step": lambda: optimizer_case(lambda: gn.SGD(0.01, momentum=0.9)),
@@ -90,6 +104,7 @@ CASES = {
     "MaxPool2D(3, 2) 64x16x28x28": lambda: layer_case(gn.MaxPool2D(3, 2), (64, 16, 28, 28)),
     "ReLU backward 64x16x28x28": lambda: relu_case((64, 16, 28, 28)),
     "ReLU backward 128x256 (NumPy: < MIN_SIZE)": lambda: relu_case((128, 256)),
+    "Conv2D(32, 3, same) backward 64x16x14x14": lambda: conv_case((64, 16, 14, 14), 32),
     "AveragePooling2D(2) 64x16x28x28": lambda: layer_case(gn.AveragePooling2D(2), (64, 16, 28, 28)),
 }
 

@@ -347,3 +347,41 @@ def test_the_relu_gradient_kernel_equals_the_mask_product(dtype, rng, monkeypatc
     relu.z = z_cm[:2]
     relu.backward(g_cm[:2])  # small: NumPy
     assert len(calls) == 2
+
+
+# -- Conv2D's col2im ------------------------------------------------------------------------------
+CONVS = [
+    dict(filters=4, kernel_size=3, padding="same"),  # a centre offset reads the whole image
+    dict(filters=4, kernel_size=3, stride=2, padding="same"),
+    dict(filters=3, kernel_size=(2, 3), stride=(2, 1), padding=2),
+    dict(filters=3, kernel_size=3),  # "valid": no offset reads the whole image
+]
+
+
+@needs_numba
+@pytest.mark.parametrize("reused", [False, True])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("config", CONVS)
+def test_the_col2im_kernel_gives_the_reference_dl_dx_bit_for_bit(
+    config, dtype, reused, rng, monkeypatch
+):
+    from glassnet.fast.compiled import windows
+    from glassnet.fast.conv import ReusedArrays
+
+    calls = []
+    original = windows.col2im
+    monkeypatch.setattr(windows, "col2im", lambda *a: calls.append(1) or original(*a))
+    conv = gn.Conv2D(**config, activation="tanh")
+    conv.build((2, 9, 8), rng, np.dtype(dtype))
+    if reused:
+        conv.work = ReusedArrays()
+    x = rng.standard_normal((5, 2, 9, 8)).astype(dtype)
+    g = rng.standard_normal((5, *conv.output_shape)).astype(dtype)
+    conv.forward(x, training=True)
+    dx = conv.backward(g).copy()
+    assert len(calls) == 1
+    with fast.numpy_only():
+        conv.forward(x, training=True)
+        dx_ref = conv.backward(g).copy()
+    assert dx.dtype == np.dtype(dtype) and dx.shape == x.shape
+    np.testing.assert_array_equal(dx, dx_ref)

@@ -19,7 +19,8 @@ and each has a test proving its numbers equal to the reference (``tests/test_fas
   ``glassnet[fast]``) that do in one pass over memory what NumPy does in several:
   the optimizers' steps (:mod:`~glassnet.fast.compiled.updates`), max and average
   pooling forward and backward (:mod:`~glassnet.fast.compiled.pooling`), ReLU's derivative
-  (:mod:`~glassnet.fast.compiled.activations`). Each gives the NumPy
+  (:mod:`~glassnet.fast.compiled.activations`), Conv2D's col2im
+  (:mod:`~glassnet.fast.compiled.windows`). Each gives the NumPy
   path's numbers (``tests/test_fast_compiled.py``); each is used only while
   :func:`use_compiled` is True — the fast path on, numba importable
   (:func:`compiled_available`), the environment variable ``GLASSNET_NUMBA`` not ``0`` when

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from glassnet import fast
 from glassnet._validation import check_int
 from glassnet.errors import InputValueError
 from glassnet.nn.layers import Affine
@@ -318,6 +319,10 @@ class Conv2D(Affine):
         dx_col = self._buffer("dx_col", (K, P))
         np.matmul(self.params["W"].reshape(self.filters, K).T, delta_mat, out=dx_col)
         dx_col = dx_col.reshape(channels, kh, kw, out_h, out_w, n)
+        kernels = fast.compiled_module("windows")  # the same sums in one pass, or None
+        dx = kernels.gather_columns(self, dx_col) if kernels else None
+        if dx is not None:
+            return batch_first(dx)
         # col2im: each input pixel receives the gradients of all the copies made of it.
         # A kernel offset that read the whole image (the centre one, for stride 1 and
         # "same") is assigned first, which spares zero-filling dx.

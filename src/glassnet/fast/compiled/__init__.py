@@ -22,7 +22,7 @@ Whether the kernels are *used* is decided in one place, :func:`glassnet.fast.use
 the fast path is on, numba is importable, ``GLASSNET_NUMBA`` is not ``0`` and the code is
 not inside :func:`glassnet.fast.numpy_only`. The kernels themselves, by concept:
 :mod:`.updates` (the optimizers' steps), :mod:`.pooling` (max and average pooling, forward and
-backward), :mod:`.activations` (ReLU's derivative).
+backward), :mod:`.activations` (ReLU's derivative), :mod:`.windows` (Conv2D's col2im).
 """
 
 from __future__ import annotations
@@ -130,10 +130,11 @@ def warm_up(dtype="float32") -> dict[str, float]:
     measure the first-use compile cost; run it again to measure loading from the cache."""
     if not available():
         return {}
-    from glassnet.fast.compiled import activations, pooling, updates
+    from glassnet.fast.compiled import activations, pooling, updates, windows
 
     dtype = np.dtype(dtype)
     activations.warm_up(dtype)
+    windows.warm_up(dtype)
     updates.warm_up(dtype)
     pooling.warm_up(dtype)
     return compile_report()
