@@ -10,6 +10,7 @@ fails these tests."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -246,6 +247,21 @@ def test_the_trace_is_the_forward_and_backward_pass_of_the_next_step(client):
     np.testing.assert_allclose(np.array(trace["backward"][0]["delta"]), (p - y) / 5, atol=1e-16)
 
 
+def assert_ruff_clean(code: str, folder):
+    """The script reads as the project's code does: ruff finds nothing, and it is formatted."""
+    ruff = shutil.which("ruff")
+    if ruff is None:
+        return  # ruff is in the test extra; without it, the numbers are still checked
+    script = folder / "session.py"
+    script.write_text(code, encoding="utf-8")
+    for command in ([ruff, "check", "-q", "--no-cache", "--isolated", "--line-length", "100",
+                     str(script)],
+                    [ruff, "format", "--check", "--no-cache", "--isolated", "--line-length",
+                     "100", str(script)]):  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
 def run_script(code: str) -> dict[str, object]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     done = subprocess.run(
@@ -270,11 +286,12 @@ def run_script(code: str) -> dict[str, object]:
           "learning_rate": 1.0, "batch_size": 4}, 250),
     ],
 )  # fmt: skip
-def test_the_copied_script_prints_the_sessions_numbers(client, config, steps):
+def test_the_copied_script_prints_the_sessions_numbers(client, config, steps, tmp_path):
     key, _ = client.session(config)
     state = client.step(key, steps) if steps else client.ok("GET", f"/api/sessions/{key}?grid=0")
     code = client.ok("GET", f"/api/sessions/{key}/python")["code"]
     assert "gn.Sequential(" in code and "gn.Dense(" in code
+    assert_ruff_clean(code, tmp_path)
     assert ("model.fit(" in code) == (steps >= state["steps_per_epoch"])
     printed = run_script(code)
     assert float(printed.pop("train")[5:]) == state["train_loss"]

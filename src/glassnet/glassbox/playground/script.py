@@ -23,62 +23,74 @@ LOSS_CLASSES = {
 }
 
 
-def _arguments(**values) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in values.items())
+def _arguments(**values) -> list[str]:
+    return [f"{k}={v!r}" for k, v in values.items()]
+
+
+def _call(head: str, arguments: list[str], indent: str = "", end: str = "") -> list[str]:
+    """``head(arguments)`` laid out as ruff formats it in 100 columns: on one line if it
+    fits, else the arguments on one indented line, else one per line with a trailing comma;
+    ``end`` follows the closing parenthesis."""
+    joined, inner = ", ".join(arguments), indent + "    "
+    if len(indent) + len(head) + len(joined) + 2 + len(end) <= 100:
+        return [f"{indent}{head}({joined}){end}"]
+    if len(inner) + len(joined) <= 100:
+        return [f"{indent}{head}(", f"{inner}{joined}", f"{indent}){end}"]
+    return [f"{indent}{head}(", *(f"{inner}{a}," for a in arguments), f"{indent}){end}"]
 
 
 def _data_lines(config: dict) -> list[str]:
     name = config["dataset"]
-    if PLANAR[name].fixed:
-        call = f'planar_dataset("{name}")'
-    else:
-        options = _arguments(
+    arguments = [f'"{name}"']
+    if not PLANAR[name].fixed:
+        arguments += _arguments(
             n_samples=config["n_points"],
             noise=config["noise"],
             train_fraction=config["train_fraction"],
             rng=config["seed"],
         )
-        call = f'planar_dataset("{name}", {options})'
-    lines = [f"X_train, y_train, X_test, y_test = {call}"]
+    lines = _call("X_train, y_train, X_test, y_test = planar_dataset", arguments)
     extra = config["extra_points"]
     if extra:
-        classify = PLANAR[name].kind == "classification"
-        xy = [[x, y] for x, y, _ in extra]
-        targets = [int(t) if classify else t for _, _, t in extra]
+        targets = "added[:, 2]" if PLANAR[name].kind == "regression" else "added[:, 2].astype(int)"
+        rows = [f"        {[float(x), float(y), t]!r}," for x, y, t in extra]
         lines += [
-            "# the points added by clicking",
-            f"X_train = np.vstack([X_train, {xy!r}])",
-            f"y_train = np.concatenate([y_train, {targets!r}])",
+            "# the points added by clicking: x, y, target",
+            "added = np.array(",
+            "    [",
+            *rows,
+            "    ]",
+            ")",
+            "X_train = np.vstack([X_train, added[:, :2]])",
+            f"y_train = np.concatenate([y_train, {targets}])",
         ]
     return lines
 
 
 def _network_lines(config: dict, kind: str) -> list[str]:
-    extra = "" if config["weight_init"] == "auto" else f', weight_init="{config["weight_init"]}"'
+    extra = [] if config["weight_init"] == "auto" else [f'weight_init="{config["weight_init"]}"']
     if config["l2"] > 0:
-        extra += f", kernel_regularizer=gn.L2({config['l2']!r})"
-    layers = [f'gn.Dense({h["units"]}, activation="{h["activation"]}"{extra})'
-              for h in config["hidden"]]  # fmt: skip
+        extra.append(f"kernel_regularizer=gn.L2({config['l2']!r})")
     output = "sigmoid" if kind == "classification" else "linear"
-    layers.append(f'gn.Dense(1, activation="{output}"{extra})')
-    body = "".join(f"        {layer},\n" for layer in layers)
-    return ["model = gn.Sequential(", f"    [\n{body}    ],", '    dtype="float64",', ")"]
+    units = [(h["units"], h["activation"]) for h in config["hidden"]] + [(1, output)]
+    layers = []
+    for n, activation in units:
+        layers += _call("gn.Dense", [str(n), f'activation="{activation}"', *extra], " " * 8, ",")
+    return ["model = gn.Sequential(", "    [", *layers, "    ],", '    dtype="float64",', ")"]
 
 
 def _optimizer(config: dict) -> str:
     name, options = OPTIMIZER_SPECS[config["optimizer"]]
-    return f"gn.{name}({_arguments(learning_rate=config['learning_rate'], **options)})"
+    arguments = _arguments(learning_rate=config["learning_rate"], **options)
+    return f"gn.{name}({', '.join(arguments)})"
 
 
 def _training_lines(config: dict, epochs: int, steps: int) -> list[str]:
     loss, seed, size = config["loss"], config["seed"], config["batch_size"]
     if epochs:
-        lines = [
-            "model.fit(",
-            f'    X_train, y_train, loss="{loss}", optimizer={_optimizer(config)},',
-            f"    epochs={epochs}, batch_size={size}, rng={seed},",
-            ")",
-        ]
+        arguments = ["X_train", "y_train", f'loss="{loss}"', f"optimizer={_optimizer(config)}"]
+        arguments += _arguments(epochs=epochs, batch_size=size, rng=seed)
+        lines = _call("model.fit", arguments)
         setup = ["loss, optimizer = model.loss_, model.optimizer_"]
     else:
         lines = [f"model.build(input_shape=2, rng={seed})  # the weights fit would start from"]
@@ -106,7 +118,8 @@ def python_script(session) -> str:
     """The script for ``session`` as it is now (its config, epochs and steps)."""
     config = session.config
     epochs, steps = divmod(session.steps, session.steps_per_epoch)
-    imports = ["import numpy as np", "", "import glassnet as gn"]
+    imports = ["import numpy as np", ""] if config["extra_points"] else []
+    imports.append("import glassnet as gn")
     imports.append("from glassnet.datasets import planar_dataset")
     if steps:
         imports.append("from glassnet.training.trainer import train_step")
