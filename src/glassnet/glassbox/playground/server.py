@@ -100,6 +100,7 @@ class Handler(BaseHTTPRequestHandler):
 
     server: PlaygroundServer
     protocol_version = "HTTP/1.1"
+    timeout = 60  # seconds a connection may sit idle or half-sent before it is closed
     server_version = "glassnet-playground"
     sys_version = ""
 

@@ -23,6 +23,8 @@ def clean(value):
     """``value`` made JSON-safe: arrays as lists, NumPy scalars as Python numbers, and a
     non-finite number (a diverging loss) as None, since JSON has no infinity."""
     if isinstance(value, np.ndarray):
+        if value.dtype.kind in "iub" or np.isfinite(value).all():
+            return value.tolist()  # nothing to replace: no walk over every number
         return clean(value.tolist())
     if isinstance(value, dict):
         return {str(k): clean(v) for k, v in value.items()}
