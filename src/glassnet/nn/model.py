@@ -19,6 +19,7 @@ import numpy as np
 
 from glassnet._validation import as_generator, check_array, check_int, check_outputs
 from glassnet.errors import InputTypeError, InputValueError
+from glassnet.fast.predict import lean_predictor
 from glassnet.nn.activations import Activation
 from glassnet.nn.layers import Affine, Layer
 from glassnet.training import callbacks as cb
@@ -290,7 +291,12 @@ class Sequential:
         For a sigmoid or softmax output these are probabilities; see ``predict_classes``.
         Large inputs are processed ``batch_size`` rows at a time to bound memory. An output
         that overflows the model's dtype is an error naming the row, not a NumPy warning.
+        Off the reference path, :func:`glassnet.fast.predict.lean_predictor` computes the
+        same numbers with cached checks and kept work arrays, and leaves the layers as they are.
         """
+        lean = lean_predictor(self)
+        if lean is not None:
+            return lean.predict(self, X, batch_size)
         self.require_built()
         batch_size = check_int("batch_size", batch_size, minimum=1)
         X = self.check_inputs(X)
