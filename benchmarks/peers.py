@@ -317,6 +317,29 @@ def glassnet_cnn(images, y, optimizer: str, batch_size: int) -> GlassnetTrainer:
     return GlassnetTrainer(gn, layers, images, y, optimizer, batch_size)
 
 
+class NumpyOnly:
+    """A glassnet trainer run on the NumPy fast path, without the compiled kernels
+    (``glassnet.fast.numpy_only()``): the "glassnet-numpy" column beside "glassnet-numba"."""
+
+    def __init__(self, trainer) -> None:
+        from glassnet import fast
+
+        self.trainer, self.fast = trainer, fast
+
+    def epoch(self) -> None:
+        with self.fast.numpy_only():
+            self.trainer.epoch()
+
+    def predict(self, x):
+        with self.fast.numpy_only():
+            return self.trainer.predict(x)
+
+
+def numpy_only(make):
+    """A factory of :class:`NumpyOnly` trainers, with ``make``'s signature."""
+    return lambda *args: NumpyOnly(make(*args))
+
+
 # --------------------------------------------------------------------------------------------
 # PyTorch CPU (optional)
 # --------------------------------------------------------------------------------------------
@@ -447,7 +470,8 @@ def sklearn_mlp(dtype):
 NAMES = {
     "limit": "limit (the epoch's GEMMs only)",
     "numpy": "NumPy reference loop",
-    "glassnet": "glassnet",
+    "glassnet": "glassnet-numba",
+    "glassnet_numpy": "glassnet-numpy",
     "torch": "PyTorch CPU",
     "sklearn32": "scikit-learn float32",
     "sklearn64": "scikit-learn float64",
@@ -456,6 +480,7 @@ NAMES = {
 MLP_TRAINERS = {
     "numpy": lambda X, y, spec, opt: NumpyMLP(X, y, spec, opt),
     "glassnet": glassnet_mlp,
+    "glassnet_numpy": numpy_only(glassnet_mlp),
     "torch": torch_mlp,
     "sklearn32": sklearn_mlp(np.float32),
     "sklearn64": sklearn_mlp(np.float64),
@@ -463,5 +488,6 @@ MLP_TRAINERS = {
 
 CNN_TRAINERS = {
     "glassnet": glassnet_cnn,
+    "glassnet_numpy": numpy_only(glassnet_cnn),
     "torch": torch_cnn,
 }

@@ -66,7 +66,7 @@ from report import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKLOADS = ("mlp", "cnn", "predict", "memory", "scaling")
+WORKLOADS = ("mlp", "cnn", "predict", "memory", "scaling", "compile")
 MB = 1e6
 
 
@@ -313,11 +313,42 @@ def _predict_workloads(X, y, cfg: Config, spec, label, bulk=True) -> list[Worklo
     return workloads
 
 
+COMPILE_CHILD = (
+    "import json, time; start = time.perf_counter(); "
+    "from glassnet.fast.compiled import available, warm_up; "
+    "report = warm_up('float32') if available() else None; "
+    "print(json.dumps({'report': report, 'wall': time.perf_counter() - start}))"
+)
+
+
+def compile_time() -> dict:
+    """The compiled kernels' cost on first use: every kernel compiled for float32 in a fresh
+    process with an empty ``NUMBA_CACHE_DIR`` (nothing cached), then once more from that
+    cache (what every later process pays). ``glassnet.fast.compiled.warm_up`` compiles them
+    and ``compile_report`` gives the seconds per kernel."""
+    import tempfile
+
+    result = {}
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache, "PYTHONPATH": str(ROOT / "src")}
+        for run_name in ("empty cache", "cached"):
+            progress(f"compile time: warm_up() in a fresh process, {run_name}")
+            done = subprocess.run(
+                [sys.executable, "-c", COMPILE_CHILD],
+                capture_output=True, text=True, env=env, timeout=1200, check=False,
+            )  # fmt: skip
+            if done.returncode != 0:
+                tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+                return {"error": f"FAILED: {tail}"}
+            result[run_name] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 def scaling_entries(X, y, cfg: Config) -> list[Entry]:
     """(e) One SGD epoch of the MLP at each of ``cfg.scaling_sizes`` samples: the time should
     grow linearly (constant time per sample). The NumPy loop is the baseline."""
     spec, entries = MLPSpec(), []
-    for key in ("glassnet", "numpy"):
+    for key in ("glassnet", "glassnet_numpy", "numpy"):
         for n in cfg.scaling_sizes:
             progress(f"scaling: {NAMES[key]}, {n:,} samples")
             make = peers.MLP_TRAINERS[key]
@@ -516,6 +547,8 @@ def run(cfg: Config, only: set[str]) -> Results:
         results.workloads += predict_workloads(X, y, cfg)
     if "memory" in only:
         results.memory = memory_results(cfg)
+    if "compile" in only:
+        results.compile = compile_time()
     if "scaling" in only:
         sizes = tuple(n for n in cfg.scaling_sizes if n <= len(X))
         results.scaling, results.scaling_sizes = scaling_entries(X, y, cfg), sizes

@@ -154,7 +154,7 @@ def test_after_fit_every_layer_holds_the_textbook_values_of_its_last_batch(rng):
 
     np.testing.assert_array_equal(first.a, np.maximum(first.z, 0))
     np.testing.assert_array_equal(first.x, X.astype(np.float32))
-    model.predict(X)  # and a forward with the current weights
+    model.forward(X)  # and a forward with the current weights (predict leaves the caches)
     np.testing.assert_allclose(first.z, X.astype(np.float32) @ W + b, rtol=1e-6, atol=1e-6)
     np.testing.assert_array_equal(last.z, first.a @ last.params["W"] + last.params["b"])
 
