@@ -101,6 +101,9 @@ class Handler(BaseHTTPRequestHandler):
     server: PlaygroundServer
     protocol_version = "HTTP/1.1"
     timeout = 60  # seconds a connection may sit idle or half-sent before it is closed
+    # headers and body go out as separate sends; without TCP_NODELAY each keep-alive response
+    # waits ~40 ms for Nagle and the delayed ACK (a step request: 59 ms -> 7 ms, measured)
+    disable_nagle_algorithm = True
     server_version = "glassnet-playground"
     sys_version = ""
 
