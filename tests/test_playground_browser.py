@@ -532,7 +532,9 @@ PIXELS = """
 """
 
 
-@pytest.mark.skip(reason="flaky: the output heat map races the next state in full runs (failed in CI at 2584f4b, passes alone); issue 15 follow-up")
+@pytest.mark.skip(
+    reason="flaky: failed in a full CI run at 2584f4b, passes alone (a race; issue 15 follow-up)"
+)
 def test_every_neuron_is_drawn_as_the_apis_heat_map(page, base_url):
     train_epochs(page, 3)
     state = session_state(page, base_url)
