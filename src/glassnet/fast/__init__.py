@@ -75,7 +75,13 @@ def compiled_module(name: str):
     :func:`use_compiled`, else None: what a layer asks before it runs its NumPy passes."""
     if not use_compiled():
         return None
-    return importlib.import_module(f"glassnet.fast.compiled.{name}")
+    module = _kernel_modules.get(name)
+    if module is None:  # imported (and so compiled) on first use only
+        module = _kernel_modules[name] = importlib.import_module(f"glassnet.fast.compiled.{name}")
+    return module
+
+
+_kernel_modules: dict = {}
 
 
 @contextmanager

@@ -107,11 +107,12 @@ class Optimizer:
         lr = self.current_learning_rate
         self.iterations += 1
         scale = clipping.norm_scale(self, slots)
+        kernels = fast.compiled_module("updates")
         for group in parameter_groups(self, slots):
             g = clipping.clipped(self, group, scale)
             # one compiled pass where there is a kernel for the rule (glassnet.fast.compiled),
             # else the NumPy passes: the same numbers
-            if not (fast.use_compiled() and _compiled_update(self, group, g, lr)):
+            if not (kernels and kernels.update(self, group, g, lr)):
                 self._step_group(group, g, lr)
             if self.iterations % 100 == 0:
                 _flush_tiny(group.state)
@@ -207,13 +208,6 @@ class Optimizer:
         shown = [(k, v) for k, v in config.items() if k not in quiet or v != quiet[k]]
         args = ", ".join(f"{k}={v!r}" for k, v in shown)
         return f"{type(self).__name__}({args})"
-
-
-def _compiled_update(optimizer, group, g, lr) -> bool:
-    """The step as one compiled pass, when there is a kernel for it (imported on first use)."""
-    from glassnet.fast.compiled.updates import update
-
-    return update(optimizer, group, g, lr)
 
 
 def _flush_tiny(state) -> None:
