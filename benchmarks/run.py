@@ -449,10 +449,11 @@ def memory_child(key: str, n_samples: int) -> int:
 
 
 def command_line() -> str:
-    """The command that reproduces this run (with the OpenBLAS overrides unset if they were)."""
+    """The command that reproduces this run of the script being run (run.py, or a benchmark
+    that imports this), with the OpenBLAS overrides unset if they were."""
     args = [
         "python",
-        os.path.relpath(__file__) if not os.path.isabs(sys.argv[0]) else sys.argv[0],
+        sys.argv[0] if os.path.isabs(sys.argv[0]) else os.path.relpath(sys.argv[0]),
         *sys.argv[1:],
     ]
     prefix = (

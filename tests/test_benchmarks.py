@@ -9,6 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -134,3 +137,80 @@ def test_a_table_whose_package_is_missing_is_skipped_saying_so():
     assert (results, rows, skipped) == ({}, {}, {"anes96": "statsmodels is not installed"})
     report = bench.markdown(results, rows, skipped, ["glassnet"], tables, 1, "cmd")
     assert "table anes96 skipped: statsmodels is not installed." in report
+
+
+# -- benchmarks/time_to_accuracy.py: the race to 98 % / 99 % on full MNIST --------------------
+MNIST = ROOT.parent / "shared" / "data" / "mnist"
+
+
+def _time_to_accuracy():
+    import importlib.util
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))  # it imports run, report, peers, mnist_accuracy
+    spec = importlib.util.spec_from_file_location(
+        "time_to_accuracy", ROOT / "benchmarks" / "time_to_accuracy.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["time_to_accuracy"] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run_time_to_accuracy(*args):
+    return subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "time_to_accuracy.py"), *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.mark.skipif(not MNIST.is_dir(), reason=f"the MNIST files are not in {MNIST}")
+def test_quick_time_to_accuracy_races_both_models_and_reports(tmp_path):
+    markdown = tmp_path / "time.md"
+    done = _run_time_to_accuracy("--quick", "--markdown", markdown)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    report = markdown.read_text(encoding="utf-8")
+    assert report.strip() in done.stdout
+    assert "| model | target | glassnet | PyTorch CPU | glassnet / PyTorch |" in report
+    assert "| mlp | 70.0% |" in report and "| cnn | 50.0% |" in report
+    assert "Command: `" in report and "time_to_accuracy.py --quick --markdown" in report
+    assert "glassnet epoch  0.25  test accuracy" in done.stdout  # four checks per epoch
+
+
+def test_time_to_accuracy_without_the_mnist_files_says_so_and_measures_nothing(tmp_path):
+    done = _run_time_to_accuracy("--quick", "--data-dir", tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"skipped: no MNIST files in {tmp_path} (pass --data-dir DIR)"
+
+
+def test_the_race_reports_the_first_check_at_the_target_and_the_ratio():
+    bench = _time_to_accuracy()
+    ours = bench.Race("glassnet", 0.98, checks=[(1.0, 0.25, 0.97), (2.0, 0.5, 0.981), (3, 1, 0.99)])
+    theirs = bench.Race("PyTorch", 0.98, checks=[(4.0, 0.5, 0.98)])
+    assert ours.reached == (2.0, 0.5, 0.981) and ours.seconds == 2.0
+    assert theirs.seconds == 4.0  # "first reaches": at the target counts
+    short = bench.Race("PyTorch", 0.98, checks=[(1.0, 1.0, 0.95), (2.0, 2.0, 0.97)])
+    assert short.reached is None
+    lines = bench.table({"mlp": [ours, theirs], "cnn": [ours, short]})
+    assert lines[2] == (
+        "| mlp | 98.0% | **2.0 s** (epoch 0.50, 98.10%) | **4.0 s** (epoch 0.50, 98.00%) | 0.50x |"
+    )
+    assert lines[3].endswith("| not reached (best 97.00%) | - |")
+
+
+def test_the_pytorch_twin_computes_what_the_glassnet_network_computes():
+    torch = pytest.importorskip("torch")
+    bench = _time_to_accuracy()
+    x = np.random.default_rng(1).random((5, 1, 28, 28), dtype=np.float32)
+    for name, spec in bench.SPECS.items():
+        inputs = x.reshape(5, -1) if spec.flatten else x
+        model = spec.build().build(inputs.shape[1:], rng=0)
+        twin = bench.torch_twin(model, torch).eval()
+        with torch.no_grad():
+            theirs = torch.softmax(twin(torch.from_numpy(inputs)), dim=1).numpy()
+        np.testing.assert_allclose(
+            model.predict(inputs), theirs, rtol=1e-4, atol=1e-6, err_msg=name
+        )
