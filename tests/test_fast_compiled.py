@@ -64,6 +64,26 @@ def test_glassnet_numba_0_switches_the_kernels_off(value, tmp_path):
     assert out.split() == ["False", "False"]
 
 
+RUN_A_KERNEL_AND_PRINT_THE_LAYER = """
+import numpy as np, glassnet as gn, numba
+model = gn.Sequential([gn.Dense(3, activation="relu"), gn.Dense(2, activation="softmax")])
+model.fit(np.ones((8, 4)), np.arange(8) % 2, loss="cross_entropy", optimizer=gn.Adam(), rng=0)
+print(numba.threading_layer())
+"""
+
+
+@needs_numba
+def test_the_kernels_run_on_numbas_workqueue_threads_unless_the_user_chose(tmp_path, monkeypatch):
+    # numba's default OpenMP layer slowed a PyTorch in the same process 2.4x (see
+    # compiled._choose_threading_layer); a layer the user names is kept
+    monkeypatch.delenv("NUMBA_THREADING_LAYER", raising=False)
+    env = {"NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    out = run_python(RUN_A_KERNEL_AND_PRINT_THE_LAYER, tmp_path, env=env)
+    assert out.split() == ["workqueue"]
+    chosen = {**env, "NUMBA_THREADING_LAYER": "omp"}
+    assert run_python(RUN_A_KERNEL_AND_PRINT_THE_LAYER, tmp_path, env=chosen).split() == ["omp"]
+
+
 TRAIN_AND_PRINT = """
 import json, sys, numpy as np, glassnet as gn
 from glassnet import fast

@@ -27,6 +27,7 @@ backward), :mod:`.activations` (ReLU's derivative), :mod:`.windows` (Conv2D's co
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 
@@ -44,8 +45,25 @@ def available() -> bool:
                 import numba
         except Exception:  # ImportError, or numba refusing this NumPy at import
             numba = None
+        else:
+            _choose_threading_layer(numba)
         _numba["module"] = numba
     return _numba["module"] is not None
+
+
+def _choose_threading_layer(numba) -> None:
+    """Run the kernels on numba's own ``workqueue`` threads, not its default OpenMP ones,
+    unless the user chose a layer (``NUMBA_THREADING_LAYER``).
+
+    Why: numba's OpenMP layer loads the system's GNU OpenMP, and a PyTorch imported into the
+    same process afterwards then ran its MLP epoch 2.4x slower (4.8-5.4 s instead of
+    1.9-2.6 s, ``benchmarks/time_to_accuracy.py`` racing both libraries in one process);
+    with ``workqueue`` it ran at its own speed. The kernels run on one thread
+    (:class:`Kernel`), so the layer costs them nothing. It is read when numba first starts
+    its threads, which no kernel has done yet when this runs.
+    """
+    if "NUMBA_THREADING_LAYER" not in os.environ:
+        numba.config.THREADING_LAYER = "workqueue"
 
 
 #: every Kernel made so far, by name: what compile_report reads
