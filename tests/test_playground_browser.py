@@ -532,12 +532,22 @@ PIXELS = """
 """
 
 
-@pytest.mark.skip(
-    reason="flaky: failed in a full CI run at 2584f4b, passes alone (a race; issue 15 follow-up)"
-)
+def colour_scale(values, activation):
+    """The t in [-1, 1] the page colours a classification map's value by (colours.js
+    ``scaler``): sigmoid's [0, 1] and tanh's [-1, 1] as they are, any other activation by
+    the map's largest magnitude."""
+    if activation == "sigmoid":
+        return 2 * values - 1
+    if activation == "tanh":
+        return values
+    big = np.abs(values).max()
+    return values / big if big > 0 else np.zeros_like(values)
+
+
 def test_every_neuron_is_drawn_as_the_apis_heat_map(page, base_url):
     train_epochs(page, 3)
     state = session_state(page, base_url)
+    assert state["kind"] == "classification"  # the output map has no given range
     grid_n = page.evaluate("playground.state.grid.n")
     grid = api(base_url, "GET", f"/api/sessions/{page.evaluate('playground.id')}?grid={grid_n}")
     grid = grid["grid"]
@@ -545,15 +555,19 @@ def test_every_neuron_is_drawn_as_the_apis_heat_map(page, base_url):
     activations = ["linear", *state["network"]["activations"]]
     cells = page.evaluate(PIXELS)
     assert len(cells) == sum(state["network"]["sizes"])
+    compared = 0
     for cell in cells:
         values = np.array(maps[cell["layer"]][cell["j"]])
         assert cell["n"] == grid_n and len(cell["rb"]) == len(values) == grid_n**2
-        # blue above the map's middle, orange below: sigmoid's middle is 0.5, the others' 0
-        middle = 0.5 if activations[cell["layer"]] == "sigmoid" else 0.0
+        # blue for t > 0, orange for t < 0; within 2 % of the middle the palette's grey has
+        # blue above red on both sides, so only the pixels with |t| > 5 % are compared (the
+        # run's length in steps varies with the machine's speed, and with it the values)
+        t = colour_scale(values, activations[cell["layer"]])
         red, blue = np.array(cell["rb"]).T
-        clear = np.abs(values - middle) > 0.05 * max(np.abs(values - middle).max(), 1e-12)
-        assert clear.sum() > 0
-        assert np.array_equal((blue > red)[clear], (values > middle)[clear]), cell
+        clear = np.abs(t) > 0.05
+        assert np.array_equal((blue > red)[clear], (t > 0)[clear]), cell
+        compared += clear.sum()
+    assert compared > 0.25 * grid_n**2 * len(cells)  # most pixels are clearly one side
 
 
 def test_the_seeds_presets_bring_their_networks_and_leave_them_behind(page, base_url):
