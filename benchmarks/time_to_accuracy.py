@@ -91,7 +91,8 @@ class Race:
 class Referee:
     """Keeps the training clock and scores the test set at the checkpoints.
 
-    ``training_seconds`` is the wall time since :meth:`start` minus the time spent in checks.
+    A check's training seconds are the wall time since :meth:`start` minus the time spent in
+    the checks before it.
     """
 
     def __init__(self, race: Race, score, batches_per_epoch: int, checks_per_epoch: int):
@@ -110,15 +111,18 @@ class Referee:
         if batch + 1 not in self.points:
             return
         stop = time.perf_counter()
-        accuracy = self.score()
-        self.race.checks.append(
-            (stop - self.began - self.paused, epoch + (batch + 1) / self.batches, accuracy)
+        seconds, epochs, accuracy = (
+            stop - self.began - self.paused,
+            epoch + (batch + 1) / self.batches,
+            self.score(),
         )
-        self.race.verbose and print(
-            f"  {self.race.library:8s} epoch {epoch + (batch + 1) / self.batches:5.2f}"
-            f"  test accuracy {accuracy:.4f}  training {self.race.checks[-1][0]:7.1f} s",
-            flush=True,
-        )
+        self.race.checks.append((seconds, epochs, accuracy))
+        if self.race.verbose:
+            print(
+                f"  {self.race.library:8s} epoch {epochs:5.2f}  test accuracy {accuracy:.4f}"
+                f"  training {seconds:7.1f} s",
+                flush=True,
+            )
         self.paused += time.perf_counter() - stop
         if accuracy >= self.race.target:
             raise TargetReached
