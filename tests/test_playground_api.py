@@ -85,7 +85,11 @@ def state_weights(state) -> dict[str, np.ndarray]:
 
 
 def assert_same_weights(state, model):
-    got, want = state_weights(state), model.get_weights()
+    assert_weights(state, model.get_weights())
+
+
+def assert_weights(state, want: dict[str, np.ndarray]):
+    got = state_weights(state)
     assert set(got) == set(want)
     for name in want:
         np.testing.assert_array_equal(got[name], want[name], err_msg=name)
@@ -384,18 +388,83 @@ def test_delete_ends_a_session(client):
 
 
 def test_a_diverging_session_says_so_and_keeps_its_weights(client):
+    """A step whose loss is infinite or NaN is not a refused request: it answers 200 with the
+    State of the steps before it, which ``diverged`` explains; so do further steps, with no
+    step taken, until a reset."""
     key, _ = client.session({"dataset": "regression", "learning_rate": 10, "optimizer": "sgd",
                              "hidden": [{"units": 8, "activation": "linear"}] * 6})  # fmt: skip
     last = client.step(key, 1)
-    status, message = None, None
     for _ in range(200):
-        status, answer, _ = client.request("POST", f"/api/sessions/{key}/step", {"steps": 1})
-        if status != 200:
-            message = answer["error"]
+        state = client.ok("POST", f"/api/sessions/{key}/step", {"steps": 1})
+        if state["diverged"] is not None:
             break
-        last = answer
-    assert status == 400 and "training diverged" in message and "learning_rate" in message
-    state = client.ok("GET", f"/api/sessions/{key}?grid=8")
-    assert state["diverged"] == message and state["step"] == last["step"]
-    assert client.error("POST", f"/api/sessions/{key}/step", {"steps": 1}) == (400, message)
+        last = state
+    message = state["diverged"]
+    assert message == (
+        f"training diverged: the loss became nan at step {last['step'] + 1}; try a smaller "
+        "learning_rate (now 10). The session keeps the weights from before that step."
+    )
+    # the diverging step was not taken: the weights, the count and the history are the last's
+    assert state["step"] == last["step"] == last["history"]["step"][-1]
+    assert state["history"] == last["history"]
+    assert_weights(state, state_weights(last))
+    assert client.ok("GET", f"/api/sessions/{key}?grid=8")["diverged"] == message
+    assert client.ok("POST", f"/api/sessions/{key}/step", {"steps": 5}) == state
+    refusal = (409, f"{message} Reset to train again.")
+    assert client.error("POST", f"/api/sessions/{key}/trace") == refusal
     assert client.ok("POST", f"/api/sessions/{key}/reset")["diverged"] is None
+    assert client.step(key, 1)["step"] == 1
+
+
+#: adagrad at learning rate 1 on two linear layers: a finite loss 7760 times its start at
+#: the end of epoch 2 (two batches of 50 an epoch)
+RUNAWAY = {"dataset": "regression", "optimizer": "adagrad", "learning_rate": 1,
+           "batch_size": 50, "hidden": [{"units": 8, "activation": "linear"}] * 2}  # fmt: skip
+
+
+def test_a_loss_that_runs_away_stops_the_session_with_the_weights_before_training(client):
+    """fit's guard, at the end of each epoch: a finite loss over 1000 times the loss before
+    training stops the session, as it stops fit; the weights go back to the seed's."""
+    key, first = client.session(RUNAWAY)
+    states = [client.step(key, 1) for _ in range(4)]
+    assert [s["diverged"] for s in states[:3]] == [None] * 3
+    assert all(np.isfinite(s["train_loss"]) for s in states)
+    assert max(s["train_loss"] for s in states) > 1000 * first["train_loss"]
+    # until the guard trips, the session is fit: after epoch 1, fit(epochs=1)'s weights
+    assert_same_weights(states[1], fitted(first["config"], 1)[0])
+    state = states[3]
+    assert state["diverged"].startswith("training diverged: the training loss rose to ")
+    assert " in epoch 2 of this fit, " in state["diverged"]
+    assert state["diverged"].endswith("The model keeps the weights it had before this fit.")
+    assert (state["step"], state["epoch"]) == (4, 2)
+    assert_weights(state, state_weights(first))
+    assert state["train_loss"] == first["train_loss"] and state["test_loss"] == first["test_loss"]
+    assert client.ok("POST", f"/api/sessions/{key}/step", {"steps": 3, "grid": 0}) == state
+
+
+@pytest.mark.parametrize(
+    ("config", "epoch", "verdict"),
+    [
+        (RUNAWAY, 2, "the training loss rose to "),
+        ({"dataset": "regression", "learning_rate": 10}, 1, "the training loss rose to "),
+        # momentum at rate 3 on the circle: never below its start, 10.8 times it in epoch 12
+        ({"optimizer": "momentum", "learning_rate": 3}, 12, "in 12 epochs of this fit the "),
+    ],
+)
+def test_fit_and_the_session_stop_at_the_same_epoch_with_the_same_message(
+    client, config, epoch, verdict
+):
+    key, first = client.session(config)
+    state = client.step(key, 1000)  # it stops on its own
+    with pytest.raises(gn.TrainingDivergedError) as stopped:
+        fitted(first["config"], 1000)
+    model = stopped.value.model
+    assert state["diverged"] == str(stopped.value)
+    assert state["diverged"].startswith(f"training diverged: {verdict}")
+    assert len(model.history.loss) == epoch - 1  # the epochs fit finished before the verdict
+    assert (state["epoch"], state["step"]) == (epoch, epoch * state["steps_per_epoch"])
+    # the same weights put back, and the same last step's gradients: the same steps were taken
+    assert_same_weights(state, model)
+    for w, layer in zip(state["network"]["weights"], model.layers, strict=True):
+        np.testing.assert_array_equal(np.array(w["dW"]), layer.grads["W"])
+        np.testing.assert_array_equal(np.array(w["db"]), layer.grads["b"])

@@ -619,3 +619,53 @@ def test_playing_during_a_walk_through_applies_its_step_first(page, base_url):
     wait_ready(page)
     assert page.get_by_test_id("trace-next").is_disabled()
     assert text(page, "step-count") == "2" == str(session_state(page, base_url)["step"])
+
+
+READY = "Ready: press ▶ to train, or step through one training step."
+
+
+@pytest.mark.parametrize(
+    ("batch_size", "verdict"),
+    [
+        # batches of one row: a step's loss overflows to infinity before the first epoch ends
+        ("1", "Training diverged: the loss became inf at step "),
+        # batches of 10: the loss is finite but 4e23 times its start after epoch 1 (fit's guard)
+        ("10", "Training diverged: the training loss rose to "),
+    ],
+)
+def test_a_diverging_run_stops_and_says_why_without_a_failed_request(
+    page, base_url, batch_size, verdict
+):
+    """Regression at learning rate 10, played from the page: the step that diverges answers
+    200 like any other (the page fixture fails the test on a console error, a failed request
+    or an answer of 400 and above); the page pauses, says why, and offers only a reset."""
+    page.get_by_test_id("dataset").select_option("regression")
+    wait_ready(page)
+    for testid, value in (("learning-rate", "10"), ("batch-size", batch_size)):
+        page.get_by_test_id(testid).fill(value)
+        page.get_by_test_id(testid).press("Enter")
+        wait_ready(page)
+    config = session_state(page, base_url)["config"]
+    assert (config["learning_rate"], config["batch_size"]) == (10, int(batch_size))
+    page.get_by_test_id("play").click()
+    page.wait_for_function("() => document.querySelector('[data-testid=status]').classList"
+                           ".contains('error')")  # fmt: skip
+    wait_ready(page)
+    state = session_state(page, base_url)
+    reason = state["diverged"]
+    assert reason is not None
+    status = text(page, "status")
+    assert status.startswith(verdict)
+    assert status == f"T{reason[1:]} Reset to train again."
+    assert text(page, "step-count") == str(state["step"])
+    for testid in ("play", "step", "step-through"):
+        assert page.get_by_test_id(testid).is_disabled(), testid
+    assert page.get_by_test_id("play").is_visible()
+    assert not page.get_by_test_id("pause").is_visible()
+    assert not page.evaluate("document.body.classList.contains('playing')")
+    page.get_by_test_id("reset").click()
+    wait_ready(page)
+    assert text(page, "status") == READY
+    assert text(page, "step-count") == "0"
+    for testid in ("play", "step", "step-through"):
+        assert page.get_by_test_id(testid).is_enabled(), testid

@@ -162,7 +162,7 @@ def fit(
     batches = Batches(data, batch_size)
     callbacks = _callback_list(model, callbacks, verbose, epochs, batches.count)
     before = model.get_weights()  # the parameters and buffers (running statistics)
-    watch = LossWatch(_loss_before(model, data))
+    watch = LossWatch(loss_before(model, data))
     model.stop_training = False
     val_metrics = model.metrics_.fresh()
     callbacks.on_train_begin({"loss_before": watch.start})  # read by the statistics
@@ -170,10 +170,7 @@ def fit(
         for epoch in range(epochs):  # callbacks count from 0 in each fit
             callbacks.on_epoch_begin(epoch)
             logs = _run_epoch(model, batches, shuffle, callbacks, epoch, val_metrics)
-            reason = watch.verdict(logs["loss"], epoch)
-            if reason is not None:
-                model.set_weights(before)
-                raise _diverged_error(model, reason, "the weights it had before this fit")
+            stop_if_runaway(model, watch, logs["loss"], epoch, before)
             callbacks.on_epoch_end(epoch, logs)
             if model.stop_training:
                 break
@@ -240,7 +237,17 @@ def _diverged_error(model, what: str, kept: str) -> TrainingDivergedError:
     return error
 
 
-def _loss_before(model, data) -> float:
+def stop_if_runaway(model, watch: LossWatch, loss: float, epoch: int, before: dict) -> None:
+    """The guard at the end of epoch ``epoch`` (from 0): on :class:`LossWatch`'s verdict on
+    the epoch's mean training loss, the weights ``before`` the fit are put back and
+    :class:`TrainingDivergedError` says why. The playground's sessions apply it too."""
+    reason = watch.verdict(loss, epoch)
+    if reason is not None:
+        model.set_weights(before)
+        raise _diverged_error(model, reason, "the weights it had before this fit")
+
+
+def loss_before(model, data) -> float:
     """The loss of the weights before training, on the first :data:`REFERENCE_ROWS` training
     rows (for a summed loss, scaled to a whole epoch): what :class:`LossWatch` compares
     each epoch with."""

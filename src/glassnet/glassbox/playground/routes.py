@@ -145,6 +145,8 @@ def _reset(session, query, body):
 
 def _trace(session, query, body):
     body = validate({} if body is None else body, checks.TRACE_SCHEMA)
+    if session.diverged is not None:  # there is no next step to walk through
+        raise RequestError(f"{session.diverged} Reset to train again.", 409)
     answer = trace_step(session)
     answer["state"] = state(session, grid_size(query, body))
     return answer

@@ -6,15 +6,25 @@ The session trains with glassnet's own pieces, in the order ``fit`` uses them
     rng = default_rng(seed)                       fit(rng=seed)
     model.build((2,), rng)                        the initial weights
     fast.prepare(model)                           the packed buffers fit trains in
+    watch = LossWatch(loss_before(model, data))   the loss the guard compares with
     batches = Batches(TrainingData(X, y), size)   the mini-batches
     each epoch: order = batches.order(True, rng)  the epoch's shuffle, from the same rng
     each step:  train_step(model, loss, optimizer, slots, xb, yb)
+                Totals.add(L, output, yb)         the epoch's mean training loss
+    each epoch's end: stop_if_runaway(...)        fit's guard, on that loss
 
 After ``K * steps_per_epoch`` single steps the weights are those of
-``model.fit(X, y, epochs=K, batch_size=B, rng=seed, ...)``, bit for bit (the tests check it).
-Where the session differs: it never stops on its own — ``fit``'s guard against a loss that
-grows a thousandfold is not applied; a NaN or infinite loss still stops the step, with the
-weights as they were (:class:`~glassnet.training.trainer.TrainingDivergedError`).
+``model.fit(X, y, epochs=K, batch_size=B, rng=seed, ...)``, bit for bit (the tests check it),
+and a session stops where that fit would (its ``diverged`` says why, and training stays
+stopped until a reset or a new config):
+
+- at the end of an epoch whose mean training loss has run away (``LossWatch``: a thousandfold
+  the loss before training, or a stall), with ``fit``'s message; as ``fit`` does, the
+  weights go back to those before training (the seed's), while ``steps`` still counts the
+  batches trained;
+- at a step whose loss is infinite or NaN (``train_step`` raises ``TrainingDivergedError``),
+  with the weights as they were before that step (``fit`` goes back to the start of the
+  epoch; the session keeps every step that was finite).
 
 Everything runs in float64 (``Sequential(dtype="float64")``): the networks are tiny, and the
 ledger, which works in float64, then shows exactly the numbers that train.
@@ -31,8 +41,15 @@ from glassnet.datasets.planar import PLANAR, planar_dataset
 from glassnet.glassbox.playground.config import LIMITS, RequestError
 from glassnet.nn.losses import get_loss
 from glassnet.training.batches import Batches, TrainingData
-from glassnet.training.evaluation import evaluate_pass
-from glassnet.training.trainer import TrainingDivergedError, train_step
+from glassnet.training.evaluation import Totals, evaluate_pass
+from glassnet.training.tracking import MetricSet
+from glassnet.training.trainer import (
+    LossWatch,
+    TrainingDivergedError,
+    loss_before,
+    stop_if_runaway,
+    train_step,
+)
 
 #: optimizer name -> (class in glassnet, its arguments besides the learning rate)
 OPTIMIZER_SPECS = {
@@ -114,7 +131,7 @@ class Session:
 
     Attributes: ``config`` (checked, complete), ``data`` (:class:`PlaneData`), ``model``,
     ``steps`` (batches trained since the start), ``history`` (step, train and test loss,
-    one point per request that trained).
+    one point per request that trained), ``diverged`` (None, or why training stopped).
     """
 
     def __init__(self, config: dict) -> None:
@@ -141,8 +158,10 @@ class Session:
         self.model = model
         self.batches = Batches(TrainingData(X, y, None, None, None), config["batch_size"])
         self.slots = model.slots()
+        self.before = model.get_weights()  # what fit's guard puts back
+        self.watch = LossWatch(loss_before(model, self.batches.data))
         self.steps = 0
-        self._order = self._epoch = None
+        self._order = self._epoch = self._totals = None
         self.diverged: str | None = None
         self.history = {"step": [], "train_loss": [], "test_loss": []}
 
@@ -155,6 +174,7 @@ class Session:
         if self._epoch is None:
             self._order = self.batches.order(True, self.model.rng_)
             self._epoch = self.batches.epoch(self._order)
+            self._totals = Totals(self.loss, MetricSet([]))  # the epoch's loss, as fit's
         size, at = self.batches.size, self.steps % self.steps_per_epoch
         return self._order[at * size : (at + 1) * size]
 
@@ -163,31 +183,49 @@ class Session:
         rows = self.next_rows()
         return rows, self.data.X_train[rows], self.data.y_train[rows]
 
-    def step(self) -> float:
-        """Train on the next batch: one ``train_step``; its loss."""
+    def step(self) -> bool:
+        """Train on the next batch: one ``train_step``, and at the end of an epoch ``fit``'s
+        guard. False, and no step, once training has diverged."""
         if self.diverged is not None:
-            raise RequestError(self.diverged)
+            return False
         self.next_rows()
         xb, yb, wb = next(self._epoch)
         try:
-            value, _ = train_step(self.model, self.loss, self.optimizer, self.slots, xb, yb, wb)
-        except TrainingDivergedError as exc:
-            # the weights are as they were; the session trains no further until a reset
-            self.diverged = (
-                f"training diverged at step {self.steps + 1}: {exc}; reset, or try a smaller "
-                f"learning_rate (now {self.config['learning_rate']:g})"
+            value, output = train_step(
+                self.model, self.loss, self.optimizer, self.slots, xb, yb, wb
             )
-            raise RequestError(self.diverged) from None
+        except TrainingDivergedError as exc:
+            # train_step raised before its update: the weights are those of the last step
+            self.diverged = (
+                f"training diverged: {exc} at step {self.steps + 1}; try a smaller "
+                f"learning_rate (now {self.optimizer.current_learning_rate:g}). The session "
+                "keeps the weights from before that step."
+            )
+            return False
+        self._totals.add(value, output, yb, wb)
         self.steps += 1
         if self.steps % self.steps_per_epoch == 0:
-            self._epoch = None  # the epoch is over: the next step draws a new shuffle
-        return value
+            self._end_epoch()
+        return True
+
+    def _end_epoch(self) -> None:
+        """``fit``'s guard on the epoch's mean training loss; the next step draws a new
+        shuffle."""
+        self._epoch = None
+        epoch = self.steps // self.steps_per_epoch - 1  # from 0, as fit counts
+        try:
+            stop_if_runaway(self.model, self.watch, self._totals.logs()["loss"], epoch, self.before)
+        except TrainingDivergedError as exc:
+            self.diverged = str(exc)  # fit's very message; the weights are the seed's again
 
     def train(self, steps: int) -> None:
-        """``steps`` batches, then one point of history."""
-        for _ in range(steps):
-            self.step()
-        self.record()
+        """Up to ``steps`` batches (fewer if training diverges), then one point of history
+        if any was trained."""
+        trained = 0
+        while trained < steps and self.step():
+            trained += 1
+        if trained:
+            self.record()
 
     def losses(self) -> tuple[float, float | None]:
         """The loss of the current weights on every training row and every test row (the

@@ -25,6 +25,7 @@ import * as settings from "./settings.js";
 import { leaveWalk, moveStage, startWalk, walkWeights } from "./walk.js";
 import { ledgerBody, neuronAt, showLedger, showTooltip, weightAt } from "./inspect.js";
 
+const READY = "Ready: press ▶ to train, or step through one training step.";
 const still = (tail) => session(`${tail}?grid=${gridSize(GRID_STILL)}`);
 
 // ---------------------------------------------------------------- drawing a State
@@ -42,14 +43,24 @@ function render(state) {
   });
   drawBoundary(state);
   drawCurves(state);
-  if (state.diverged) {
-    if (app.playing) pause();
-    report(`Training diverged: ${state.diverged} Reset, or lower the learning rate.`, true);
-  }
+  showDivergence(state.diverged);
   refreshButtons();
 }
 
 const activation = (L, name) => change(settings.activationChanges(L, name));
+
+/** A State whose training diverged (a 200 answer like any other: nothing was wrong with the
+ * request) pauses play and says why; the first State after a reset or a new config says
+ * that training can start again. */
+function showDivergence(reason) {
+  if (reason) {
+    if (app.playing) pause();
+    report(`${reason.charAt(0).toUpperCase()}${reason.slice(1)} Reset to train again.`, true);
+  } else if (app.diverged) {
+    report(READY);
+  }
+  app.diverged = Boolean(reason);
+}
 
 function showNumbers(state) {
   $("epoch").textContent = String(state.epoch);
@@ -279,7 +290,7 @@ async function start() {
     const created = await api("POST", path, app.options.defaults);
     app.id = created.id;
     render(created.state);
-    report("Ready: press ▶ to train, or step through one training step.");
+    report(READY);
   } catch (error) {
     report(`The playground could not start: ${error.message}`, true);
   }

@@ -11,6 +11,7 @@ export const app = {
   state: null, // the last State drawn
   config: null, // the config as last asked for (ahead of the state while requests queue)
   playing: false,
+  diverged: false, // the last State drawn said training diverged
   queue: Promise.resolve(),
   pending: 0, // requests queued or in flight
   stepsPerFrame: 1,
