@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
+from glassnet.datasets.planar import planar_dataset
 from glassnet.training import statistics
 from glassnet.training.statistics import TrainingStatistics
 
@@ -101,6 +102,31 @@ def test_combined_moments_equal_the_moments_of_all_values():
     every = np.concatenate(parts)
     assert mean == pytest.approx(every.mean(), rel=1e-14)
     assert std == pytest.approx(every.std(), rel=1e-13)
+
+
+def test_combined_moments_past_the_float_range_are_inf_or_nan_not_an_error():
+    # a diverging run's batches: (m - mean)**2 would raise OverflowError, math.fsum raises
+    # on an intermediate overflow (1.7e308 + 1.7e308) and on inf + -inf
+    assert statistics.combined_moments([(10, 1e200, 0.0), (10, -1e200, 0.0)]) == (0.0, math.inf)
+    mean, std = statistics.combined_moments([(1, 1.7e308, 0.0), (1, 1.7e308, 0.0)])
+    assert mean == math.inf and std == math.inf
+    mean, std = statistics.combined_moments([(1, math.inf, 0.0), (1, -math.inf, 0.0)])
+    assert math.isnan(mean) and math.isnan(std)
+
+
+def test_a_run_whose_statistics_overflow_still_stops_with_the_divergence_error():
+    # circle data, three linear layers, momentum at rate 3: the loss reaches ~1e211 in
+    # epoch 1, whose weight statistics then passed the float range; fit used to raise
+    # OverflowError from them at the end of training, hiding the divergence
+    X, y, _, _ = planar_dataset("circle", n_samples=200, noise=0.1, train_fraction=0.5, rng=0)
+    model = gn.Sequential(
+        [*(gn.Dense(8, activation="linear") for _ in range(3)), gn.Dense(1, "sigmoid")],
+        dtype="float64",
+    )
+    with pytest.raises(gn.TrainingDivergedError, match="training loss rose to"):
+        model.fit(
+            X, y, loss="bce", optimizer=gn.SGD(3, momentum=0.9), epochs=30, batch_size=10, rng=0
+        )
 
 
 def test_norm_does_not_overflow_in_float32():

@@ -279,9 +279,18 @@ def combined_moments(parts) -> tuple[float, float]:
     """Mean and standard deviation of the union of batches given as ``(n, mean, var)``:
     ``var = sum n_b (var_b + (mean_b - mean)^2) / N`` (exact, no cancellation)."""
     total = sum(n for n, _, _ in parts)
-    mean = math.fsum(n * m for n, m, _ in parts) / total
-    var = math.fsum(n * (v + (m - mean) ** 2) for n, m, v in parts) / total
-    return mean, math.sqrt(max(var, 0.0))
+    mean = _sum([n * m for n, m, _ in parts]) / total
+    var = _sum([n * (v + (m - mean) * (m - mean)) for n, m, v in parts]) / total
+    return mean, math.sqrt(max(var, 0.0))  # nan stays nan, inf stays inf
+
+
+def _sum(terms: list[float]) -> float:
+    """``math.fsum``, or where a diverging run's values pass the float range (fsum raises
+    on an intermediate overflow and on inf + -inf) the plain sum: inf or nan, no error."""
+    try:
+        return math.fsum(terms)
+    except (OverflowError, ValueError):
+        return sum(terms)
 
 
 def histogram(values: np.ndarray) -> tuple[list[float], list[float]]:
