@@ -214,7 +214,8 @@ def test_a_step_on_unpacked_parameters_and_a_subclass(rng, count_updates):
 
 # -- pooling ------------------------------------------------------------------------------------
 POOLS = [
-    lambda: gn.MaxPool2D(2),
+    lambda: gn.MaxPool2D(2),  # disjoint windows (one write per input), a row and column left
+    lambda: gn.MaxPool2D(2, 3),  # gaps between the windows: inputs in no window
     lambda: gn.MaxPool2D(3, 2),  # overlapping windows, rows and columns left over
     lambda: gn.MaxPool2D((2, 3), stride=(1, 2)),
     lambda: gn.AveragePooling2D(2),
