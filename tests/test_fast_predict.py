@@ -84,6 +84,23 @@ def test_every_activation_gives_the_reference_numbers(activation, dtype):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("activation", ["relu", "softmax", "sigmoid"])
+def test_the_activation_steps_match_the_reference_bit_for_bit_on_special_values(activation, dtype):
+    from glassnet.fast import predict_steps
+
+    layer = ACTIVATIONS[activation]()
+    z = np.array([[-0.0, 0.0, -1.5, 2.5, np.inf, -np.inf, np.nan, 1e-40]], dtype=dtype)
+    with np.errstate(all="ignore"):
+        expected = layer.function(z)
+        step = predict_steps.ActivationStep(layer)
+        layer.output_shape = z.shape[1:]
+        out, scratch = step.arrays(1, dtype, last=False)
+        got = step.run(z, out, scratch)
+    bits = np.uint32 if dtype == "float32" else np.uint64
+    np.testing.assert_array_equal(got.view(bits), expected.view(bits))  # -0.0 and NaN too
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_a_cnn_gives_the_reference_numbers(dtype):
     model, X = cnn(dtype)
     assert lean.lean_predictor(model) is not None

@@ -33,7 +33,9 @@ def _identity(activation, src, out, scratch):
 
 
 def _relu(activation, src, out, scratch):
-    return np.maximum(src, 0, out=out)  # (np.maximum refuses a positional out)
+    """``max(z, 0)``, the 0 a kept 0-d array of the dtype (``scratch``): NumPy converts a
+    Python 0 to the same value on every call, which on one row costs more than the max."""
+    return np.maximum(src, scratch[0], out=out)  # (np.maximum refuses a positional out)
 
 
 def _tanh(activation, src, out, scratch):
@@ -79,8 +81,12 @@ ACTIVATIONS = {
 
 
 def _scratch(activation, out_shape) -> tuple:
-    """The scratch shapes an activation needs for outputs of ``out_shape``."""
-    return ((*out_shape[:-1], 1),) * 2 if type(activation) is act.Softmax else ()
+    """The scratch shapes an activation needs for outputs of ``out_shape`` (made as zeros):
+    softmax's row maxima and sums, ReLU's 0."""
+    kind = type(activation)
+    if kind is act.Softmax:
+        return ((*out_shape[:-1], 1),) * 2
+    return ((),) if kind is act.ReLU else ()
 
 
 class Stale(Exception):
@@ -104,7 +110,7 @@ class Step:
         shape = (n, *self.layer.output_shape)
         keep = self.makes_output and not (self.fresh or last)
         out = np.empty(shape, dtype=dtype) if keep else None
-        return out, tuple(np.empty(s, dtype=dtype) for s in self.scratch_shapes(shape))
+        return out, tuple(np.zeros(s, dtype=dtype) for s in self.scratch_shapes(shape))
 
     def scratch_shapes(self, out_shape) -> tuple:
         return ()
