@@ -73,14 +73,20 @@ KERNELS: dict[str, Kernel] = {}
 class Kernel:
     """``py_func`` compiled by numba on the first call for each argument type.
 
-    Compiled with ``parallel=True`` (its outer loop a ``prange``) and run on ``threads``
-    threads, one by default. Why parallel for one thread: numba's parallel lowering tells LLVM
-    that the arrays do not overlap, and only then does LLVM vectorise a loop that writes
-    several arrays — Adam's step over 235,146 float32 went from 700 us (a plain ``njit``
-    loop, no faster than NumPy's eleven passes) to 139 us. Why one thread: beside OpenBLAS's
-    threads, numba's OpenMP threads made a training epoch 4x slower (each pool spins while
-    the other works), and with other threading layers two threads gained nothing in an epoch
-    (``benchmarks/kernels.py``).
+    A plain loop (``njit``; its ``prange`` runs as ``range``) unless ``parallel=True``: then
+    compiled with ``parallel=True`` (its outer loop a ``prange``) and run on ``threads``
+    threads, one by default. Why parallel for one thread, where it pays: numba's parallel
+    lowering tells LLVM that the arrays do not overlap, and only then does LLVM vectorise a
+    loop that writes several arrays and reads more — Adam's step over 235,146 float32 went
+    from 700 us (a plain loop, no faster than NumPy's eleven passes) to 139 us. Why not
+    everywhere: launching a parallel region costs about 40 us a call on numba's workqueue
+    threads, even on one thread (SGD's step on 1,000 floats: 41 us, the plain loop 1 us), and
+    the plain loop is the faster one for every other kernel (``benchmarks/kernels.py``,
+    interleaved: SGD's step 52-61 us against 109-119, col2im of a Conv2D backward
+    6.6-11.7 ms against 25). Why one thread: beside OpenBLAS's threads, numba's OpenMP
+    threads made a training epoch 4x slower (each pool spins while the other works), and with
+    other threading layers two threads gained nothing in an epoch. Either way the loop does
+    the same operations in the same order: the same numbers.
 
     The dispatcher is made on the first call (making it with ``cache=True`` already looks for
     a cache folder). Numba compiles — or loads from its disk cache — whenever it meets new
@@ -89,8 +95,8 @@ class Kernel:
     its seconds are added to :attr:`seconds`.
     """
 
-    def __init__(self, py_func, *, threads: int = 1) -> None:
-        self.py_func, self.threads = py_func, threads
+    def __init__(self, py_func, *, parallel: bool = False, threads: int = 1) -> None:
+        self.py_func, self.parallel, self.threads = py_func, parallel, threads
         self.name = f"{py_func.__module__.rsplit('.', 1)[-1]}.{py_func.__name__}"
         self.dispatcher = None
         self.seconds = 0.0
@@ -98,6 +104,8 @@ class Kernel:
 
     def __call__(self, *args):
         dispatcher = self.dispatcher or self._make()
+        if not self.parallel:
+            return dispatcher(*args)
         numba = _numba["module"]
         before = numba.get_num_threads()
         numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))
@@ -112,9 +120,9 @@ class Kernel:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                dispatcher = numba.njit(cache=True, parallel=True)(self.py_func)
+                dispatcher = numba.njit(cache=True, parallel=self.parallel)(self.py_func)
             except RuntimeError:  # no cache folder can be written anywhere: compile each run
-                dispatcher = numba.njit(cache=False, parallel=True)(self.py_func)
+                dispatcher = numba.njit(cache=False, parallel=self.parallel)(self.py_func)
         compile_for_args = dispatcher._compile_for_args
 
         def quiet_compile(*args, **kwargs):
@@ -132,9 +140,10 @@ class Kernel:
         return dispatcher
 
 
-def kernel(*, threads: int = 1):
-    """Decorator: ``@kernel()`` makes a :class:`Kernel` of a Python loop."""
-    return lambda py_func: Kernel(py_func, threads=threads)
+def kernel(*, parallel: bool = False, threads: int = 1):
+    """Decorator: ``@kernel()`` makes a :class:`Kernel` of a Python loop (``parallel=True``:
+    compiled as a parallel loop, see :class:`Kernel`)."""
+    return lambda py_func: Kernel(py_func, parallel=parallel, threads=threads)
 
 
 def compile_report() -> dict[str, float]:

@@ -11,6 +11,8 @@ about 22 us — the call's fixed cost eats the gain — so the kernel runs from
 (both arrays written) was no faster than NumPy's two passes at any size measured (128x256:
 26 against 24 us; 64x12,544: 507 against 514 us) and was dropped; so were sigmoid and tanh,
 whose ``exp``/``tanh`` round differently in numba (libm) and NumPy (SIMD) in the last bit.
+
+Plain loops on one thread, not parallel ones (see :class:`glassnet.fast.compiled.Kernel`).
 """
 
 from __future__ import annotations

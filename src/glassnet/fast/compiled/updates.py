@@ -13,8 +13,8 @@ when the whole group is decayed)::
     L2 (SGD, Adam)     g_i <- (p_i m_i) lambda + g_i
     decoupled (AdamW)  p_i <- p_i - (p_i m_i) eta lambda
 
-One thread (see :class:`glassnet.fast.compiled.Kernel` for why, and for why it is compiled
-as a parallel loop all the same).
+One thread. SGD's step is a plain loop; Adam's is compiled as a parallel loop on one thread,
+which lets LLVM vectorise it (see :class:`glassnet.fast.compiled.Kernel` for both whys).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def sgd_step(p, g, velocity, mask, weight_decay, lr, momentum, nesterov):
         p[i] = p[i] - step * lr
 
 
-@kernel()
+@kernel(parallel=True)
 def adam_step(p, g, m, v, mask, weight_decay, decay_rate, beta1, c1, beta2, c2, eta_t, eps_t):
     """``m <- b1 m + c1 g``; ``v <- b2 v + c2 g^2`` (``c1 = 1 - b1``, ``c2 = 1 - b2``, rounded
     to the dtype from the Python floats, as the reference's are);
