@@ -101,6 +101,22 @@ SPECS = {
 }
 
 
+def train(model, spec: Spec, X, y, *, epochs: int, callbacks, seed: int, **options):
+    """The recipe's ``fit``: Adam at the spec's rate (a callback sets each epoch's decayed
+    rate), the spec's batch size, cross-entropy; ``options`` go to ``fit`` as they are."""
+    return model.fit(
+        X,
+        y,
+        loss="cross_entropy",
+        optimizer=gn.Adam(learning_rate=spec.learning_rate),
+        epochs=epochs,
+        batch_size=spec.batch_size,
+        callbacks=callbacks,
+        rng=seed,
+        **options,
+    )
+
+
 class EpochReport(gn.Callback):
     """Sets each epoch's learning rate, times the epoch, then scores the test set."""
 
@@ -139,16 +155,7 @@ def run(name: str, spec: Spec, data, *, epochs: int, seed: int) -> dict:
         f"{spec.decay:g}^epoch",
         flush=True,
     )
-    model.fit(
-        X_train,
-        y_train,
-        loss="cross_entropy",
-        optimizer=gn.Adam(learning_rate=spec.learning_rate),
-        epochs=epochs,
-        batch_size=spec.batch_size,
-        callbacks=[report],
-        rng=seed,
-    )
+    train(model, spec, X_train, y_train, epochs=epochs, callbacks=[report], seed=seed)
     print(model.format_summary())
     return {
         "name": name,

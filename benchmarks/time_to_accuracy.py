@@ -52,7 +52,7 @@ import numpy as np  # noqa: E402
 import glassnet as gn  # noqa: E402
 import peers  # noqa: E402
 from glassnet.datasets import load_mnist  # noqa: E402
-from mnist_accuracy import DEFAULT_DATA, SPECS, Spec  # noqa: E402
+from mnist_accuracy import DEFAULT_DATA, SPECS, Spec, train  # noqa: E402
 from report import LoadMonitor, machine_lines, openblas_warning  # noqa: E402
 from run import command_line, limit_threads  # noqa: E402
 
@@ -158,16 +158,9 @@ def race_glassnet(race: Race, model, spec: Spec, data, epochs: int, checks: int,
     referee = Referee(race, score, batches, checks)
     referee.start()
     try:
-        model.fit(
-            X_train,
-            y_train,
-            loss="cross_entropy",
-            optimizer=gn.Adam(learning_rate=spec.learning_rate),
-            epochs=epochs,
-            batch_size=spec.batch_size,
-            callbacks=[RecipeAndChecks(spec, referee)],
-            rng=seed,
-            verbose=0,
+        callbacks = [RecipeAndChecks(spec, referee)]
+        train(
+            model, spec, X_train, y_train, epochs=epochs, callbacks=callbacks, seed=seed, verbose=0
         )
     except TargetReached:
         pass
@@ -205,11 +198,10 @@ def torch_twin(model, torch):
             module.bias.data = torch.from_numpy(layer.params["b"].copy())
         modules.append(module)
         activation = getattr(getattr(layer, "activation", None), "name", None)
+        last_softmax = activation == "softmax" and layer is model.layers[-1]  # in the loss
         if activation == "relu":
             modules.append(nn.ReLU())
-        elif activation not in (None, "linear", "softmax") or (
-            activation == "softmax" and layer is not model.layers[-1]
-        ):
+        elif activation not in (None, "linear") and not last_softmax:
             raise ValueError(f"no PyTorch twin for the activation {activation!r}")
     return nn.Sequential(*modules)
 

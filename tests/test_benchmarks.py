@@ -66,16 +66,22 @@ def test_optimizer_step_script_runs():
 
 
 # -- benchmarks/tabular.py: glassnet train's defaults against other learners on real tables ------
-def _tabular_benchmark():
+def _benchmark(name: str, filename: str):
+    """The script ``benchmarks/filename`` imported as module ``name`` (beside the benchmarks'
+    own modules, which it imports)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location(
-        "tabular_bench", ROOT / "benchmarks" / "tabular.py"
-    )
+    if str(ROOT / "benchmarks") not in sys.path:
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / filename)
     module = importlib.util.module_from_spec(spec)
-    sys.modules["tabular_bench"] = module  # dataclasses look their module up by name
+    sys.modules[name] = module  # dataclasses look their module up by name
     spec.loader.exec_module(module)
     return module
+
+
+def _tabular_benchmark():
+    return _benchmark("tabular_bench", "tabular.py")
 
 
 def test_quick_tabular_benchmark_runs_every_method_on_the_same_splits(tmp_path):
@@ -144,16 +150,7 @@ MNIST = ROOT.parent / "shared" / "data" / "mnist"
 
 
 def _time_to_accuracy():
-    import importlib.util
-
-    sys.path.insert(0, str(ROOT / "benchmarks"))  # it imports run, report, peers, mnist_accuracy
-    spec = importlib.util.spec_from_file_location(
-        "time_to_accuracy", ROOT / "benchmarks" / "time_to_accuracy.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["time_to_accuracy"] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
+    return _benchmark("time_to_accuracy", "time_to_accuracy.py")
 
 
 def _run_time_to_accuracy(*args):

@@ -58,9 +58,10 @@ def _choose_threading_layer(numba) -> None:
     Why: numba's OpenMP layer loads the system's GNU OpenMP, and a PyTorch imported into the
     same process afterwards then ran its MLP epoch 2.4x slower (4.8-5.4 s instead of
     1.9-2.6 s, ``benchmarks/time_to_accuracy.py`` racing both libraries in one process);
-    with ``workqueue`` it ran at its own speed. The kernels run on one thread
-    (:class:`Kernel`), so the layer costs them nothing. It is read when numba first starts
-    its threads, which no kernel has done yet when this runs.
+    with ``workqueue`` it ran at its own speed. The cost: a parallel kernel pays about 40 us
+    a call to start its region on these threads, which is why most kernels are plain loops
+    (:class:`Kernel`). The layer is read when numba first starts its threads, which no
+    kernel has done yet when this runs.
     """
     if "NUMBA_THREADING_LAYER" not in os.environ:
         numba.config.THREADING_LAYER = "workqueue"
